@@ -1,0 +1,262 @@
+/* Connection pool; see pool.h. Slots are fixed at pool-max; a slot's connection
+ * is opened at start-up (the first pool-min) or on first use. */
+#include "db/pool.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "src/log.h"
+
+/* After a failed connect, other acquirers fail fast for this long instead of
+ * each waiting on their own doomed attempt while the database is down. */
+#define RECONNECT_BACKOFF_US (250 * 1000)
+
+struct db_pool {
+    const struct config *cfg;
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+    struct db_conn *slots;
+    int size;
+    int in_use;
+    long long waits, timeouts;
+    int64_t last_connect_failure_us;
+};
+
+PGconn *db_connect(const struct config *cfg, char *err, size_t errlen)
+{
+    char options[200];
+    snprintf(options, sizeof options, "-c search_path=%s -c statement_timeout=%lld", cfg->schema,
+             (long long)cfg->command_timeout_ms);
+    const char *keys[] = {"connect_timeout", "application_name", "dbname", "options", NULL};
+    const char *vals[] = {"5", "streamq", cfg->database_url, options, NULL};
+    if (!*cfg->database_url) {
+        /* Leave the database to PGDATABASE and libpq's defaults. */
+        keys[2] = "options";
+        vals[2] = options;
+        keys[3] = vals[3] = NULL;
+    }
+    PGconn *pg = PQconnectdbParams(keys, vals, 1);
+    if (!pg || PQstatus(pg) != CONNECTION_OK) {
+        const char *msg = pg ? PQerrorMessage(pg) : "out of memory";
+        snprintf(err, errlen, "database connection failed: %.*s", (int)strcspn(msg, "\n"), msg);
+        PQfinish(pg);
+        return NULL;
+    }
+    return pg;
+}
+
+static bool prepare_all(struct db_pool *pool, PGconn *pg)
+{
+    for (int i = 0; i < STMT_COUNT_; i++) {
+        char *sql = statements_expand(statements[i].sql, pool->cfg->table_prefix);
+        PGresult *res = PQprepare(pg, statements[i].name, sql, 0, NULL);
+        bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+        if (!ok) {
+            const char *msg = PQresultErrorMessage(res);
+            log_error("preparing statement %s failed: %.*s", statements[i].name, (int)strcspn(msg, "\n"), msg);
+        }
+        PQclear(res);
+        free(sql);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* Opens and prepares `slot`'s connection; the caller holds the slot (in_use). */
+static bool connect_slot(struct db_pool *pool, struct db_conn *slot)
+{
+    PQfinish(slot->pg);
+    slot->pg = NULL;
+    slot->broken = false;
+
+    pthread_mutex_lock(&pool->lock);
+    bool backoff = now_usec() - pool->last_connect_failure_us < RECONNECT_BACKOFF_US;
+    pthread_mutex_unlock(&pool->lock);
+    if (backoff)
+        return false;
+
+    char err[512];
+    PGconn *pg = db_connect(pool->cfg, err, sizeof err);
+    if (!pg)
+        log_error("%s", err);
+    if (pg && prepare_all(pool, pg)) {
+        slot->pg = pg;
+        return true;
+    }
+    PQfinish(pg);
+    pthread_mutex_lock(&pool->lock);
+    pool->last_connect_failure_us = now_usec();
+    pthread_mutex_unlock(&pool->lock);
+    return false;
+}
+
+struct db_pool *db_pool_new(const struct config *cfg)
+{
+    struct db_pool *pool = xcalloc(1, sizeof *pool);
+    pool->cfg = cfg;
+    pool->size = (int)cfg->pool_max;
+    pool->slots = xcalloc((size_t)pool->size, sizeof *pool->slots);
+    pool->last_connect_failure_us = now_usec() - 2 * RECONNECT_BACKOFF_US;
+    pthread_mutex_init(&pool->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&pool->freed, &attr);
+    pthread_condattr_destroy(&attr);
+    for (int i = 0; i < pool->size; i++)
+        pool->slots[i].index = i;
+    for (int i = 0; i < cfg->pool_min; i++) {
+        if (!connect_slot(pool, &pool->slots[i])) {
+            db_pool_free(pool);
+            return NULL;
+        }
+    }
+    return pool;
+}
+
+void db_pool_free(struct db_pool *pool)
+{
+    if (!pool)
+        return;
+    for (int i = 0; i < pool->size; i++)
+        PQfinish(pool->slots[i].pg);
+    free(pool->slots);
+    pthread_mutex_destroy(&pool->lock);
+    pthread_cond_destroy(&pool->freed);
+    free(pool);
+}
+
+static struct db_conn *take_free_slot(struct db_pool *pool)
+{
+    struct db_conn *fallback = NULL;
+    for (int i = 0; i < pool->size; i++) {
+        struct db_conn *s = &pool->slots[i];
+        if (s->in_use)
+            continue;
+        if (s->pg && !s->broken)
+            return s;
+        if (!fallback)
+            fallback = s;
+    }
+    return fallback;
+}
+
+struct db_conn *db_pool_acquire(struct db_pool *pool)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    int64_t ms = pool->cfg->acquire_timeout_ms;
+    deadline.tv_sec += ms / 1000;
+    deadline.tv_nsec += (ms % 1000) * 1000000;
+    if (deadline.tv_nsec >= 1000000000) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000;
+    }
+
+    pthread_mutex_lock(&pool->lock);
+    struct db_conn *slot;
+    bool counted = false;
+    while (!(slot = take_free_slot(pool))) {
+        if (!counted) {
+            pool->waits++;
+            counted = true;
+        }
+        if (pthread_cond_timedwait(&pool->freed, &pool->lock, &deadline) == ETIMEDOUT &&
+            !(slot = take_free_slot(pool))) {
+            pool->timeouts++;
+            pthread_mutex_unlock(&pool->lock);
+            return NULL;
+        }
+        if (slot)
+            break;
+    }
+    slot->in_use = true;
+    pool->in_use++;
+    pthread_mutex_unlock(&pool->lock);
+
+    if (!slot->pg || slot->broken || PQstatus(slot->pg) != CONNECTION_OK) {
+        if (!connect_slot(pool, slot)) {
+            db_pool_release(pool, slot);
+            return NULL;
+        }
+    }
+    return slot;
+}
+
+void db_pool_release(struct db_pool *pool, struct db_conn *conn)
+{
+    if (!conn)
+        return;
+    if (conn->pg && !conn->broken) {
+        PGTransactionStatusType ts = PQtransactionStatus(conn->pg);
+        if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) {
+            PGresult *res = PQexec(conn->pg, "ROLLBACK");
+            if (PQresultStatus(res) != PGRES_COMMAND_OK)
+                conn->broken = true;
+            PQclear(res);
+        } else if (ts != PQTRANS_IDLE) {
+            conn->broken = true;
+        }
+    }
+    if (conn->broken) {
+        PQfinish(conn->pg);
+        conn->pg = NULL;
+        conn->broken = false;
+    }
+    pthread_mutex_lock(&pool->lock);
+    conn->in_use = false;
+    pool->in_use--;
+    pthread_cond_signal(&pool->freed);
+    pthread_mutex_unlock(&pool->lock);
+}
+
+PGresult *db_exec(struct db_conn *conn, enum stmt_id id, int nparams, const char *const *values)
+{
+    PGresult *res = PQexecPrepared(conn->pg, statements[id].name, nparams, values, NULL, NULL, 0);
+    if (PQstatus(conn->pg) != CONNECTION_OK)
+        conn->broken = true;
+    if (!res)
+        res = PQmakeEmptyPGresult(conn->pg, PGRES_FATAL_ERROR);
+    return res;
+}
+
+enum store_outcome db_outcome(struct db_conn *conn, const PGresult *res, const char *what)
+{
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        return STORE_OK;
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const char *msg = PQresultErrorMessage(res);
+    int msglen = (int)strcspn(msg, "\n");
+    if (!state || conn->broken) {
+        conn->broken = true;
+        log_warn("%s: database link failed: %.*s", what, msglen, msg);
+        return STORE_UNAVAILABLE;
+    }
+    if (!strcmp(state, "23505"))
+        return STORE_DUPLICATE;
+    if (!strncmp(state, "22", 2))
+        return STORE_INVALID;
+    if (!strncmp(state, "08", 2) || !strncmp(state, "57", 2) || !strncmp(state, "53", 2) ||
+        !strcmp(state, "40001") || !strcmp(state, "40P01") || !strcmp(state, "55P03")) {
+        log_warn("%s: database unavailable (%s): %.*s", what, state, msglen, msg);
+        return STORE_UNAVAILABLE;
+    }
+    log_error("%s: database error %s: %.*s", what, state, msglen, msg);
+    return STORE_ERROR;
+}
+
+void db_pool_stats(struct db_pool *pool, struct db_pool_stats *out)
+{
+    pthread_mutex_lock(&pool->lock);
+    out->size = pool->size;
+    out->in_use = pool->in_use;
+    out->waits = pool->waits;
+    out->timeouts = pool->timeouts;
+    pthread_mutex_unlock(&pool->lock);
+}

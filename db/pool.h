@@ -1,0 +1,51 @@
+/* A fixed-size pool of libpq connections. Each connection has every statement
+ * of statements.h prepared when it connects; a broken one is reconnected and
+ * re-prepared before it is handed out again. Thread-safe. */
+#ifndef STREAMQ_DB_POOL_H
+#define STREAMQ_DB_POOL_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "db/statements.h"
+#include "db/store.h"
+#include "src/config.h"
+
+struct db_pool;
+
+struct db_conn {
+    PGconn *pg;
+    bool broken; /* set by db_exec when the link failed; the pool reconnects it */
+    bool in_use;
+    int index;
+};
+
+/* Opens cfg->pool_min connections; returns NULL (and logs) if any fails. */
+struct db_pool *db_pool_new(const struct config *cfg) MUST_CHECK;
+void db_pool_free(struct db_pool *pool);
+
+/* Borrows a connection, waiting up to the acquire timeout. NULL: none could be had
+ * (all busy or the database is unreachable); treat as STORE_UNAVAILABLE. */
+struct db_conn *db_pool_acquire(struct db_pool *pool) MUST_CHECK;
+/* Returns `conn`; rolls back an open transaction first. Accepts NULL. */
+void db_pool_release(struct db_pool *pool, struct db_conn *conn);
+
+/* Runs prepared statement `id` with text parameters (NULL values are SQL NULL).
+ * Never returns NULL; the caller PQclears the result. A failed link marks `conn` broken. */
+PGresult *db_exec(struct db_conn *conn, enum stmt_id id, int nparams, const char *const *values);
+
+/* Maps a result to an outcome: STORE_OK for success, else by SQLSTATE; logs unexpected errors. */
+enum store_outcome db_outcome(struct db_conn *conn, const PGresult *res, const char *what);
+
+/* Pool figures for /metrics. */
+struct db_pool_stats {
+    int size, in_use;
+    long long waits, timeouts;
+};
+void db_pool_stats(struct db_pool *pool, struct db_pool_stats *out);
+
+/* Connects with the service's settings (search_path, statement_timeout, application_name).
+ * Returns NULL with the reason in `err`; used by the pool and by migrations. */
+PGconn *db_connect(const struct config *cfg, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,46 @@
+/* Operational routes: liveness, readiness, version and the OpenAPI document. */
+#include <string.h>
+
+#include "db/migrate.h"
+#include "db/ops.h"
+#include "routes/routes.h"
+#include "src/embedded.h"
+#include "src/json.h"
+#include "src/problem.h"
+
+static const char HEALTHY[] = "{\"status\":\"ok\"}";
+
+void route_ops_healthz(struct request *req)
+{
+    http_reply_static(req, 200, "application/json; charset=utf-8", HEALTHY, sizeof HEALTHY - 1);
+}
+
+void route_ops_readyz(struct request *req)
+{
+    if (db_ops_ping(req->svc->pool) != STORE_OK) {
+        problem_reply_unavailable(req);
+        return;
+    }
+    cJSON *body = cJSON_CreateObject();
+    if (body && !cJSON_AddStringToObject(body, "status", "ready")) {
+        cJSON_Delete(body);
+        body = NULL;
+    }
+    http_reply_json(req, 200, body);
+}
+
+void route_ops_version(struct request *req)
+{
+    cJSON *body = cJSON_CreateObject();
+    if (body && (!cJSON_AddStringToObject(body, "version", STREAMQ_VERSION) ||
+                 !json_add_int(body, "schema_version", db_migrate_latest()))) {
+        cJSON_Delete(body);
+        body = NULL;
+    }
+    http_reply_json(req, 200, body);
+}
+
+void route_ops_openapi(struct request *req)
+{
+    http_reply_static(req, 200, "application/yaml", embedded_openapi[0].text, embedded_openapi[0].len);
+}

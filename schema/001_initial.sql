@@ -1,0 +1,270 @@
+-- streamq schema, version 1. Runs inside the migration transaction with
+-- search_path set to the configured schema; {p} is the configured table prefix.
+
+-- RFC 3339 UTC with microseconds, the only timestamp format the API speaks.
+CREATE FUNCTION {p}ts(t timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') $$;
+
+------------------------------------------------------------------------------
+-- Streams
+------------------------------------------------------------------------------
+
+-- One row per stream that has been written and not deleted. `version` is the
+-- offset of the last event ever written (offsets are never reused), and
+-- `first_offset` the first one still retained, so length = version + 1 - first_offset.
+CREATE TABLE {p}streams (
+    name          text PRIMARY KEY,
+    version       bigint NOT NULL DEFAULT -1,
+    first_offset  bigint NOT NULL DEFAULT 0,
+    state         text NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'archived')),
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    last_event_at timestamptz
+);
+
+-- The append-only log. global_position = (xid of the appending transaction << 12)
+-- + index in its batch: see append_events() and the global read in db/events.c.
+CREATE TABLE {p}events (
+    global_position bigint PRIMARY KEY,
+    stream          text NOT NULL,
+    stream_offset   bigint NOT NULL,
+    event_id        uuid NOT NULL,
+    event_type      text NOT NULL,
+    data            jsonb NOT NULL,
+    metadata        jsonb,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT {p}events_stream_offset_key UNIQUE (stream, stream_offset)
+);
+CREATE UNIQUE INDEX {p}events_event_id_key ON {p}events (event_id);
+CREATE INDEX {p}events_created_at_idx ON {p}events (stream, created_at);
+
+CREATE TABLE {p}retention_policies (
+    stream          text PRIMARY KEY REFERENCES {p}streams (name) ON DELETE CASCADE,
+    max_age_seconds bigint CHECK (max_age_seconds > 0),
+    max_count       bigint CHECK (max_count > 0),
+    updated_at      timestamptz NOT NULL DEFAULT now()
+);
+
+-- Consumer group checkpoints: `offset` is the next offset the group will read.
+CREATE TABLE {p}consumer_offsets (
+    stream     text NOT NULL REFERENCES {p}streams (name) ON DELETE CASCADE,
+    group_name text NOT NULL,
+    "offset"   bigint NOT NULL CHECK ("offset" >= 0),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (stream, group_name)
+);
+
+CREATE FUNCTION {p}get_next_offset(p_stream text) RETURNS bigint
+LANGUAGE sql STABLE
+AS $$ SELECT coalesce((SELECT version + 1 FROM {p}streams WHERE name = p_stream), 0) $$;
+
+CREATE VIEW {p}stream_metadata AS
+SELECT s.name AS stream,
+       s.version,
+       s.version + 1 - s.first_offset AS length,
+       CASE WHEN s.version >= s.first_offset THEN s.first_offset END AS first_offset,
+       CASE WHEN s.version >= s.first_offset THEN s.version END AS last_offset,
+       s.created_at,
+       s.last_event_at,
+       s.state,
+       r.max_age_seconds,
+       r.max_count
+FROM {p}streams s
+LEFT JOIN {p}retention_policies r ON r.stream = s.name;
+
+-- Appends a batch atomically. p_events is a JSON array of {id, type, data, metadata}
+-- with every id filled in. Returns one row per event on success, or one row with
+-- the outcome and the stream's current version when nothing was written.
+-- Outcomes: created, idempotent, version_conflict, duplicate, archived.
+CREATE FUNCTION {p}append_events(p_stream text, p_expected text, p_events jsonb, p_check_ids boolean)
+RETURNS TABLE (outcome text, current_version bigint, event_id uuid, stream_offset bigint,
+               global_position bigint)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_version bigint;
+    v_state   text;
+    v_n       int := jsonb_array_length(p_events);
+    v_found   int;
+    v_same    int;
+    v_base    bigint;
+BEGIN
+    -- Serialise appends to this stream *before* the first write: the transaction
+    -- id, and with it the global position, is assigned only after the lock, so a
+    -- later append to the stream always gets a larger position.
+    PERFORM pg_advisory_xact_lock(1936028017, hashtext(p_stream));
+
+    SELECT s.version, s.state INTO v_version, v_state FROM {p}streams s WHERE s.name = p_stream;
+    IF NOT FOUND THEN
+        v_version := -1;
+    END IF;
+
+    IF p_check_ids THEN
+        -- Same ids, same order, one earlier append to this stream: a retry.
+        SELECT count(*),
+               count(*) FILTER (WHERE e.stream = p_stream
+                                  AND e.stream_offset - x.i = min(e.stream_offset - x.i) OVER ()
+                                  AND e.global_position >> 12 = min(e.global_position >> 12) OVER ())
+          INTO v_found, v_same
+          FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(ev, i)
+          JOIN {p}events e ON e.event_id = (x.ev ->> 'id')::uuid;
+        IF v_found = v_n AND v_same = v_n THEN
+            RETURN QUERY
+                SELECT 'idempotent'::text, v_version, e.event_id, e.stream_offset, e.global_position
+                  FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(ev, i)
+                  JOIN {p}events e ON e.event_id = (x.ev ->> 'id')::uuid
+                 ORDER BY x.i;
+            RETURN;
+        ELSIF v_found > 0 THEN
+            RETURN QUERY SELECT 'duplicate'::text, v_version, NULL::uuid, NULL::bigint, NULL::bigint;
+            RETURN;
+        END IF;
+    END IF;
+
+    IF v_state = 'archived' THEN
+        RETURN QUERY SELECT 'archived'::text, v_version, NULL::uuid, NULL::bigint, NULL::bigint;
+        RETURN;
+    END IF;
+
+    IF NOT (p_expected = 'any'
+            OR (p_expected = 'no_stream' AND v_version = -1)
+            OR (p_expected = 'exists' AND v_version >= 0)
+            OR (p_expected ~ '^-?[0-9]+$' AND p_expected::bigint = v_version)) THEN
+        RETURN QUERY SELECT 'version_conflict'::text, v_version, NULL::uuid, NULL::bigint, NULL::bigint;
+        RETURN;
+    END IF;
+
+    v_base := pg_current_xact_id()::text::bigint << 12;
+
+    RETURN QUERY
+    WITH inserted AS (
+        INSERT INTO {p}events (global_position, stream, stream_offset, event_id, event_type, data, metadata)
+        SELECT v_base + x.i - 1, p_stream, v_version + x.i, (x.ev ->> 'id')::uuid, x.ev ->> 'type',
+               x.ev -> 'data', nullif(x.ev -> 'metadata', 'null'::jsonb)
+          FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(ev, i)
+        RETURNING {p}events.event_id, {p}events.stream_offset, {p}events.global_position
+    )
+    SELECT 'created'::text, v_version + v_n, i.event_id, i.stream_offset, i.global_position
+      FROM inserted i
+     ORDER BY i.stream_offset;
+
+    INSERT INTO {p}streams AS s (name, version, last_event_at)
+    VALUES (p_stream, v_version + v_n, now())
+    ON CONFLICT (name) DO UPDATE SET version = excluded.version, last_event_at = excluded.last_event_at;
+END;
+$$;
+
+------------------------------------------------------------------------------
+-- Queues
+------------------------------------------------------------------------------
+
+-- A queue exists once it is first written or configured. NULL settings follow
+-- the service's defaults (visibility-timeout, max-delivery-attempts).
+CREATE TABLE {p}queues (
+    name                  text PRIMARY KEY,
+    visibility_timeout    int CHECK (visibility_timeout BETWEEN 0 AND 43200),
+    max_delivery_attempts int CHECK (max_delivery_attempts BETWEEN 1 AND 1000),
+    retention_seconds     int NOT NULL DEFAULT 1209600 CHECK (retention_seconds >= 60),
+    max_depth             bigint CHECK (max_depth > 0),
+    created_at            timestamptz NOT NULL DEFAULT now()
+);
+
+-- Messages not yet acked or dead-lettered. While leased, visible_at is the end
+-- of the lease, so "visible_at <= now()" is the whole test for deliverable.
+CREATE TABLE {p}queue_events (
+    queue          text NOT NULL,
+    message_id     uuid NOT NULL,
+    seq            bigint GENERATED ALWAYS AS IDENTITY,
+    message_type   text NOT NULL,
+    data           jsonb NOT NULL,
+    metadata       jsonb,
+    enqueued_at    timestamptz NOT NULL DEFAULT now(),
+    visible_at     timestamptz NOT NULL DEFAULT now(),
+    delivery_count int NOT NULL DEFAULT 0,
+    PRIMARY KEY (queue, message_id)
+);
+CREATE INDEX {p}queue_events_fifo_idx ON {p}queue_events (queue, seq);
+
+-- One lease per message: the receipt of its latest delivery. A dequeue that finds
+-- an expired lease replaces it, which is what makes old receipts stale.
+CREATE TABLE {p}in_flight_events (
+    queue          text NOT NULL,
+    message_id     uuid NOT NULL,
+    receipt        text NOT NULL,
+    consumer       text,
+    leased_at      timestamptz NOT NULL DEFAULT now(),
+    visible_until  timestamptz NOT NULL,
+    delivery_count int NOT NULL,
+    PRIMARY KEY (queue, message_id)
+);
+CREATE INDEX {p}in_flight_events_expiry_idx ON {p}in_flight_events (visible_until);
+
+CREATE TABLE {p}dead_letter_queue (
+    queue          text NOT NULL,
+    message_id     uuid NOT NULL,
+    seq            bigint GENERATED ALWAYS AS IDENTITY,
+    message_type   text NOT NULL,
+    data           jsonb NOT NULL,
+    metadata       jsonb,
+    enqueued_at    timestamptz NOT NULL,
+    failed_at      timestamptz NOT NULL DEFAULT now(),
+    delivery_count int NOT NULL,
+    reason         text NOT NULL,
+    PRIMARY KEY (queue, message_id)
+);
+
+-- Moves one message (locked by the caller's statement) to the dead letters.
+CREATE FUNCTION {p}dead_letter(p_queue text, p_id uuid, p_reason text) RETURNS boolean
+LANGUAGE sql
+AS $$
+    WITH gone AS (
+        DELETE FROM {p}queue_events q WHERE q.queue = p_queue AND q.message_id = p_id
+        RETURNING q.*
+    ), lease AS (
+        DELETE FROM {p}in_flight_events f WHERE f.queue = p_queue AND f.message_id = p_id
+    )
+    INSERT INTO {p}dead_letter_queue (queue, message_id, message_type, data, metadata, enqueued_at,
+                                      delivery_count, reason)
+    SELECT queue, message_id, message_type, data, metadata, enqueued_at, delivery_count, p_reason
+      FROM gone
+    ON CONFLICT (queue, message_id) DO NOTHING
+    RETURNING true
+$$;
+
+-- The sweeper's step, safe to run from several instances at once: expired leases
+-- are dropped (the message is already visible again) or, when the message has
+-- used its deliveries, it moves to the dead letters. Returns what it did.
+CREATE FUNCTION {p}cleanup_expired_in_flight(p_default_max_attempts int, p_limit int)
+RETURNS TABLE (requeued bigint, dead_lettered bigint)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_requeued bigint := 0;
+    v_dead     bigint := 0;
+    r          record;
+BEGIN
+    FOR r IN
+        SELECT f.queue, f.message_id, f.delivery_count,
+               coalesce(c.max_delivery_attempts, p_default_max_attempts) AS max_attempts
+          FROM {p}in_flight_events f
+          LEFT JOIN {p}queues c ON c.name = f.queue
+         WHERE f.visible_until <= now()
+         ORDER BY f.visible_until
+         LIMIT p_limit
+           FOR UPDATE OF f SKIP LOCKED
+    LOOP
+        IF r.delivery_count >= r.max_attempts THEN
+            PERFORM {p}dead_letter(r.queue, r.message_id, 'max_delivery_attempts');
+            v_dead := v_dead + 1;
+        ELSE
+            DELETE FROM {p}in_flight_events f WHERE f.queue = r.queue AND f.message_id = r.message_id;
+            v_requeued := v_requeued + 1;
+        END IF;
+    END LOOP;
+
+    -- A message can also reach its last delivery with its lease already gone
+    -- (a nack with requeue at the limit is dead-lettered at once, so this catches
+    -- only leases cleaned by another path); keep dequeue from ever seeing it.
+    RETURN QUERY SELECT v_requeued, v_dead;
+END;
+$$;

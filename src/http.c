@@ -1,0 +1,346 @@
+/* libmicrohttpd glue: the access handler gathers the body within the limit,
+ * routes, and hands the request to one handler; the completion callback logs
+ * the request and frees its state. */
+#include "src/http.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "src/log.h"
+#include "src/problem.h"
+#include "src/router.h"
+
+static const char *const JSON_TYPE = "application/json; charset=utf-8";
+
+/* Request ids need to be unique, not secret: a per-thread splitmix64 seeded once. */
+static void new_request_id(char *out)
+{
+    static _Thread_local uint64_t state;
+    if (state == 0)
+        random_bytes(&state, sizeof state);
+    uint64_t words[2];
+    for (int i = 0; i < 2; i++) {
+        uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        words[i] = z ^ (z >> 31);
+    }
+    snprintf(out, HTTP_REQUEST_ID_MAX + 1, "%016llx%016llx", (unsigned long long)words[0],
+             (unsigned long long)words[1]);
+}
+
+/* A client's id is echoed only when it is short and harmless in a log line. */
+static bool request_id_is_acceptable(const char *id)
+{
+    size_t n = 0;
+    for (; id[n]; n++) {
+        char c = id[n];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  strchr("-_.:/+=", c);
+        if (!ok || n >= HTTP_REQUEST_ID_MAX)
+            return false;
+    }
+    return n > 0;
+}
+
+static struct request *request_new(struct service *svc, struct MHD_Connection *conn, const char *url,
+                                   const char *method)
+{
+    struct request *req = xcalloc(1, sizeof *req);
+    req->conn = conn;
+    req->svc = svc;
+    req->url = url;
+    req->method = method;
+    req->start_us = now_usec();
+    const char *id = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+    if (id && request_id_is_acceptable(id))
+        snprintf(req->request_id, sizeof req->request_id, "%s", id);
+    else
+        new_request_id(req->request_id);
+    atomic_fetch_add(&svc->active_requests, 1);
+    return req;
+}
+
+static void request_free(struct request *req)
+{
+    free(req->body);
+    for (int i = 0; i < req->nparams; i++)
+        free(req->params[i]);
+    for (size_t i = 0; i < req->nscratch; i++)
+        free(req->scratch[i]);
+    free(req->scratch);
+    for (int i = 0; i < req->nextra; i++)
+        free(req->extra[i].value);
+    free(req);
+}
+
+void http_set_header(struct request *req, const char *name, const char *value)
+{
+    assert(req->nextra < HTTP_MAX_EXTRA_HEADERS);
+    if (req->nextra == HTTP_MAX_EXTRA_HEADERS)
+        return;
+    req->extra[req->nextra].name = name;
+    req->extra[req->nextra].value = xstrdup(value);
+    req->nextra++;
+}
+
+/* Adds the common headers and queues `resp`, which it releases. */
+static void queue(struct request *req, unsigned status, const char *content_type, struct MHD_Response *resp)
+{
+    assert(req->status == 0);
+    if (!resp) {
+        req->queue_failed = true;
+        req->status = 500;
+        return;
+    }
+    MHD_add_response_header(resp, "X-Request-Id", req->request_id);
+    if (content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    for (int i = 0; i < req->nextra; i++)
+        MHD_add_response_header(resp, req->extra[i].name, req->extra[i].value);
+    req->status = (int)status;
+    if (MHD_queue_response(req->conn, status, resp) != MHD_YES)
+        req->queue_failed = true;
+    MHD_destroy_response(resp);
+}
+
+void http_reply_owned(struct request *req, unsigned status, const char *content_type, char *body, size_t len)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(len, body, free);
+    if (!resp)
+        free(body);
+    queue(req, status, content_type, resp);
+}
+
+void http_reply_static(struct request *req, unsigned status, const char *content_type, const char *body, size_t len)
+{
+    queue(req, status, content_type,
+          MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_PERSISTENT));
+}
+
+void http_reply_json(struct request *req, unsigned status, cJSON *root)
+{
+    char *text = root ? cJSON_PrintUnformatted(root) : NULL;
+    cJSON_Delete(root);
+    if (!text) {
+        log_error("%s: could not render a response body", req->request_id);
+        problem_reply_internal(req);
+        return;
+    }
+    http_reply_owned(req, status, JSON_TYPE, text, strlen(text));
+}
+
+void http_reply_empty(struct request *req, unsigned status)
+{
+    queue(req, status, NULL, MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT));
+}
+
+void http_reply_stream(struct request *req, unsigned status, const char *content_type,
+                       MHD_ContentReaderCallback reader, void *cls, MHD_ContentReaderFreeCallback free_cls)
+{
+    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, reader, cls, free_cls);
+    if (!resp)
+        free_cls(cls);
+    queue(req, status, content_type, resp);
+}
+
+const char *http_header(struct request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_query(struct request *req, const char *name, bool *bad)
+{
+    const char *raw = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+    *bad = false;
+    if (!raw)
+        return NULL;
+    char *value = percent_decode(raw, strlen(raw), true);
+    if (!value) {
+        *bad = true;
+        return NULL;
+    }
+    req->scratch = xrealloc(req->scratch, (req->nscratch + 1) * sizeof *req->scratch);
+    req->scratch[req->nscratch++] = value;
+    return value;
+}
+
+const char *http_param(struct request *req, const char *name)
+{
+    size_t len = strlen(name);
+    for (int i = 0; i < req->nparams; i++)
+        if (!strncmp(req->param_names[i], name, len) && req->param_names[i][len] == '}')
+            return req->params[i];
+    return NULL;
+}
+
+static void dispatch(struct request *req)
+{
+    struct route_match m;
+    switch (router_match(route_table, route_table_len, req->method, req->url, &m)) {
+    case ROUTER_FOUND:
+        req->route = m.route;
+        req->nparams = m.nparams;
+        for (int i = 0; i < m.nparams; i++) {
+            req->param_names[i] = m.names[i];
+            req->params[i] = m.values[i]; /* ownership moves to the request */
+        }
+        m.route->handler(req);
+        if (req->status == 0) {
+            log_error("%s: handler for %s %s queued no response", req->request_id, req->method,
+                      m.route->pattern);
+            problem_reply_internal(req);
+        }
+        return;
+    case ROUTER_METHOD_NOT_ALLOWED:
+        http_set_header(req, MHD_HTTP_HEADER_ALLOW, m.allow);
+        problem_reply(req, 405, "method_not_allowed", "%s is not allowed here; allowed: %s", req->method, m.allow);
+        return;
+    case ROUTER_NOT_FOUND:
+        problem_reply(req, 404, "not_found", "no route for %s %s", req->method, req->url);
+        return;
+    }
+}
+
+static void reply_too_large(struct request *req)
+{
+    problem_reply(req, 413, "payload_too_large", "the request body is larger than %lld bytes",
+                  (long long)req->svc->cfg->max_body);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    struct service *svc = cls;
+    struct request *req = *con_cls;
+    size_t max_body = (size_t)svc->cfg->max_body;
+
+    if (!req) {
+        req = request_new(svc, conn, url, method);
+        *con_cls = req;
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        int64_t declared;
+        if (cl && parse_int64(cl, 0, INT64_MAX, &declared) && (uint64_t)declared > max_body) {
+            /* Answer before reading the body; libmicrohttpd then closes the connection. */
+            reply_too_large(req);
+            return req->queue_failed ? MHD_NO : MHD_YES;
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (req->status != 0)
+            return MHD_YES;
+        if (req->body_too_large || req->body_len + n > max_body) {
+            /* Chunked uploads have no Content-Length: past the limit, the rest is
+             * drained without being kept, so the client can read the 413. A client
+             * that keeps sending far past it is cut off with the answer. */
+            if (!req->body_too_large) {
+                req->body_too_large = true;
+                free(req->body);
+                req->body = NULL;
+                req->body_cap = 0;
+            }
+            req->body_len += n;
+            if (req->body_len > 4 * max_body) {
+                reply_too_large(req);
+                return req->queue_failed ? MHD_NO : MHD_YES;
+            }
+            return MHD_YES;
+        }
+        if (req->body_len + n + 1 > req->body_cap) {
+            size_t cap = req->body_cap ? req->body_cap : 1024;
+            while (cap < req->body_len + n + 1)
+                cap *= 2;
+            req->body = xrealloc(req->body, cap);
+            req->body_cap = cap;
+        }
+        memcpy(req->body + req->body_len, upload_data, n);
+        req->body_len += n;
+        return MHD_YES;
+    }
+    if (req->status != 0)
+        return req->queue_failed ? MHD_NO : MHD_YES;
+    if (req->body_too_large) {
+        reply_too_large(req);
+        return req->queue_failed ? MHD_NO : MHD_YES;
+    }
+    if (req->body)
+        req->body[req->body_len] = '\0';
+    dispatch(req);
+    return req->queue_failed ? MHD_NO : MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct service *svc = cls;
+    struct request *req = *con_cls;
+    if (!req)
+        return;
+    log_request(req->request_id, req->method, req->route ? req->route->pattern : "-",
+                req->status ? req->status : 499, now_usec() - req->start_us);
+    request_free(req);
+    *con_cls = NULL;
+    atomic_fetch_sub(&svc->active_requests, 1);
+}
+
+/* Keep the path raw so that router.c decodes each segment on its own. */
+static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s)
+{
+    return strlen(s);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    msg[strcspn(msg, "\n")] = '\0';
+    log_debug("libmicrohttpd: %s", msg);
+}
+
+bool http_start(struct service *svc)
+{
+    const struct config *cfg = svc->cfg;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+    svc->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, svc,
+        MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&cfg->listen_addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->connection_timeout,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4096,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, svc,
+        MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_END);
+    if (!svc->daemon) {
+        log_error("cannot listen on %s (address in use or not available)", cfg->listen);
+        return false;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(svc->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    svc->port = info ? info->port : 0;
+    return true;
+}
+
+void http_stop(struct service *svc, int64_t grace_ms)
+{
+    if (!svc->daemon)
+        return;
+    MHD_socket listener = MHD_quiesce_daemon(svc->daemon);
+    if (listener != MHD_INVALID_SOCKET)
+        close(listener);
+    int64_t deadline = now_usec() + grace_ms * 1000;
+    while (atomic_load(&svc->active_requests) > 0 && now_usec() < deadline)
+        usleep(10 * 1000);
+    if (atomic_load(&svc->active_requests) > 0)
+        log_warn("shutdown: %d requests still running after %lld ms; closing them",
+                 atomic_load(&svc->active_requests), (long long)grace_ms);
+    MHD_stop_daemon(svc->daemon);
+    svc->daemon = NULL;
+}

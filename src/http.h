@@ -1,0 +1,82 @@
+/* The only module that talks to libmicrohttpd: request state, body buffering
+ * with the size limit, request ids, and queueing responses. */
+#ifndef STREAMQ_HTTP_H
+#define STREAMQ_HTTP_H
+
+#include <cjson/cJSON.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "src/service.h"
+#include "src/util.h"
+
+#define HTTP_MAX_PARAMS 4
+#define HTTP_MAX_EXTRA_HEADERS 6
+#define HTTP_REQUEST_ID_MAX 64
+
+struct route;
+
+struct http_header {
+    const char *name; /* static string */
+    char *value;      /* owned */
+};
+
+struct request {
+    struct MHD_Connection *conn;
+    struct service *svc;
+    const char *method; /* "GET", ...; HEAD is routed as GET */
+    const char *url;    /* raw path, not percent-decoded */
+    char request_id[HTTP_REQUEST_ID_MAX + 1];
+    int64_t start_us;
+
+    char *body; /* NUL-terminated once complete */
+    size_t body_len, body_cap;
+    bool body_too_large;
+
+    const struct route *route;          /* matched route, for logs */
+    char *params[HTTP_MAX_PARAMS];      /* decoded path parameters; NULL when undecodable */
+    const char *param_names[HTTP_MAX_PARAMS];
+    int nparams;
+
+    char **scratch; /* strings freed with the request (decoded query values) */
+    size_t nscratch;
+
+    struct http_header extra[HTTP_MAX_EXTRA_HEADERS];
+    int nextra;
+
+    int status; /* 0 until a response is queued */
+    bool queue_failed;
+};
+
+/* Starts the daemon on cfg->listen with cfg->threads worker threads; fills svc->port. */
+bool http_start(struct service *svc) MUST_CHECK;
+/* Stops accepting, waits up to `grace_ms` for in-flight requests, then stops the daemon. */
+void http_stop(struct service *svc, int64_t grace_ms);
+
+/* Responses. Each queues exactly one response for `req`; call one per request. */
+
+/* Takes ownership of `root` on every path; NULL answers 500. */
+void http_reply_json(struct request *req, unsigned status, cJSON *root);
+/* Takes ownership of `body` (malloc'd, `len` bytes). */
+void http_reply_owned(struct request *req, unsigned status, const char *content_type, char *body, size_t len);
+/* `body` is static and outlives the daemon. */
+void http_reply_static(struct request *req, unsigned status, const char *content_type, const char *body, size_t len);
+void http_reply_empty(struct request *req, unsigned status);
+/* Streams a body produced by `reader` (libmicrohttpd content-reader contract); `free_cls`
+ * releases `cls` when the response is done, whatever happened. */
+void http_reply_stream(struct request *req, unsigned status, const char *content_type,
+                       MHD_ContentReaderCallback reader, void *cls, MHD_ContentReaderFreeCallback free_cls);
+
+/* Adds a header to the response queued later; `name` must be a static string. */
+void http_set_header(struct request *req, const char *name, const char *value);
+
+/* Request inspection. Returned strings live as long as the request. */
+const char *http_header(struct request *req, const char *name);
+/* Percent-decoded query value, NULL when absent; `*bad` set when the escape is malformed. */
+const char *http_query(struct request *req, const char *name, bool *bad);
+/* The decoded path parameter `name`; NULL when absent or undecodable. */
+const char *http_param(struct request *req, const char *name);
+
+#endif

@@ -1,0 +1,103 @@
+/* Input validation that replies; see input.h. */
+#include "src/input.h"
+
+#include <string.h>
+
+#include "src/json.h"
+#include "src/problem.h"
+
+bool path_name_or_reply(struct request *req, const char *param, const char **out)
+{
+    const char *v = http_param(req, param);
+    if (!v || !name_is_valid(v)) {
+        problem_reply(req, 400, "invalid_name",
+                      "%s must be 1-%d characters of A-Z a-z 0-9 . _ : - (and not . or ..)", param,
+                      NAME_MAX_LEN);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool query_string_or_reply(struct request *req, const char *name, const char **out)
+{
+    bool bad;
+    *out = http_query(req, name, &bad);
+    if (bad) {
+        problem_reply(req, 400, "invalid_parameter", "query parameter %s has a malformed %%-escape", name);
+        return false;
+    }
+    return true;
+}
+
+bool query_int_or_reply(struct request *req, const char *name, int64_t min, int64_t max, int64_t def,
+                        int64_t *out)
+{
+    const char *v;
+    if (!query_string_or_reply(req, name, &v))
+        return false;
+    if (!v) {
+        *out = def;
+        return true;
+    }
+    if (!parse_int64(v, min, max, out)) {
+        problem_reply(req, 400, "invalid_parameter", "query parameter %s must be an integer from %lld to %lld",
+                      name, (long long)min, (long long)max);
+        return false;
+    }
+    return true;
+}
+
+bool body_int_or_reply(struct request *req, const cJSON *obj, const char *name, int64_t min, int64_t max,
+                       int64_t *out, bool *present)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
+    *present = item && !cJSON_IsNull(item);
+    if (!*present)
+        return true;
+    if (!json_is_int(item, min, max)) {
+        problem_reply(req, 400, "invalid_request", "%s must be an integer from %lld to %lld", name,
+                      (long long)min, (long long)max);
+        return false;
+    }
+    *out = (int64_t)item->valuedouble;
+    return true;
+}
+
+bool body_string_or_reply(struct request *req, const cJSON *obj, const char *name, size_t max_len,
+                          bool required, const char **out)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
+    *out = NULL;
+    if (!item || cJSON_IsNull(item)) {
+        if (!required)
+            return true;
+        problem_reply(req, 400, "invalid_request", "%s is required", name);
+        return false;
+    }
+    size_t len = 0;
+    if (cJSON_IsString(item))
+        for (const char *c = item->valuestring; *c; c++)
+            len += ((unsigned char)*c & 0xC0) != 0x80; /* characters, not bytes */
+    if (len == 0 || len > max_len) {
+        problem_reply(req, 400, "invalid_request", "%s must be a string of 1-%zu characters", name, max_len);
+        return false;
+    }
+    *out = item->valuestring;
+    return true;
+}
+
+bool body_bool_or_reply(struct request *req, const cJSON *obj, const char *name, bool def, bool *out)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
+    if (!item || cJSON_IsNull(item)) {
+        *out = def;
+        return true;
+    }
+    if (!cJSON_IsBool(item)) {
+        problem_reply(req, 400, "invalid_request", "%s must be true or false", name);
+        return false;
+    }
+    *out = cJSON_IsTrue(item);
+    return true;
+}

@@ -1,0 +1,31 @@
+/* Validation of request input that answers the client itself: each function
+ * ending in _or_reply has queued a 400 problem when it returns false. */
+#ifndef STREAMQ_INPUT_H
+#define STREAMQ_INPUT_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "src/http.h"
+
+/* The path parameter `param` as a valid name (400 invalid_name otherwise). */
+bool path_name_or_reply(struct request *req, const char *param, const char **out) MUST_CHECK;
+
+/* Query parameter `name` as an integer in [min, max], `def` when absent. */
+bool query_int_or_reply(struct request *req, const char *name, int64_t min, int64_t max, int64_t def,
+                        int64_t *out) MUST_CHECK;
+/* Query parameter as a string (NULL when absent); 400 when its escapes are malformed. */
+bool query_string_or_reply(struct request *req, const char *name, const char **out) MUST_CHECK;
+
+/* Body member `name` as an integer in [min, max]; `*present` tells whether it was given
+ * (JSON null counts as absent). */
+bool body_int_or_reply(struct request *req, const cJSON *obj, const char *name, int64_t min, int64_t max,
+                       int64_t *out, bool *present) MUST_CHECK;
+/* Body member as a string of 1..max_len chars; NULL when absent and not `required`. */
+bool body_string_or_reply(struct request *req, const cJSON *obj, const char *name, size_t max_len,
+                          bool required, const char **out) MUST_CHECK;
+/* Body member as a boolean, `def` when absent. */
+bool body_bool_or_reply(struct request *req, const cJSON *obj, const char *name, bool def, bool *out) MUST_CHECK;
+
+#endif

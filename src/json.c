@@ -1,0 +1,69 @@
+/* JSON helpers; see json.h. */
+#include "src/json.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "src/problem.h"
+
+cJSON *json_parse(const char *text, size_t len)
+{
+    if (!utf8_is_valid(text, len))
+        return NULL;
+    return cJSON_ParseWithLengthOpts(text, len, NULL, true);
+}
+
+bool json_body_object_or_reply(struct request *req, bool optional, cJSON **out)
+{
+    *out = NULL;
+    size_t len = req->body_len;
+    const char *text = req->body ? req->body : "";
+    while (len > 0 && strchr(" \t\r\n", text[len - 1]))
+        len--;
+    if (len == 0) {
+        if (optional) {
+            *out = cJSON_CreateObject();
+            if (*out)
+                return true;
+            problem_reply_internal(req);
+            return false;
+        }
+        problem_reply(req, 400, "invalid_json", "a JSON object body is required");
+        return false;
+    }
+    cJSON *root = json_parse(text, len);
+    if (!root) {
+        problem_reply(req, 400, "invalid_json", "the body is not well-formed UTF-8 JSON");
+        return false;
+    }
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        problem_reply(req, 400, "invalid_json", "the body must be a JSON object");
+        return false;
+    }
+    *out = root;
+    return true;
+}
+
+bool json_is_int(const cJSON *item, int64_t min, int64_t max)
+{
+    if (!cJSON_IsNumber(item))
+        return false;
+    double v = item->valuedouble;
+    return isfinite(v) && v == floor(v) && v >= (double)min && v <= (double)max;
+}
+
+bool json_add_int(cJSON *obj, const char *name, int64_t value)
+{
+    return cJSON_AddNumberToObject(obj, name, (double)value) != NULL;
+}
+
+bool json_add_string_or_null(cJSON *obj, const char *name, const char *value)
+{
+    return (value ? cJSON_AddStringToObject(obj, name, value) : cJSON_AddNullToObject(obj, name)) != NULL;
+}
+
+bool json_add_raw(cJSON *obj, const char *name, const char *json_text)
+{
+    return cJSON_AddRawToObject(obj, name, json_text) != NULL;
+}

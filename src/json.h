@@ -1,0 +1,32 @@
+/* JSON helpers over cJSON: parsing request bodies within the API's rules and
+ * building values cJSON cannot express directly (64-bit integers). */
+#ifndef STREAMQ_JSON_H
+#define STREAMQ_JSON_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "src/http.h"
+
+/* Parses the request body as a JSON object into `*out` (owned by the caller).
+ * An empty body gives an empty object when `optional`; otherwise 400 invalid_json. */
+bool json_body_object_or_reply(struct request *req, bool optional, cJSON **out) MUST_CHECK;
+
+/* Parses `len` bytes of UTF-8 JSON; NULL when malformed or not UTF-8. */
+cJSON *json_parse(const char *text, size_t len);
+
+/* True when `item` is a JSON number with an integral value in [min, max]. */
+bool json_is_int(const cJSON *item, int64_t min, int64_t max);
+
+/* Adds an integer member; values beyond 2^53 are not expected (the API keeps
+ * positions below it). Returns false when cJSON could not allocate. */
+bool json_add_int(cJSON *obj, const char *name, int64_t value);
+
+/* Adds `value` as a string or JSON null when NULL. */
+bool json_add_string_or_null(cJSON *obj, const char *name, const char *value);
+
+/* Adds raw JSON text (already valid JSON from PostgreSQL) as a member. */
+bool json_add_raw(cJSON *obj, const char *name, const char *json_text);
+
+#endif

@@ -1,0 +1,62 @@
+/* Service lifecycle: schema, pool, HTTP daemon and background threads up in
+ * order, and down in reverse when a stop signal arrives. */
+#include "src/service.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "db/migrate.h"
+#include "db/pool.h"
+#include "src/http.h"
+#include "src/log.h"
+#include "src/service_run.h"
+
+int service_run(const struct config *cfg)
+{
+    char err[600];
+    struct service svc;
+    memset(&svc, 0, sizeof svc);
+    svc.cfg = cfg;
+    atomic_init(&svc.active_requests, 0);
+
+    /* Signals are taken with sigwait below; threads created from here on inherit the mask. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    bool apply = cfg->auto_migrate || !strcmp(cfg->command, "migrate");
+    if (!db_migrate(cfg, apply, err, sizeof err)) {
+        log_error("%s", err);
+        return 1;
+    }
+    if (!strcmp(cfg->command, "migrate")) {
+        log_info("database schema %s is at version %d", cfg->schema, db_migrate_latest());
+        return 0;
+    }
+
+    svc.pool = db_pool_new(cfg);
+    if (!svc.pool) {
+        log_error("cannot open the database pool");
+        return 1;
+    }
+    if (!http_start(&svc)) {
+        db_pool_free(svc.pool);
+        return 1;
+    }
+    log_info("streamq %s listening on http://%s:%u (schema %s, pool %lld-%lld, %lld threads)", STREAMQ_VERSION,
+             cfg->listen_addr.ss_family == AF_INET6 ? "[::]" : "127.0.0.1", svc.port, cfg->schema,
+             (long long)cfg->pool_min, (long long)cfg->pool_max, (long long)cfg->threads);
+
+    int sig = 0;
+    sigwait(&stop, &sig);
+    log_info("received %s; finishing in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+
+    http_stop(&svc, cfg->shutdown_timeout * 1000);
+    db_pool_free(svc.pool);
+    log_info("stopped");
+    return 0;
+}

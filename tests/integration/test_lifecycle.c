@@ -1,0 +1,190 @@
+/* Start-up, configuration errors, migrations between instances, and surviving
+ * a PostgreSQL restart. Runs alone: one test stops the shared PostgreSQL. */
+#include <check.h>
+#include <libpq-fe.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static void pgctl(const char *action)
+{
+    char cmd[512];
+    const char *ctl = getenv("STREAMQ_TEST_PGCTL");
+    ck_assert_msg(ctl != NULL, "STREAMQ_TEST_PGCTL is not set (run through scripts/test)");
+    snprintf(cmd, sizeof cmd, "%s %s", ctl, action);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static long long sql_count(const char *sql)
+{
+    PGconn *pg = PQconnectdb(test_database_conninfo());
+    ck_assert_int_eq(PQstatus(pg), CONNECTION_OK);
+    PGresult *res = PQexec(pg, sql);
+    ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+    long long n = atoll(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    PQfinish(pg);
+    return n;
+}
+
+START_TEST(readyz_follows_the_database_without_restart)
+{
+    struct response *r = http(&svc, "GET", "/readyz", NULL, NULL);
+    ck_assert_int_eq(r->status, 200);
+    response_free(r);
+
+    pgctl("stop");
+    r = http(&svc, "GET", "/readyz", NULL, NULL);
+    char buf[64];
+    ck_assert_int_eq(r->status, 503);
+    ck_assert_str_eq(response_code(r), "unavailable");
+    ck_assert_ptr_nonnull(response_header(r, "Retry-After", buf, sizeof buf));
+    response_free(r);
+    r = http(&svc, "GET", "/healthz", NULL, NULL);
+    ck_assert_int_eq(r->status, 200);
+    response_free(r);
+
+    pgctl("start");
+    long status = 0;
+    for (int i = 0; i < 100 && status != 200; i++) {
+        r = http(&svc, "GET", "/readyz", NULL, NULL);
+        status = r->status;
+        response_free(r);
+        if (status != 200)
+            usleep(100 * 1000);
+    }
+    ck_assert_int_eq(status, 200);
+    ck_assert_int_eq(kill(svc.pid, 0), 0);
+}
+END_TEST
+
+START_TEST(two_instances_starting_together_migrate_once)
+{
+    const char *schema = unique_name("race");
+    char schema_id[64];
+    snprintf(schema_id, sizeof schema_id, "%s", schema);
+    for (char *c = schema_id; *c; c++)
+        if (*c == '-')
+            *c = '_';
+    struct service_proc both[2];
+    ck_assert(svc_start_many(both, 2, schema_id, NULL));
+    struct service_proc *a = &both[0], *b = &both[1];
+
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s.schema_migrations", schema_id);
+    ck_assert_int_eq(sql_count(sql), 1);
+    struct response *r = http(a, "GET", "/readyz", NULL, NULL);
+    ck_assert_int_eq(r->status, 200);
+    response_free(r);
+    r = http(b, "GET", "/readyz", NULL, NULL);
+    ck_assert_int_eq(r->status, 200);
+    response_free(r);
+    ck_assert_int_eq(svc_stop(a), 0);
+    ck_assert_int_eq(svc_stop(b), 0);
+}
+END_TEST
+
+START_TEST(unknown_option_stops_start_up)
+{
+    const char *args[] = {"--bogus-option", "1", NULL};
+    char out[2048];
+    ck_assert_int_ne(svc_run_to_exit(args, out, sizeof out), 0);
+    ck_assert_msg(strstr(out, "--bogus-option"), "message was: %s", out);
+}
+END_TEST
+
+START_TEST(pool_max_zero_stops_start_up)
+{
+    const char *args[] = {"--pool-max", "0", NULL};
+    char out[2048];
+    ck_assert_int_ne(svc_run_to_exit(args, out, sizeof out), 0);
+    ck_assert_msg(strstr(out, "pool-max"), "message was: %s", out);
+}
+END_TEST
+
+START_TEST(bad_value_from_environment_names_the_variable)
+{
+    setenv("STREAMQ_THREADS", "many", 1);
+    char out[2048];
+    int status = svc_run_to_exit(NULL, out, sizeof out);
+    unsetenv("STREAMQ_THREADS");
+    ck_assert_int_ne(status, 0);
+    ck_assert_msg(strstr(out, "STREAMQ_THREADS"), "message was: %s", out);
+}
+END_TEST
+
+START_TEST(unreachable_database_stops_start_up)
+{
+    const char *args[] = {"--listen", "127.0.0.1:0", "--database-url",
+                          "host=127.0.0.1 port=1 dbname=none connect_timeout=2", NULL};
+    char out[2048];
+    ck_assert_int_ne(svc_run_to_exit(args, out, sizeof out), 0);
+    ck_assert_msg(strstr(out, "database connection failed"), "message was: %s", out);
+}
+END_TEST
+
+START_TEST(schema_behind_without_auto_migrate_stops_start_up)
+{
+    char schema[64];
+    snprintf(schema, sizeof schema, "%s", unique_name("behind"));
+    for (char *c = schema; *c; c++)
+        if (*c == '-')
+            *c = '_';
+    const char *args[] = {"--listen", "127.0.0.1:0", "--schema", schema, "--auto-migrate", "false", NULL};
+    char out[2048];
+    ck_assert_int_ne(svc_run_to_exit(args, out, sizeof out), 0);
+    ck_assert_msg(strstr(out, "streamq migrate"), "message was: %s", out);
+
+    const char *migrate[] = {"migrate", "--schema", schema, NULL};
+    ck_assert_int_eq(svc_run_to_exit(migrate, out, sizeof out), 0);
+
+    struct service_proc p;
+    const char *off[] = {"--auto-migrate", "false", NULL};
+    ck_assert(svc_start(&p, schema, off));
+    struct response *r = http(&p, "GET", "/readyz", NULL, NULL);
+    ck_assert_int_eq(r->status, 200);
+    response_free(r);
+    ck_assert_int_eq(svc_stop(&p), 0);
+}
+END_TEST
+
+START_TEST(help_lists_every_option)
+{
+    const char *args[] = {"--help", NULL};
+    char out[8192];
+    ck_assert_int_eq(svc_run_to_exit(args, out, sizeof out), 0);
+    const char *expect[] = {"--listen", "STREAMQ_DATABASE_URL", "--pool-min", "--pool-max", "--acquire-timeout-ms",
+                            "--command-timeout-ms", "--auto-migrate", "--read-batch-size", "--visibility-timeout",
+                            "--max-delivery-attempts", "--sweep-interval-ms", "--partitioning", "--max-body",
+                            "--max-batch", "--threads", "--tokens-file", "--log-format", "--log-level",
+                            "--table-prefix", "--schema", "--config"};
+    for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++)
+        ck_assert_msg(strstr(out, expect[i]), "--help lacks %s", expect[i]);
+}
+END_TEST
+
+static Suite *lifecycle_suite(void)
+{
+    Suite *s = suite_create("lifecycle");
+    TCase *tc = tcase_create("lifecycle");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, readyz_follows_the_database_without_restart);
+    tcase_add_test(tc, two_instances_starting_together_migrate_once);
+    tcase_add_test(tc, unknown_option_stops_start_up);
+    tcase_add_test(tc, pool_max_zero_stops_start_up);
+    tcase_add_test(tc, bad_value_from_environment_names_the_variable);
+    tcase_add_test(tc, unreachable_database_stops_start_up);
+    tcase_add_test(tc, schema_behind_without_auto_migrate_stops_start_up);
+    tcase_add_test(tc, help_lists_every_option);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return harness_main(lifecycle_suite(), NULL);
+}
