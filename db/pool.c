@@ -260,3 +260,16 @@ void db_pool_stats(struct db_pool *pool, struct db_pool_stats *out)
     out->timeouts = pool->timeouts;
     pthread_mutex_unlock(&pool->lock);
 }
+
+enum store_outcome db_run(struct db_pool *pool, enum stmt_id id, int nparams, const char *const *values,
+                          const char *what, PGresult **res)
+{
+    *res = NULL;
+    struct db_conn *conn = db_pool_acquire(pool);
+    if (!conn)
+        return STORE_UNAVAILABLE;
+    *res = db_exec(conn, id, nparams, values);
+    enum store_outcome outcome = db_outcome(conn, *res, what);
+    db_pool_release(pool, conn);
+    return outcome;
+}

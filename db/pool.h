@@ -37,6 +37,11 @@ PGresult *db_exec(struct db_conn *conn, enum stmt_id id, int nparams, const char
 /* Maps a result to an outcome: STORE_OK for success, else by SQLSTATE; logs unexpected errors. */
 enum store_outcome db_outcome(struct db_conn *conn, const PGresult *res, const char *what);
 
+/* Borrows a connection, runs one statement, gives the connection back. The caller
+ * owns `*res` (NULL when no connection could be had) and PQclears it. */
+enum store_outcome db_run(struct db_pool *pool, enum stmt_id id, int nparams, const char *const *values,
+                          const char *what, PGresult **res) MUST_CHECK;
+
 /* Pool figures for /metrics. */
 struct db_pool_stats {
     int size, in_use;

@@ -5,6 +5,18 @@
 
 enum stmt_id {
     STMT_PING,
+    /* events (db/events.c) */
+    STMT_EVENTS_APPEND,
+    STMT_EVENTS_READ_FORWARD,
+    STMT_EVENTS_READ_BACKWARD,
+    STMT_EVENTS_GET,
+    STMT_EVENTS_GLOBAL_READ,
+    /* streams (db/streams.c) */
+    STMT_STREAMS_META,
+    STMT_STREAMS_LIST,
+    STMT_STREAMS_SET_RETENTION,
+    STMT_STREAMS_SET_STATE,
+    STMT_STREAMS_DELETE,
     STMT_COUNT_
 };
 

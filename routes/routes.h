@@ -10,4 +10,16 @@ void route_ops_readyz(struct request *req);
 void route_ops_version(struct request *req);
 void route_ops_openapi(struct request *req);
 
+void route_events_append(struct request *req);
+void route_events_read(struct request *req);
+void route_events_get(struct request *req);
+void route_events_global_read(struct request *req);
+
+void route_streams_get(struct request *req);
+void route_streams_list(struct request *req);
+void route_streams_put_retention(struct request *req);
+void route_streams_archive(struct request *req);
+void route_streams_unarchive(struct request *req);
+void route_streams_delete(struct request *req);
+
 #endif

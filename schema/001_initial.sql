@@ -87,6 +87,7 @@ DECLARE
     v_n       int := jsonb_array_length(p_events);
     v_found   int;
     v_same    int;
+    v_shapes  int;
     v_base    bigint;
 BEGIN
     -- Serialise appends to this stream *before* the first write: the transaction
@@ -100,15 +101,15 @@ BEGIN
     END IF;
 
     IF p_check_ids THEN
-        -- Same ids, same order, one earlier append to this stream: a retry.
+        -- Same ids, same order, one earlier append to this stream: a retry. Same
+        -- order means offset - index is one constant; one append means one xid.
         SELECT count(*),
-               count(*) FILTER (WHERE e.stream = p_stream
-                                  AND e.stream_offset - x.i = min(e.stream_offset - x.i) OVER ()
-                                  AND e.global_position >> 12 = min(e.global_position >> 12) OVER ())
-          INTO v_found, v_same
+               count(*) FILTER (WHERE e.stream = p_stream),
+               count(DISTINCT e.stream_offset - x.i) + count(DISTINCT e.global_position >> 12)
+          INTO v_found, v_same, v_shapes
           FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(ev, i)
           JOIN {p}events e ON e.event_id = (x.ev ->> 'id')::uuid;
-        IF v_found = v_n AND v_same = v_n THEN
+        IF v_found = v_n AND v_same = v_n AND v_shapes = 2 THEN
             RETURN QUERY
                 SELECT 'idempotent'::text, v_version, e.event_id, e.stream_offset, e.global_position
                   FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(ev, i)
@@ -152,6 +153,41 @@ BEGIN
     VALUES (p_stream, v_version + v_n, now())
     ON CONFLICT (name) DO UPDATE SET version = excluded.version, last_event_at = excluded.last_event_at;
 END;
+$$;
+
+-- Deletes a stream with its events, retention and checkpoints, serialised with
+-- appends by the same lock. Returns false when there was no such stream.
+CREATE FUNCTION {p}delete_stream(p_stream text) RETURNS boolean
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(1936028017, hashtext(p_stream));
+    DELETE FROM {p}events WHERE stream = p_stream;
+    DELETE FROM {p}streams WHERE name = p_stream;
+    RETURN FOUND;
+END;
+$$;
+
+-- The JSON of one event as the API renders it, built where the data lives.
+CREATE FUNCTION {p}event_json(e {p}events) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT row_to_json(r)::text
+      FROM (SELECT e.event_id AS id, e.stream AS stream, e.stream_offset AS "offset",
+                   e.global_position AS global_position, e.event_type AS type, e.data AS data,
+                   e.metadata AS metadata, {p}ts(e.created_at) AS created_at) r
+$$;
+
+CREATE FUNCTION {p}stream_json(m {p}stream_metadata) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT row_to_json(r)::text
+      FROM (SELECT m.stream AS stream, m.version AS version, m.length AS length,
+                   m.first_offset AS first_offset, m.last_offset AS last_offset,
+                   {p}ts(m.created_at) AS created_at, {p}ts(m.last_event_at) AS last_event_at,
+                   m.state AS state,
+                   json_build_object('max_age_seconds', m.max_age_seconds,
+                                     'max_count', m.max_count) AS retention) r
 $$;
 
 ------------------------------------------------------------------------------

@@ -8,9 +8,18 @@
 
 cJSON *json_parse(const char *text, size_t len)
 {
+    const char *end = NULL;
     if (!utf8_is_valid(text, len))
         return NULL;
-    return cJSON_ParseWithLengthOpts(text, len, NULL, true);
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
+    while (root && end < text + len && strchr(" \t\r\n", *end) && *end)
+        end++;
+    if (root && end != text + len) {
+        /* Trailing bytes after the value: not one JSON document. */
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
 }
 
 bool json_body_object_or_reply(struct request *req, bool optional, cJSON **out)

@@ -41,6 +41,9 @@ void uuid_v4(char out[UUID_STR_LEN + 1]);
 /* True when `s` is a UUID in its canonical 8-4-4-4-12 hex form (any case). */
 bool uuid_is_valid(const char *s);
 
+/* True when `s` is an RFC 3339 date-time: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM). */
+bool rfc3339_is_valid(const char *s);
+
 /* Monotonic clock in microseconds. */
 int64_t now_usec(void);
 

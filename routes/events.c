@@ -1,0 +1,506 @@
+/* Event routes: append with optimistic concurrency, per-stream reads (JSON
+ * pages and NDJSON export), one event by offset, and the global read. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "db/events.h"
+#include "routes/routes.h"
+#include "src/input.h"
+#include "src/json.h"
+#include "src/problem.h"
+
+#define PAGE_LIMIT_DEFAULT 100
+#define PAGE_LIMIT_MAX 1000
+#define TYPE_MAX_LEN 200
+#define POSITION_MAX 9007199254740991LL /* 2^53 - 1 */
+
+/* What an append expects of the stream's version, gathered from the body and
+ * the HTTP precondition headers. */
+struct expectation {
+    char text[32];      /* "any", "no_stream", "exists" or a decimal version */
+    bool from_header;   /* a failed check answers 412 instead of 409 */
+};
+
+/* Reads body.expected_version into `text`; false after replying 400. */
+static bool body_expectation_or_reply(struct request *req, const cJSON *body, char *text, size_t size,
+                                      bool *given)
+{
+    const cJSON *ev = cJSON_GetObjectItemCaseSensitive(body, "expected_version");
+    *given = ev && !cJSON_IsNull(ev);
+    snprintf(text, size, "any");
+    if (!*given)
+        return true;
+    if (cJSON_IsString(ev) && (!strcmp(ev->valuestring, "any") || !strcmp(ev->valuestring, "no_stream") ||
+                               !strcmp(ev->valuestring, "exists"))) {
+        snprintf(text, size, "%s", ev->valuestring);
+        return true;
+    }
+    if (json_is_int(ev, -1, POSITION_MAX)) {
+        snprintf(text, size, "%lld", (long long)ev->valuedouble);
+        return true;
+    }
+    problem_reply(req, 400, "invalid_request",
+                  "expected_version must be \"any\", \"no_stream\", \"exists\" or an integer >= -1");
+    return false;
+}
+
+/* If-Match: "N" and If-None-Match: * as expectations; false after replying 400. */
+static bool header_expectation_or_reply(struct request *req, char *text, size_t size, bool *given)
+{
+    const char *match = http_header(req, "If-Match");
+    const char *none_match = http_header(req, "If-None-Match");
+    *given = match || none_match;
+    if (match && none_match) {
+        problem_reply(req, 400, "invalid_request", "send If-Match or If-None-Match, not both");
+        return false;
+    }
+    if (none_match) {
+        if (strcmp(none_match, "*") != 0) {
+            problem_reply(req, 400, "invalid_request", "If-None-Match on an append must be *");
+            return false;
+        }
+        snprintf(text, size, "no_stream");
+        return true;
+    }
+    if (match) {
+        size_t len = strlen(match);
+        char digits[32];
+        int64_t v;
+        if (len < 3 || len > 22 || match[0] != '"' || match[len - 1] != '"')
+            goto bad;
+        snprintf(digits, sizeof digits, "%.*s", (int)(len - 2), match + 1);
+        if (!parse_int64(digits, -1, POSITION_MAX, &v))
+            goto bad;
+        snprintf(text, size, "%lld", (long long)v);
+        return true;
+    bad:
+        problem_reply(req, 400, "invalid_request", "If-Match must be a stream version in quotes, e.g. \"41\"");
+        return false;
+    }
+    return true;
+}
+
+static bool expectation_or_reply(struct request *req, const cJSON *body, struct expectation *exp)
+{
+    char from_body[32], from_header[32];
+    bool body_given, header_given;
+    if (!body_expectation_or_reply(req, body, from_body, sizeof from_body, &body_given) ||
+        !header_expectation_or_reply(req, from_header, sizeof from_header, &header_given))
+        return false;
+    if (body_given && header_given && strcmp(from_body, from_header) != 0) {
+        problem_reply(req, 400, "invalid_request",
+                      "the precondition header (%s) and expected_version (%s) disagree", from_header, from_body);
+        return false;
+    }
+    exp->from_header = header_given;
+    snprintf(exp->text, sizeof exp->text, "%s", header_given ? from_header : from_body);
+    return true;
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+    return strcasecmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Checks every event and gives each one an id; `*check_ids` tells whether the
+ * client supplied any. False after replying 400. */
+static bool events_or_reply(struct request *req, cJSON *events, bool *check_ids)
+{
+    int64_t max = req->svc->cfg->max_batch;
+    int n = cJSON_IsArray(events) ? cJSON_GetArraySize(events) : 0;
+    const char **ids = NULL;
+    int nids = 0;
+    bool ok = false;
+
+    if (n < 1 || n > max) {
+        problem_reply(req, 400, "invalid_request", "events must be an array of 1-%lld events", (long long)max);
+        return false;
+    }
+    ids = xcalloc((size_t)n, sizeof *ids);
+    int i = 0;
+    cJSON *ev;
+    cJSON_ArrayForEach(ev, events) {
+        if (!cJSON_IsObject(ev)) {
+            problem_reply(req, 400, "invalid_request", "events[%d] must be an object", i);
+            goto out;
+        }
+        const char *type;
+        if (!body_string_or_reply(req, ev, "type", TYPE_MAX_LEN, true, &type))
+            goto out;
+        if (!cJSON_GetObjectItemCaseSensitive(ev, "data")) {
+            problem_reply(req, 400, "invalid_request", "events[%d].data is required (any JSON value)", i);
+            goto out;
+        }
+        const cJSON *meta = cJSON_GetObjectItemCaseSensitive(ev, "metadata");
+        if (meta && !cJSON_IsNull(meta) && !cJSON_IsObject(meta)) {
+            problem_reply(req, 400, "invalid_request", "events[%d].metadata must be an object or null", i);
+            goto out;
+        }
+        cJSON *id = cJSON_GetObjectItemCaseSensitive(ev, "id");
+        if (id && !cJSON_IsNull(id)) {
+            if (!cJSON_IsString(id) || !uuid_is_valid(id->valuestring)) {
+                problem_reply(req, 400, "invalid_request", "events[%d].id must be a UUID", i);
+                goto out;
+            }
+            ids[nids++] = id->valuestring;
+        } else {
+            char fresh[UUID_STR_LEN + 1];
+            uuid_v4(fresh);
+            cJSON *item = cJSON_CreateString(fresh);
+            if (!item || !(id ? cJSON_ReplaceItemInObjectCaseSensitive(ev, "id", item)
+                              : cJSON_AddItemToObject(ev, "id", item))) {
+                cJSON_Delete(item);
+                problem_reply_internal(req);
+                goto out;
+            }
+        }
+        i++;
+    }
+    qsort(ids, (size_t)nids, sizeof *ids, compare_strings);
+    for (int k = 1; k < nids; k++) {
+        if (!strcasecmp(ids[k - 1], ids[k])) {
+            problem_reply(req, 400, "invalid_request", "event id %s appears twice in the batch", ids[k]);
+            goto out;
+        }
+    }
+    *check_ids = nids > 0;
+    ok = true;
+out:
+    free(ids);
+    return ok;
+}
+
+static cJSON *append_json(const char *stream, const struct append_result *res)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON *list = cJSON_AddArrayToObject(root, "events");
+    const struct appended_event *first = &res->events[0], *last = &res->events[res->count - 1];
+    if (!list || !cJSON_AddStringToObject(root, "stream", stream) ||
+        !json_add_int(root, "first_offset", first->offset) || !json_add_int(root, "last_offset", last->offset) ||
+        !json_add_int(root, "version", last->offset))
+        goto fail;
+    for (int i = 0; i < res->count; i++) {
+        cJSON *item = cJSON_CreateObject();
+        if (!item || !cJSON_AddItemToArray(list, item)) {
+            cJSON_Delete(item);
+            goto fail;
+        }
+        if (!cJSON_AddStringToObject(item, "id", res->events[i].id) ||
+            !json_add_int(item, "offset", res->events[i].offset) ||
+            !json_add_int(item, "global_position", res->events[i].position))
+            goto fail;
+    }
+    return root;
+fail:
+    cJSON_Delete(root);
+    return NULL;
+}
+
+static void reply_version_conflict(struct request *req, const struct expectation *exp, int64_t current)
+{
+    cJSON *extra = cJSON_CreateObject();
+    int64_t n;
+    if (parse_int64(exp->text, -1, POSITION_MAX, &n))
+        json_add_int(extra, "expected_version", n);
+    else
+        cJSON_AddStringToObject(extra, "expected_version", exp->text);
+    json_add_int(extra, "current_version", current);
+    problem_reply_extra(req, exp->from_header ? 412 : 409, "version_conflict", extra,
+                        "expected version %s but the stream is at %lld", exp->text, (long long)current);
+}
+
+void route_events_append(struct request *req)
+{
+    const char *stream;
+    cJSON *body = NULL;
+    char *events_json = NULL;
+    struct expectation exp;
+    struct append_result res = {0};
+    bool check_ids = false;
+
+    if (!path_name_or_reply(req, "stream", &stream) || !json_body_object_or_reply(req, false, &body) ||
+        !expectation_or_reply(req, body, &exp) ||
+        !events_or_reply(req, cJSON_GetObjectItemCaseSensitive(body, "events"), &check_ids))
+        goto out;
+    events_json = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(body, "events"));
+    if (!events_json) {
+        problem_reply_internal(req);
+        goto out;
+    }
+    struct append_input in = {stream, exp.text, events_json, check_ids};
+    switch (db_events_append(req->svc->pool, &in, &res)) {
+    case STORE_CREATED:
+        http_reply_json(req, 201, append_json(stream, &res));
+        break;
+    case STORE_OK:
+        http_reply_json(req, 200, append_json(stream, &res));
+        break;
+    case STORE_VERSION_CONFLICT:
+        reply_version_conflict(req, &exp, res.current_version);
+        break;
+    case STORE_DUPLICATE:
+        problem_reply(req, 409, "duplicate_event_id",
+                      "an event id of the batch already exists and this is not a retry of that append");
+        break;
+    case STORE_ARCHIVED:
+        problem_reply(req, 409, "stream_archived", "stream %s is archived and read-only", stream);
+        break;
+    case STORE_INVALID:
+        problem_reply(req, 400, "invalid_request", "PostgreSQL refused the event data (e.g. \\u0000 in a string)");
+        break;
+    case STORE_UNAVAILABLE:
+        problem_reply_unavailable(req);
+        break;
+    default:
+        problem_reply_internal(req);
+        break;
+    }
+out:
+    db_events_append_result_free(&res);
+    cJSON_free(events_json);
+    cJSON_Delete(body);
+}
+
+/* Query parameters shared by the JSON and NDJSON reads; false after replying 400. */
+static bool read_input_or_reply(struct request *req, struct read_input *in)
+{
+    const char *direction;
+    int64_t from;
+    memset(in, 0, sizeof *in);
+    if (!path_name_or_reply(req, "stream", &in->stream) || !query_string_or_reply(req, "direction", &direction) ||
+        !query_int_or_reply(req, "limit", 1, PAGE_LIMIT_MAX, PAGE_LIMIT_DEFAULT, &in->limit) ||
+        !query_int_or_reply(req, "from", 0, INT64_MAX, -1, &from) ||
+        !query_string_or_reply(req, "type", &in->types) || !query_string_or_reply(req, "since", &in->since) ||
+        !query_string_or_reply(req, "until", &in->until))
+        return false;
+    if (direction && strcmp(direction, "forward") != 0 && strcmp(direction, "backward") != 0) {
+        problem_reply(req, 400, "invalid_parameter", "direction must be forward or backward");
+        return false;
+    }
+    in->backward = direction && !strcmp(direction, "backward");
+    in->from = from >= 0 ? from : in->backward ? INT64_MAX : 0;
+    if (in->types && (!*in->types || strlen(in->types) > 20 * TYPE_MAX_LEN)) {
+        problem_reply(req, 400, "invalid_parameter", "type must be a comma-separated list of event types");
+        return false;
+    }
+    if ((in->since && !rfc3339_is_valid(in->since)) || (in->until && !rfc3339_is_valid(in->until))) {
+        problem_reply(req, 400, "invalid_parameter", "since and until must be RFC 3339 date-times");
+        return false;
+    }
+    return true;
+}
+
+/* Where a reader goes on after `page`, and whether it reached the end. */
+static void page_position(const struct read_input *in, const struct read_page *page, int64_t *next, bool *end)
+{
+    bool full = page->count == in->limit;
+    if (!in->backward) {
+        *next = full ? page->last_offset_read + 1 : (in->from > page->version + 1 ? in->from : page->version + 1);
+        *end = !full || page->last_offset_read >= page->version;
+    } else {
+        *next = full ? page->last_offset_read - 1 : page->first_offset - 1;
+        *end = !full || page->last_offset_read <= page->first_offset;
+    }
+}
+
+static void reply_read_failure(struct request *req, enum store_outcome outcome, const char *stream)
+{
+    switch (outcome) {
+    case STORE_NOT_FOUND:
+        problem_reply(req, 404, "stream_not_found", "stream %s does not exist", stream);
+        break;
+    case STORE_INVALID:
+        problem_reply(req, 400, "invalid_parameter", "a query parameter was refused by PostgreSQL (%s)",
+                      "check since and until");
+        break;
+    case STORE_UNAVAILABLE:
+        problem_reply_unavailable(req);
+        break;
+    default:
+        problem_reply_internal(req);
+        break;
+    }
+}
+
+/* NDJSON export: pages of read-batch-size rows fetched as libmicrohttpd asks
+ * for more, so memory stays one page however long the stream. */
+struct ndjson_export {
+    struct db_pool *pool;
+    struct read_input in;
+    char *stream, *types, *since, *until; /* owned copies for `in` */
+    char *buf;
+    size_t len, cap, pos;
+    bool done;
+};
+
+static void ndjson_free(void *cls)
+{
+    struct ndjson_export *x = cls;
+    free(x->stream);
+    free(x->types);
+    free(x->since);
+    free(x->until);
+    free(x->buf);
+    free(x);
+}
+
+/* Fetches the page at x->in.from into the buffer and moves the cursor past it. */
+static enum store_outcome ndjson_fetch(struct ndjson_export *x)
+{
+    struct read_page page;
+    x->len = x->pos = 0;
+    enum store_outcome outcome = db_events_read_ndjson(x->pool, &x->in, &x->buf, &x->len, &x->cap, &page);
+    if (outcome != STORE_OK)
+        return outcome;
+    int64_t next;
+    bool end;
+    page_position(&x->in, &page, &next, &end);
+    x->done = end;
+    x->in.from = next;
+    return STORE_OK;
+}
+
+static ssize_t ndjson_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    struct ndjson_export *x = cls;
+    while (x->pos == x->len) {
+        if (x->done)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        if (ndjson_fetch(x) != STORE_OK)
+            return MHD_CONTENT_READER_END_WITH_ERROR; /* the client sees a cut body */
+    }
+    size_t n = x->len - x->pos < max ? x->len - x->pos : max;
+    memcpy(out, x->buf + x->pos, n);
+    x->pos += n;
+    return (ssize_t)n;
+}
+
+static void reply_ndjson(struct request *req, const struct read_input *in)
+{
+    struct ndjson_export *x = xcalloc(1, sizeof *x);
+    x->pool = req->svc->pool;
+    x->in = *in;
+    x->in.limit = req->svc->cfg->read_batch_size;
+    x->in.stream = x->stream = xstrdup(in->stream);
+    x->in.types = x->types = in->types ? xstrdup(in->types) : NULL;
+    x->in.since = x->since = in->since ? xstrdup(in->since) : NULL;
+    x->in.until = x->until = in->until ? xstrdup(in->until) : NULL;
+    /* The first page is read now so that a missing stream is a 404, not a cut body. */
+    enum store_outcome outcome = ndjson_fetch(x);
+    if (outcome != STORE_OK) {
+        reply_read_failure(req, outcome, in->stream);
+        ndjson_free(x);
+        return;
+    }
+    http_reply_stream(req, 200, "application/x-ndjson", ndjson_read, x, ndjson_free);
+}
+
+static bool wants_ndjson(struct request *req)
+{
+    const char *accept = http_header(req, "Accept");
+    return accept && strstr(accept, "application/x-ndjson");
+}
+
+void route_events_read(struct request *req)
+{
+    struct read_input in;
+    struct read_page page = {0};
+    if (!read_input_or_reply(req, &in))
+        return;
+    if (wants_ndjson(req)) {
+        reply_ndjson(req, &in);
+        return;
+    }
+    enum store_outcome outcome = db_events_read(req->svc->pool, &in, &page);
+    if (outcome != STORE_OK) {
+        reply_read_failure(req, outcome, in.stream);
+        return;
+    }
+    int64_t next;
+    bool end;
+    page_position(&in, &page, &next, &end);
+    cJSON *root = cJSON_CreateObject();
+    if (!root || !cJSON_AddStringToObject(root, "stream", in.stream) ||
+        !cJSON_AddItemToObject(root, "events", page.events)) {
+        cJSON_Delete(page.events);
+        cJSON_Delete(root);
+        problem_reply_internal(req);
+        return;
+    }
+    if (!json_add_int(root, "next_offset", next) || !cJSON_AddBoolToObject(root, "end_of_stream", end)) {
+        cJSON_Delete(root);
+        root = NULL;
+    }
+    http_reply_json(req, 200, root);
+}
+
+void route_events_get(struct request *req)
+{
+    const char *stream, *offset_text = http_param(req, "offset");
+    int64_t offset;
+    cJSON *event = NULL;
+    bool stream_exists;
+    if (!path_name_or_reply(req, "stream", &stream))
+        return;
+    if (!offset_text || !parse_int64(offset_text, 0, INT64_MAX, &offset)) {
+        problem_reply(req, 400, "invalid_parameter", "the offset must be a non-negative integer");
+        return;
+    }
+    switch (db_events_get(req->svc->pool, stream, offset, &event, &stream_exists)) {
+    case STORE_OK:
+        http_reply_json(req, 200, event);
+        break;
+    case STORE_NOT_FOUND:
+        if (stream_exists)
+            problem_reply(req, 404, "event_not_found", "stream %s has no event at offset %lld", stream,
+                          (long long)offset);
+        else
+            problem_reply(req, 404, "stream_not_found", "stream %s does not exist", stream);
+        break;
+    case STORE_UNAVAILABLE:
+        problem_reply_unavailable(req);
+        break;
+    default:
+        problem_reply_internal(req);
+        break;
+    }
+}
+
+void route_events_global_read(struct request *req)
+{
+    struct global_read_input in;
+    cJSON *events = NULL;
+    int64_t next;
+    if (!query_int_or_reply(req, "from_position", 0, POSITION_MAX, 0, &in.from_position) ||
+        !query_int_or_reply(req, "limit", 1, PAGE_LIMIT_MAX, PAGE_LIMIT_DEFAULT, &in.limit) ||
+        !query_string_or_reply(req, "type", &in.types) ||
+        !query_string_or_reply(req, "stream_prefix", &in.stream_prefix))
+        return;
+    if (in.types && !*in.types) {
+        problem_reply(req, 400, "invalid_parameter", "type must be a comma-separated list of event types");
+        return;
+    }
+    switch (db_events_global_read(req->svc->pool, &in, &events, &next)) {
+    case STORE_OK: {
+        cJSON *root = cJSON_CreateObject();
+        if (!root || !cJSON_AddItemToObject(root, "events", events)) {
+            cJSON_Delete(events);
+            cJSON_Delete(root);
+            root = NULL;
+        } else if (!json_add_int(root, "next_position", next)) {
+            cJSON_Delete(root);
+            root = NULL;
+        }
+        http_reply_json(req, 200, root);
+        break;
+    }
+    case STORE_UNAVAILABLE:
+        problem_reply_unavailable(req);
+        break;
+    default:
+        problem_reply_internal(req);
+        break;
+    }
+}
