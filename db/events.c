@@ -33,7 +33,7 @@ enum store_outcome db_events_append(struct db_pool *pool, const struct append_in
 {
     memset(out, 0, sizeof *out);
     PGresult *res;
-    const char *params[] = {in->stream, in->expected, in->events_json, in->check_ids ? "t" : "f"};
+    const char *params[] = {in->stream, in->expected, in->body, in->check_ids ? "t" : "f"};
     enum store_outcome outcome = db_run(pool, STMT_EVENTS_APPEND, 4, params, "append", &res);
     if (outcome != STORE_OK)
         goto out;

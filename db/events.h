@@ -12,7 +12,7 @@
 struct append_input {
     const char *stream;
     const char *expected;    /* "any", "no_stream", "exists" or a decimal version */
-    const char *events_json; /* JSON array of {id, type, data, metadata}, every id set */
+    const char *body;        /* the request body: {"events": [{id?, type, data, metadata?}...]} */
     bool check_ids;          /* some id came from the client: look for retries and duplicates */
 };
 

@@ -11,7 +11,7 @@ const struct statement statements[STMT_COUNT_] = {
 
     [STMT_EVENTS_APPEND] = {"events_append",
         "SELECT outcome, current_version, event_id, stream_offset, global_position"
-        "  FROM {p}append_events($1, $2, $3::jsonb, $4::boolean)"},
+        "  FROM {p}append_events($1, $2, $3::jsonb -> 'events', $4::boolean)"},
     /* One row per event after the stream's version and first retained offset;
      * no row at all when the stream does not exist. */
     [STMT_EVENTS_READ_FORWARD] = {"events_read_forward",
@@ -61,7 +61,7 @@ const struct statement statements[STMT_COUNT_] = {
         "SELECT {p}stream_json(m), m.stream FROM {p}stream_metadata m"
         " WHERE ($1::text IS NULL OR starts_with(m.stream, $1))"
         "   AND ($2::text IS NULL OR m.stream > $2)"
-        " ORDER BY m.stream LIMIT $3"},
+        " ORDER BY m.stream LIMIT $3 + 1"},
     /* $4/$5 say whether max_age_seconds/max_count were given; absent ones keep their value. */
     [STMT_STREAMS_SET_RETENTION] = {"streams_set_retention",
         "INSERT INTO {p}retention_policies AS r (stream, max_age_seconds, max_count)"

@@ -33,7 +33,9 @@ enum store_outcome db_streams_list(struct db_pool *pool, const char *prefix, con
     next_after[0] = '\0';
     enum store_outcome outcome = db_run(pool, STMT_STREAMS_LIST, 3, params, "list streams", &res);
     if (outcome == STORE_OK) {
-        int rows = PQntuples(res);
+        /* One row past the page tells whether there is a next one. */
+        int rows = PQntuples(res) > limit ? (int)limit : PQntuples(res);
+        bool more = PQntuples(res) > limit;
         *streams = cJSON_CreateArray();
         for (int i = 0; *streams && i < rows; i++) {
             cJSON *raw = cJSON_CreateRaw(PQgetvalue(res, i, 0));
@@ -45,7 +47,7 @@ enum store_outcome db_streams_list(struct db_pool *pool, const char *prefix, con
         }
         if (!*streams)
             outcome = STORE_ERROR;
-        else if (rows == limit)
+        else if (more)
             snprintf(next_after, NAME_MAX_LEN + 1, "%s", PQgetvalue(res, rows - 1, 1));
     }
     PQclear(res);

@@ -20,12 +20,13 @@
  * the HTTP precondition headers. */
 struct expectation {
     char text[32];      /* "any", "no_stream", "exists" or a decimal version */
+    char shown[32];     /* as the client wrote it, for the problem: -1 stays -1 */
     bool from_header;   /* a failed check answers 412 instead of 409 */
 };
 
 /* Reads body.expected_version into `text`; false after replying 400. */
 static bool body_expectation_or_reply(struct request *req, const cJSON *body, char *text, size_t size,
-                                      bool *given)
+                                      char *shown, bool *given)
 {
     const cJSON *ev = cJSON_GetObjectItemCaseSensitive(body, "expected_version");
     *given = ev && !cJSON_IsNull(ev);
@@ -35,10 +36,13 @@ static bool body_expectation_or_reply(struct request *req, const cJSON *body, ch
     if (cJSON_IsString(ev) && (!strcmp(ev->valuestring, "any") || !strcmp(ev->valuestring, "no_stream") ||
                                !strcmp(ev->valuestring, "exists"))) {
         snprintf(text, size, "%s", ev->valuestring);
+        snprintf(shown, size, "%s", ev->valuestring);
         return true;
     }
     if (json_is_int(ev, -1, POSITION_MAX)) {
-        snprintf(text, size, "%lld", (long long)ev->valuedouble);
+        /* -1 is the version of a stream with no events: the same as "no_stream". */
+        snprintf(shown, size, "%lld", (long long)ev->valuedouble);
+        snprintf(text, size, "%s", ev->valuedouble < 0 ? "no_stream" : shown);
         return true;
     }
     problem_reply(req, 400, "invalid_request",
@@ -47,7 +51,7 @@ static bool body_expectation_or_reply(struct request *req, const cJSON *body, ch
 }
 
 /* If-Match: "N" and If-None-Match: * as expectations; false after replying 400. */
-static bool header_expectation_or_reply(struct request *req, char *text, size_t size, bool *given)
+static bool header_expectation_or_reply(struct request *req, char *text, size_t size, char *shown, bool *given)
 {
     const char *match = http_header(req, "If-Match");
     const char *none_match = http_header(req, "If-None-Match");
@@ -62,6 +66,7 @@ static bool header_expectation_or_reply(struct request *req, char *text, size_t 
             return false;
         }
         snprintf(text, size, "no_stream");
+        snprintf(shown, size, "no_stream");
         return true;
     }
     if (match) {
@@ -71,9 +76,11 @@ static bool header_expectation_or_reply(struct request *req, char *text, size_t 
         if (len < 3 || len > 22 || match[0] != '"' || match[len - 1] != '"')
             goto bad;
         snprintf(digits, sizeof digits, "%.*s", (int)(len - 2), match + 1);
-        if (!parse_int64(digits, -1, POSITION_MAX, &v))
+        if (!parse_int64(digits, -1, POSITION_MAX, &v) || (digits[0] == '0' && digits[1]) ||
+            !strncmp(digits, "-0", 2))
             goto bad;
-        snprintf(text, size, "%lld", (long long)v);
+        snprintf(shown, size, "%lld", (long long)v);
+        snprintf(text, size, "%s", v < 0 ? "no_stream" : shown);
         return true;
     bad:
         problem_reply(req, 400, "invalid_request", "If-Match must be a stream version in quotes, e.g. \"41\"");
@@ -84,10 +91,10 @@ static bool header_expectation_or_reply(struct request *req, char *text, size_t 
 
 static bool expectation_or_reply(struct request *req, const cJSON *body, struct expectation *exp)
 {
-    char from_body[32], from_header[32];
+    char from_body[32], from_header[32], body_shown[32] = "any", header_shown[32] = "";
     bool body_given, header_given;
-    if (!body_expectation_or_reply(req, body, from_body, sizeof from_body, &body_given) ||
-        !header_expectation_or_reply(req, from_header, sizeof from_header, &header_given))
+    if (!body_expectation_or_reply(req, body, from_body, sizeof from_body, body_shown, &body_given) ||
+        !header_expectation_or_reply(req, from_header, sizeof from_header, header_shown, &header_given))
         return false;
     if (body_given && header_given && strcmp(from_body, from_header) != 0) {
         problem_reply(req, 400, "invalid_request",
@@ -96,6 +103,7 @@ static bool expectation_or_reply(struct request *req, const cJSON *body, struct 
     }
     exp->from_header = header_given;
     snprintf(exp->text, sizeof exp->text, "%s", header_given ? from_header : from_body);
+    snprintf(exp->shown, sizeof exp->shown, "%s", header_given ? header_shown : body_shown);
     return true;
 }
 
@@ -104,9 +112,9 @@ static int compare_strings(const void *a, const void *b)
     return strcasecmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Checks every event and gives each one an id; `*check_ids` tells whether the
- * client supplied any. False after replying 400. */
-static bool events_or_reply(struct request *req, cJSON *events, bool *check_ids)
+/* Checks every event; `*check_ids` tells whether the client supplied any id.
+ * False after replying 400. */
+static bool events_or_reply(struct request *req, const cJSON *events, bool *check_ids)
 {
     int64_t max = req->svc->cfg->max_batch;
     int n = cJSON_IsArray(events) ? cJSON_GetArraySize(events) : 0;
@@ -120,7 +128,7 @@ static bool events_or_reply(struct request *req, cJSON *events, bool *check_ids)
     }
     ids = xcalloc((size_t)n, sizeof *ids);
     int i = 0;
-    cJSON *ev;
+    const cJSON *ev;
     cJSON_ArrayForEach(ev, events) {
         if (!cJSON_IsObject(ev)) {
             problem_reply(req, 400, "invalid_request", "events[%d] must be an object", i);
@@ -138,23 +146,13 @@ static bool events_or_reply(struct request *req, cJSON *events, bool *check_ids)
             problem_reply(req, 400, "invalid_request", "events[%d].metadata must be an object or null", i);
             goto out;
         }
-        cJSON *id = cJSON_GetObjectItemCaseSensitive(ev, "id");
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(ev, "id");
         if (id && !cJSON_IsNull(id)) {
             if (!cJSON_IsString(id) || !uuid_is_valid(id->valuestring)) {
                 problem_reply(req, 400, "invalid_request", "events[%d].id must be a UUID", i);
                 goto out;
             }
             ids[nids++] = id->valuestring;
-        } else {
-            char fresh[UUID_STR_LEN + 1];
-            uuid_v4(fresh);
-            cJSON *item = cJSON_CreateString(fresh);
-            if (!item || !(id ? cJSON_ReplaceItemInObjectCaseSensitive(ev, "id", item)
-                              : cJSON_AddItemToObject(ev, "id", item))) {
-                cJSON_Delete(item);
-                problem_reply_internal(req);
-                goto out;
-            }
         }
         i++;
     }
@@ -202,20 +200,19 @@ static void reply_version_conflict(struct request *req, const struct expectation
 {
     cJSON *extra = cJSON_CreateObject();
     int64_t n;
-    if (parse_int64(exp->text, -1, POSITION_MAX, &n))
+    if (parse_int64(exp->shown, -1, POSITION_MAX, &n))
         json_add_int(extra, "expected_version", n);
     else
-        cJSON_AddStringToObject(extra, "expected_version", exp->text);
+        cJSON_AddStringToObject(extra, "expected_version", exp->shown);
     json_add_int(extra, "current_version", current);
     problem_reply_extra(req, exp->from_header ? 412 : 409, "version_conflict", extra,
-                        "expected version %s but the stream is at %lld", exp->text, (long long)current);
+                        "expected version %s but the stream is at %lld", exp->shown, (long long)current);
 }
 
 void route_events_append(struct request *req)
 {
     const char *stream;
     cJSON *body = NULL;
-    char *events_json = NULL;
     struct expectation exp;
     struct append_result res = {0};
     bool check_ids = false;
@@ -224,12 +221,9 @@ void route_events_append(struct request *req)
         !expectation_or_reply(req, body, &exp) ||
         !events_or_reply(req, cJSON_GetObjectItemCaseSensitive(body, "events"), &check_ids))
         goto out;
-    events_json = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(body, "events"));
-    if (!events_json) {
-        problem_reply_internal(req);
-        goto out;
-    }
-    struct append_input in = {stream, exp.text, events_json, check_ids};
+    /* PostgreSQL takes the events from the body as sent: re-printing them through
+     * cJSON's doubles would round numbers that jsonb keeps exact. */
+    struct append_input in = {stream, exp.text, req->body, check_ids};
     switch (db_events_append(req->svc->pool, &in, &res)) {
     case STORE_CREATED:
         http_reply_json(req, 201, append_json(stream, &res));
@@ -259,7 +253,6 @@ void route_events_append(struct request *req)
     }
 out:
     db_events_append_result_free(&res);
-    cJSON_free(events_json);
     cJSON_Delete(body);
 }
 

@@ -24,6 +24,28 @@ static void reply_failure(struct request *req, enum store_outcome outcome, const
     }
 }
 
+/* If-None-Match compares weakly and may list several tags (RFC 9110 13.1.2). */
+static bool etag_listed(const char *header, const char *etag)
+{
+    size_t elen = strlen(etag);
+    for (const char *p = header; *p;) {
+        p += strspn(p, " \t,");
+        size_t n = strcspn(p, ",");
+        size_t end = n;
+        while (end > 0 && (p[end - 1] == ' ' || p[end - 1] == '\t'))
+            end--;
+        const char *tag = p;
+        if (end >= 2 && !strncmp(tag, "W/", 2)) {
+            tag += 2;
+            end -= 2;
+        }
+        if ((end == 1 && tag[0] == '*') || (end == elen && !strncmp(tag, etag, elen)))
+            return true;
+        p += n;
+    }
+    return false;
+}
+
 void route_streams_get(struct request *req)
 {
     const char *stream;
@@ -40,7 +62,7 @@ void route_streams_get(struct request *req)
     snprintf(etag, sizeof etag, "\"%lld\"", (long long)version);
     http_set_header(req, MHD_HTTP_HEADER_ETAG, etag);
     const char *none_match = http_header(req, "If-None-Match");
-    if (none_match && (!strcmp(none_match, etag) || !strcmp(none_match, "*"))) {
+    if (none_match && etag_listed(none_match, etag)) {
         cJSON_Delete(meta);
         http_reply_empty(req, 304);
         return;

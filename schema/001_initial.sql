@@ -14,7 +14,7 @@ AS $$ SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') $$;
 -- offset of the last event ever written (offsets are never reused), and
 -- `first_offset` the first one still retained, so length = version + 1 - first_offset.
 CREATE TABLE {p}streams (
-    name          text PRIMARY KEY,
+    name          text COLLATE "C" PRIMARY KEY,
     version       bigint NOT NULL DEFAULT -1,
     first_offset  bigint NOT NULL DEFAULT 0,
     state         text NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'archived')),
@@ -72,8 +72,8 @@ SELECT s.name AS stream,
 FROM {p}streams s
 LEFT JOIN {p}retention_policies r ON r.stream = s.name;
 
--- Appends a batch atomically. p_events is a JSON array of {id, type, data, metadata}
--- with every id filled in. Returns one row per event on success, or one row with
+-- Appends a batch atomically. p_events is a JSON array of {id, type, data, metadata};
+-- events without an id get a new random one. Returns one row per event on success, or one row with
 -- the outcome and the stream's current version when nothing was written.
 -- Outcomes: created, idempotent, version_conflict, duplicate, archived.
 CREATE FUNCTION {p}append_events(p_stream text, p_expected text, p_events jsonb, p_check_ids boolean)
@@ -140,7 +140,8 @@ BEGIN
     RETURN QUERY
     WITH inserted AS (
         INSERT INTO {p}events (global_position, stream, stream_offset, event_id, event_type, data, metadata)
-        SELECT v_base + x.i - 1, p_stream, v_version + x.i, (x.ev ->> 'id')::uuid, x.ev ->> 'type',
+        SELECT v_base + x.i - 1, p_stream, v_version + x.i,
+               coalesce((x.ev ->> 'id')::uuid, gen_random_uuid()), x.ev ->> 'type',
                x.ev -> 'data', nullif(x.ev -> 'metadata', 'null'::jsonb)
           FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(ev, i)
         RETURNING {p}events.event_id, {p}events.stream_offset, {p}events.global_position
@@ -197,7 +198,7 @@ $$;
 -- A queue exists once it is first written or configured. NULL settings follow
 -- the service's defaults (visibility-timeout, max-delivery-attempts).
 CREATE TABLE {p}queues (
-    name                  text PRIMARY KEY,
+    name                  text COLLATE "C" PRIMARY KEY,
     visibility_timeout    int CHECK (visibility_timeout BETWEEN 0 AND 43200),
     max_delivery_attempts int CHECK (max_delivery_attempts BETWEEN 1 AND 1000),
     retention_seconds     int NOT NULL DEFAULT 1209600 CHECK (retention_seconds >= 60),

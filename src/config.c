@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,10 +191,11 @@ static bool apply_file(struct config *cfg, const char *path, char *err, size_t e
             v = item->valuestring;
         else if (cJSON_IsBool(item))
             v = cJSON_IsTrue(item) ? "true" : "false";
-        else if (cJSON_IsNumber(item))
+        else if (cJSON_IsNumber(item) && item->valuedouble == floor(item->valuedouble) &&
+                 fabs(item->valuedouble) < 0x1p53)
             snprintf(value, sizeof value, "%.0f", item->valuedouble);
         else {
-            snprintf(err, errlen, "config: option \"%s\" in %s must be a string, number or boolean",
+            snprintf(err, errlen, "config: option \"%s\" in %s must be a string, whole number or boolean",
                      item->string, path);
             goto out;
         }

@@ -47,7 +47,7 @@ bool json_body_object_or_reply(struct request *req, bool optional, cJSON **out)
     }
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
-        problem_reply(req, 400, "invalid_json", "the body must be a JSON object");
+        problem_reply(req, 400, "invalid_request", "the body must be a JSON object");
         return false;
     }
     *out = root;
@@ -59,7 +59,8 @@ bool json_is_int(const cJSON *item, int64_t min, int64_t max)
     if (!cJSON_IsNumber(item))
         return false;
     double v = item->valuedouble;
-    return isfinite(v) && v == floor(v) && v >= (double)min && v <= (double)max;
+    /* (double)INT64_MAX rounds up to 2^63, so compare below 2^63 before converting. */
+    return isfinite(v) && v == floor(v) && v >= (double)min && v < 0x1p63 && (int64_t)v <= max;
 }
 
 bool json_add_int(cJSON *obj, const char *name, int64_t value)

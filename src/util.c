@@ -54,7 +54,7 @@ char *xstrndup(const char *s, size_t n)
 
 bool parse_int64(const char *s, int64_t min, int64_t max, int64_t *out)
 {
-    if (!s || !*s || isspace((unsigned char)*s))
+    if (!s || !*s || isspace((unsigned char)*s) || *s == '+')
         return false;
     char *end = NULL;
     errno = 0;

@@ -316,11 +316,12 @@ const char *test_database_conninfo(void)
 int harness_main(Suite *suite, const char *const *service_args)
 {
     curl_global_init(CURL_GLOBAL_ALL);
+    SRunner *sr = srunner_create(suite);
     if (!svc_start(&svc, NULL, service_args)) {
         fprintf(stderr, "could not start streamq (STREAMQ_BIN=%s)\n", binary());
+        srunner_free(sr);
         return 1;
     }
-    SRunner *sr = srunner_create(suite);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
