@@ -5,12 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/rows.h"
 #include "src/log.h"
-
-static int64_t int_value(const PGresult *res, int row, int col)
-{
-    return strtoll(PQgetvalue(res, row, col), NULL, 10);
-}
 
 static enum store_outcome append_outcome(const char *word)
 {
@@ -43,15 +39,15 @@ enum store_outcome db_events_append(struct db_pool *pool, const struct append_in
         goto out;
     }
     outcome = append_outcome(PQgetvalue(res, 0, 0));
-    out->current_version = int_value(res, 0, 1);
+    out->current_version = db_int(res, 0, 1);
     if (outcome != STORE_CREATED && outcome != STORE_OK)
         goto out;
     out->events = xcalloc((size_t)rows, sizeof *out->events);
     out->count = rows;
     for (int i = 0; i < rows; i++) {
         snprintf(out->events[i].id, sizeof out->events[i].id, "%s", PQgetvalue(res, i, 2));
-        out->events[i].offset = int_value(res, i, 3);
-        out->events[i].position = int_value(res, i, 4);
+        out->events[i].offset = db_int(res, i, 3);
+        out->events[i].position = db_int(res, i, 4);
     }
 out:
     PQclear(res);
@@ -80,11 +76,11 @@ static enum store_outcome read_rows(struct db_pool *pool, const struct read_inpu
     int rows = PQntuples(*res);
     if (rows == 0)
         return STORE_NOT_FOUND;
-    out->version = int_value(*res, 0, 0);
-    out->first_offset = int_value(*res, 0, 1);
+    out->version = db_int(*res, 0, 0);
+    out->first_offset = db_int(*res, 0, 1);
     out->count = PQgetisnull(*res, 0, 2) ? 0 : rows;
     if (out->count > 0)
-        out->last_offset_read = int_value(*res, rows - 1, 2);
+        out->last_offset_read = db_int(*res, rows - 1, 2);
     return STORE_OK;
 }
 
@@ -93,15 +89,7 @@ enum store_outcome db_events_read(struct db_pool *pool, const struct read_input 
     PGresult *res;
     enum store_outcome outcome = read_rows(pool, in, &res, out);
     if (outcome == STORE_OK) {
-        out->events = cJSON_CreateArray();
-        for (int i = 0; out->events && i < out->count; i++) {
-            cJSON *raw = cJSON_CreateRaw(PQgetvalue(res, i, 3));
-            if (!raw || !cJSON_AddItemToArray(out->events, raw)) {
-                cJSON_Delete(raw);
-                cJSON_Delete(out->events);
-                out->events = NULL;
-            }
-        }
+        out->events = db_raw_array(res, 3, out->count);
         if (!out->events)
             outcome = STORE_ERROR;
     }
@@ -165,25 +153,17 @@ enum store_outcome db_events_global_read(struct db_pool *pool, const struct glob
         goto out;
     int rows = PQntuples(res);
     int count = rows > 0 && !PQgetisnull(res, 0, 1) ? rows : 0;
-    *events = cJSON_CreateArray();
-    for (int i = 0; *events && i < count; i++) {
-        cJSON *raw = cJSON_CreateRaw(PQgetvalue(res, i, 2));
-        if (!raw || !cJSON_AddItemToArray(*events, raw)) {
-            cJSON_Delete(raw);
-            cJSON_Delete(*events);
-            *events = NULL;
-        }
-    }
+    *events = db_raw_array(res, 2, count);
     if (!*events) {
         outcome = STORE_ERROR;
         goto out;
     }
     if (count == in->limit) {
-        *next_position = int_value(res, count - 1, 1);
+        *next_position = db_int(res, count - 1, 1);
     } else {
         /* The whole range below the watermark was scanned: continue from just
          * below it, which skips gaps and other streams' events for filtered readers. */
-        int64_t below = int_value(res, 0, 0);
+        int64_t below = db_int(res, 0, 0);
         if (below - 1 > *next_position)
             *next_position = below - 1;
     }

@@ -74,6 +74,135 @@ const struct statement statements[STMT_COUNT_] = {
     [STMT_STREAMS_SET_STATE] = {"streams_set_state",
         "UPDATE {p}streams SET state = $2 WHERE name = $1 RETURNING name"},
     [STMT_STREAMS_DELETE] = {"streams_delete", "SELECT {p}delete_stream($1)"},
+
+    /* $2/$3 (and $4/$5 in the list) are the service's default visibility timeout
+     * and delivery attempts, for queues that set none. */
+    [STMT_QUEUES_META] = {"queues_meta",
+        "SELECT {p}queue_json(q, $2::int, $3::int) FROM {p}queues q WHERE q.name = $1"},
+    [STMT_QUEUES_LIST] = {"queues_list",
+        "SELECT {p}queue_json(q, $4::int, $5::int), q.name FROM {p}queues q"
+        " WHERE ($1::text IS NULL OR starts_with(q.name, $1))"
+        "   AND ($2::text IS NULL OR q.name > $2)"
+        " ORDER BY q.name LIMIT $3 + 1"},
+    /* $6..$9 say which of $2..$5 were given; absent ones keep their value. */
+    [STMT_QUEUES_CONFIGURE] = {"queues_configure",
+        "INSERT INTO {p}queues AS q (name, visibility_timeout, max_delivery_attempts, retention_seconds, max_depth)"
+        " VALUES ($1, $2::int, $3::int, coalesce($4::int, 1209600), $5::bigint)"
+        " ON CONFLICT (name) DO UPDATE SET"
+        "   visibility_timeout = CASE WHEN $6::boolean THEN excluded.visibility_timeout ELSE q.visibility_timeout END,"
+        "   max_delivery_attempts = CASE WHEN $7::boolean THEN excluded.max_delivery_attempts"
+        "                           ELSE q.max_delivery_attempts END,"
+        "   retention_seconds = CASE WHEN $8::boolean THEN excluded.retention_seconds ELSE q.retention_seconds END,"
+        "   max_depth = CASE WHEN $9::boolean THEN excluded.max_depth ELSE q.max_depth END"
+        " RETURNING q.name"},
+    [STMT_QUEUES_PURGE] = {"queues_purge",
+        "WITH leases AS (DELETE FROM {p}in_flight_events f WHERE f.queue = $1),"
+        "     gone AS (DELETE FROM {p}queue_events m WHERE m.queue = $1 RETURNING 1)"
+        " SELECT EXISTS (SELECT 1 FROM {p}queues WHERE name = $1), (SELECT count(*) FROM gone)"},
+    [STMT_QUEUES_DELETE] = {"queues_delete",
+        "WITH leases AS (DELETE FROM {p}in_flight_events f WHERE f.queue = $1),"
+        "     messages AS (DELETE FROM {p}queue_events m WHERE m.queue = $1),"
+        "     dead AS (DELETE FROM {p}dead_letter_queue d WHERE d.queue = $1),"
+        "     q AS (DELETE FROM {p}queues WHERE name = $1 RETURNING 1)"
+        " SELECT count(*) FROM q"},
+    /* Messages without delivering them; the cursor is the enqueue sequence number. */
+    [STMT_QUEUES_PEEK] = {"queues_peek",
+        "SELECT EXISTS (SELECT 1 FROM {p}queues WHERE name = $1), p.body, p.seq"
+        "  FROM (SELECT 1) one LEFT JOIN LATERAL ("
+        "    SELECT row_to_json(r)::text AS body, m.seq"
+        "      FROM {p}queue_events m"
+        "      LEFT JOIN {p}in_flight_events f"
+        "        ON f.queue = m.queue AND f.message_id = m.message_id AND f.visible_until > now()"
+        "     CROSS JOIN LATERAL (SELECT m.message_id AS id, m.message_type AS type,"
+        "                                {p}ts(m.enqueued_at) AS enqueued_at, {p}ts(m.visible_at) AS visible_at,"
+        "                                m.delivery_count AS delivery_count, f.consumer AS consumer,"
+        "                                {p}ts(f.visible_until) AS visible_until) r"
+        "     WHERE m.queue = $1 AND ($2::bigint IS NULL OR m.seq > $2)"
+        "       AND ($3::text IS NULL"
+        "            OR ($3 = 'pending' AND m.visible_at <= now())"
+        "            OR ($3 = 'in_flight' AND f.message_id IS NOT NULL)"
+        "            OR ($3 = 'delayed' AND m.visible_at > now() AND f.message_id IS NULL))"
+        "     ORDER BY m.seq LIMIT $4 + 1) p ON true"
+        " ORDER BY p.seq"},
+
+    [STMT_MESSAGES_ENQUEUE] = {"messages_enqueue",
+        "SELECT outcome, message_id, enqueued_at, visible_at, duplicate"
+        "  FROM {p}enqueue_messages($1, $2::jsonb -> 'messages')"},
+    /* Leases up to $2 visible messages, oldest first, skipping rows other
+     * consumers hold locked; each delivery gets a fresh random receipt. */
+    [STMT_MESSAGES_DEQUEUE] = {"messages_dequeue",
+        "WITH cfg AS ("
+        "  SELECT coalesce($3::int, max(q.visibility_timeout), $5::int) AS vt,"
+        "         coalesce(max(q.max_delivery_attempts), $6::int) AS attempts"
+        "    FROM {p}queues q WHERE q.name = $1"
+        "), picked AS ("
+        "  SELECT m.queue, m.message_id FROM {p}queue_events m, cfg"
+        "   WHERE m.queue = $1 AND m.visible_at <= now() AND m.delivery_count < cfg.attempts"
+        "   ORDER BY m.seq LIMIT $2"
+        "   FOR UPDATE OF m SKIP LOCKED"
+        "), leased AS ("
+        "  UPDATE {p}queue_events m"
+        "     SET visible_at = now() + make_interval(secs => cfg.vt), delivery_count = m.delivery_count + 1"
+        "    FROM picked, cfg"
+        "   WHERE m.queue = picked.queue AND m.message_id = picked.message_id"
+        "  RETURNING m.*"
+        "), lease AS ("
+        "  INSERT INTO {p}in_flight_events AS f"
+        "         (queue, message_id, receipt, consumer, leased_at, visible_until, delivery_count)"
+        "  SELECT l.queue, l.message_id, replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''),"
+        "         $4, now(), l.visible_at, l.delivery_count"
+        "    FROM leased l"
+        "  ON CONFLICT (queue, message_id) DO UPDATE SET receipt = excluded.receipt, consumer = excluded.consumer,"
+        "     leased_at = excluded.leased_at, visible_until = excluded.visible_until,"
+        "     delivery_count = excluded.delivery_count"
+        "  RETURNING f.message_id, f.receipt"
+        ")"
+        " SELECT row_to_json(r)::text FROM ("
+        "   SELECT l.message_id AS id, l.message_type AS type, l.data AS data, l.metadata AS metadata,"
+        "          {p}ts(l.enqueued_at) AS enqueued_at, l.delivery_count AS delivery_count, x.receipt AS receipt,"
+        "          {p}ts(l.visible_at) AS visible_until"
+        "     FROM leased l JOIN lease x ON x.message_id = l.message_id"
+        "    ORDER BY l.seq) r"},
+    [STMT_MESSAGES_ACK] = {"messages_ack", "SELECT {p}ack_message($1, $2::uuid, $3)"},
+    [STMT_MESSAGES_ACK_BATCH] = {"messages_ack_batch",
+        "SELECT (x.a ->> 'id')::uuid, {p}ack_message($1, (x.a ->> 'id')::uuid, x.a ->> 'receipt')"
+        "  FROM jsonb_array_elements($2::jsonb -> 'acks') WITH ORDINALITY AS x(a, i)"
+        " ORDER BY x.i"},
+    [STMT_MESSAGES_NACK] = {"messages_nack",
+        "SELECT {p}nack_message($1, $2::uuid, $3, $4::boolean, $5::int, $6, $7::int)"},
+    [STMT_MESSAGES_VISIBILITY] = {"messages_visibility",
+        "SELECT outcome, visible_until FROM {p}set_visibility($1, $2::uuid, $3, $4::int)"},
+    [STMT_MESSAGES_SWEEP] = {"messages_sweep",
+        "SELECT requeued, dead_lettered, expired FROM {p}cleanup_expired_in_flight($1::int, $2::int)"},
+
+    [STMT_DEAD_LETTERS_LIST] = {"dead_letters_list",
+        "SELECT EXISTS (SELECT 1 FROM {p}queues WHERE name = $1), p.body, p.seq"
+        "  FROM (SELECT 1) one LEFT JOIN LATERAL ("
+        "    SELECT row_to_json(r)::text AS body, d.seq"
+        "      FROM {p}dead_letter_queue d"
+        "     CROSS JOIN LATERAL (SELECT d.message_id AS id, d.message_type AS type, d.data AS data,"
+        "                                d.metadata AS metadata, {p}ts(d.enqueued_at) AS enqueued_at,"
+        "                                {p}ts(d.failed_at) AS failed_at, d.delivery_count AS delivery_count,"
+        "                                d.reason AS reason) r"
+        "     WHERE d.queue = $1 AND ($2::bigint IS NULL OR d.seq > $2)"
+        "     ORDER BY d.seq LIMIT $3 + 1) p ON true"
+        " ORDER BY p.seq"},
+    /* $2 NULL redrives every dead letter of the queue. */
+    [STMT_DEAD_LETTERS_REDRIVE] = {"dead_letters_redrive",
+        "WITH moved AS ("
+        "  DELETE FROM {p}dead_letter_queue d"
+        "   WHERE d.queue = $1 AND ($2::uuid[] IS NULL OR d.message_id = ANY ($2::uuid[]))"
+        "     AND NOT EXISTS (SELECT 1 FROM {p}queue_events m WHERE m.queue = d.queue AND m.message_id = d.message_id)"
+        "  RETURNING d.*"
+        "), ins AS ("
+        "  INSERT INTO {p}queue_events (queue, message_id, message_type, data, metadata, enqueued_at, visible_at,"
+        "                              delivery_count)"
+        "  SELECT queue, message_id, message_type, data, metadata, enqueued_at, now(), 0 FROM moved ORDER BY seq"
+        "  RETURNING 1"
+        ")"
+        " SELECT EXISTS (SELECT 1 FROM {p}queues WHERE name = $1), (SELECT count(*) FROM ins)"},
+    [STMT_DEAD_LETTERS_DELETE] = {"dead_letters_delete",
+        "DELETE FROM {p}dead_letter_queue WHERE queue = $1 AND message_id = $2::uuid RETURNING 1"},
 };
 
 char *statements_expand(const char *sql, const char *prefix)

@@ -1,6 +1,8 @@
 /* Store calls for stream metadata and lifecycle; see streams.h. */
 #include "db/streams.h"
 
+#include "db/rows.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,15 +38,7 @@ enum store_outcome db_streams_list(struct db_pool *pool, const char *prefix, con
         /* One row past the page tells whether there is a next one. */
         int rows = PQntuples(res) > limit ? (int)limit : PQntuples(res);
         bool more = PQntuples(res) > limit;
-        *streams = cJSON_CreateArray();
-        for (int i = 0; *streams && i < rows; i++) {
-            cJSON *raw = cJSON_CreateRaw(PQgetvalue(res, i, 0));
-            if (!raw || !cJSON_AddItemToArray(*streams, raw)) {
-                cJSON_Delete(raw);
-                cJSON_Delete(*streams);
-                *streams = NULL;
-            }
-        }
+        *streams = db_raw_array(res, 0, rows);
         if (!*streams)
             outcome = STORE_ERROR;
         else if (more)

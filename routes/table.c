@@ -19,6 +19,22 @@ const struct route route_table[] = {
     {"GET", "/streams/{stream}/events", route_events_read},
     {"GET", "/streams/{stream}/events/{offset}", route_events_get},
     {"GET", "/events", route_events_global_read},
+
+    {"GET", "/queues", route_queues_list},
+    {"GET", "/queues/{queue}", route_queues_get},
+    {"PUT", "/queues/{queue}", route_queues_put},
+    {"DELETE", "/queues/{queue}", route_queues_delete},
+    {"POST", "/queues/{queue}/purge", route_queues_purge},
+    {"GET", "/queues/{queue}/messages", route_queues_peek},
+    {"POST", "/queues/{queue}/messages", route_messages_enqueue},
+    {"POST", "/queues/{queue}/dequeue", route_messages_dequeue},
+    {"POST", "/queues/{queue}/ack", route_messages_ack_batch},
+    {"POST", "/queues/{queue}/messages/{id}/ack", route_messages_ack},
+    {"POST", "/queues/{queue}/messages/{id}/nack", route_messages_nack},
+    {"POST", "/queues/{queue}/messages/{id}/visibility", route_messages_visibility},
+    {"GET", "/queues/{queue}/dead-letters", route_dead_letters_list},
+    {"POST", "/queues/{queue}/dead-letters/redrive", route_dead_letters_redrive},
+    {"DELETE", "/queues/{queue}/dead-letters/{id}", route_dead_letters_delete},
 };
 
 const size_t route_table_len = sizeof route_table / sizeof route_table[0];

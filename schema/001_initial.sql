@@ -218,9 +218,10 @@ CREATE TABLE {p}queue_events (
     enqueued_at    timestamptz NOT NULL DEFAULT now(),
     visible_at     timestamptz NOT NULL DEFAULT now(),
     delivery_count int NOT NULL DEFAULT 0,
-    PRIMARY KEY (queue, message_id)
+    CONSTRAINT {p}queue_events_pkey PRIMARY KEY (queue, message_id)
 );
 CREATE INDEX {p}queue_events_fifo_idx ON {p}queue_events (queue, seq);
+CREATE INDEX {p}queue_events_enqueued_idx ON {p}queue_events (enqueued_at);
 
 -- One lease per message: the receipt of its latest delivery. A dequeue that finds
 -- an expired lease replaces it, which is what makes old receipts stale.
@@ -249,6 +250,7 @@ CREATE TABLE {p}dead_letter_queue (
     reason         text NOT NULL,
     PRIMARY KEY (queue, message_id)
 );
+CREATE INDEX {p}dead_letter_queue_seq_idx ON {p}dead_letter_queue (queue, seq);
 
 -- Moves one message (locked by the caller's statement) to the dead letters.
 CREATE FUNCTION {p}dead_letter(p_queue text, p_id uuid, p_reason text) RETURNS boolean
@@ -268,21 +270,176 @@ AS $$
     RETURNING true
 $$;
 
+-- JSON renderings of queue rows, built where the data lives.
+CREATE FUNCTION {p}queue_json(q {p}queues, p_default_vt int, p_default_attempts int) RETURNS text
+LANGUAGE sql STABLE
+AS $$
+    SELECT row_to_json(r)::text
+      FROM (SELECT q.name AS queue,
+                   c.pending, c.in_flight, c.total - c.pending - c.in_flight AS delayed,
+                   (SELECT count(*) FROM {p}dead_letter_queue d WHERE d.queue = q.name) AS dead_letters,
+                   coalesce(round(extract(epoch FROM now() - c.oldest)::numeric, 3), 0) AS oldest_pending_age_seconds,
+                   json_build_object('visibility_timeout', coalesce(q.visibility_timeout, p_default_vt),
+                                     'max_delivery_attempts', coalesce(q.max_delivery_attempts, p_default_attempts),
+                                     'retention_seconds', q.retention_seconds,
+                                     'max_depth', q.max_depth) AS config
+              FROM (SELECT count(*) AS total,
+                           count(*) FILTER (WHERE m.visible_at <= now()) AS pending,
+                           min(m.enqueued_at) FILTER (WHERE m.visible_at <= now()) AS oldest,
+                           (SELECT count(*) FROM {p}in_flight_events f
+                             WHERE f.queue = q.name AND f.visible_until > now()) AS in_flight
+                      FROM {p}queue_events m WHERE m.queue = q.name) c) r
+$$;
+
+-- Enqueues a batch. p_messages is a JSON array of {id?, type, data, metadata?,
+-- delay_seconds?}. An id already in the queue (or its dead letters) is not
+-- enqueued again and comes back with duplicate = true. Outcome 'full' (no rows
+-- written) when the queue's max_depth would be passed.
+CREATE FUNCTION {p}enqueue_messages(p_queue text, p_messages jsonb)
+RETURNS TABLE (outcome text, message_id uuid, enqueued_at text, visible_at text, duplicate boolean)
+LANGUAGE plpgsql
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_max_depth bigint;
+    v_depth     bigint;
+BEGIN
+    INSERT INTO {p}queues (name) VALUES (p_queue) ON CONFLICT (name) DO NOTHING;
+    SELECT q.max_depth INTO v_max_depth FROM {p}queues q WHERE q.name = p_queue;
+    IF v_max_depth IS NOT NULL THEN
+        -- Depth checks of one queue take turns, so two batches cannot both fit.
+        PERFORM pg_advisory_xact_lock(1936028018, hashtext(p_queue));
+        SELECT count(*) INTO v_depth FROM {p}queue_events m WHERE m.queue = p_queue;
+        IF v_depth + jsonb_array_length(p_messages) > v_max_depth THEN
+            RETURN QUERY SELECT 'full'::text, NULL::uuid, NULL::text, NULL::text, NULL::boolean;
+            RETURN;
+        END IF;
+    END IF;
+
+    RETURN QUERY
+    WITH input AS (
+        SELECT coalesce((x.m ->> 'id')::uuid, gen_random_uuid()) AS id, x.m, x.i
+          FROM jsonb_array_elements(p_messages) WITH ORDINALITY AS x(m, i)
+    ), ins AS (
+        INSERT INTO {p}queue_events AS q (queue, message_id, message_type, data, metadata, visible_at)
+        SELECT p_queue, input.id, input.m ->> 'type', input.m -> 'data', nullif(input.m -> 'metadata', 'null'::jsonb),
+               now() + make_interval(secs => coalesce((input.m ->> 'delay_seconds')::int, 0))
+          FROM input
+         WHERE NOT EXISTS (SELECT 1 FROM {p}dead_letter_queue d WHERE d.queue = p_queue AND d.message_id = input.id)
+         ORDER BY input.i
+        ON CONFLICT ON CONSTRAINT {p}queue_events_pkey DO NOTHING
+        RETURNING q.message_id, q.enqueued_at, q.visible_at
+    )
+    SELECT 'ok'::text, input.id,
+           {p}ts(coalesce(ins.enqueued_at, old.enqueued_at, dead.enqueued_at)),
+           {p}ts(coalesce(ins.visible_at, old.visible_at, dead.failed_at)),
+           ins.message_id IS NULL
+      FROM input
+      LEFT JOIN ins ON ins.message_id = input.id
+      LEFT JOIN {p}queue_events old ON ins.message_id IS NULL AND old.queue = p_queue AND old.message_id = input.id
+      LEFT JOIN {p}dead_letter_queue dead ON ins.message_id IS NULL AND dead.queue = p_queue
+                                         AND dead.message_id = input.id
+     ORDER BY input.i;
+END;
+$$;
+
+-- Settles one delivery: 'acked', 'not_found' (no lease) or 'stale' (another receipt).
+CREATE FUNCTION {p}ack_message(p_queue text, p_id uuid, p_receipt text) RETURNS text
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_receipt text;
+BEGIN
+    SELECT f.receipt INTO v_receipt FROM {p}in_flight_events f
+     WHERE f.queue = p_queue AND f.message_id = p_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN 'not_found';
+    ELSIF v_receipt <> p_receipt THEN
+        RETURN 'stale';
+    END IF;
+    DELETE FROM {p}in_flight_events f WHERE f.queue = p_queue AND f.message_id = p_id;
+    DELETE FROM {p}queue_events m WHERE m.queue = p_queue AND m.message_id = p_id;
+    RETURN 'acked';
+END;
+$$;
+
+-- Gives a delivery back: requeued after p_delay seconds, or to the dead letters
+-- when p_requeue is false or the message has used its deliveries.
+-- Returns 'requeued', 'dead_lettered', 'not_found' or 'stale'.
+CREATE FUNCTION {p}nack_message(p_queue text, p_id uuid, p_receipt text, p_requeue boolean, p_delay int,
+                                p_reason text, p_default_attempts int) RETURNS text
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_receipt  text;
+    v_count    int;
+    v_attempts int;
+BEGIN
+    SELECT f.receipt, f.delivery_count INTO v_receipt, v_count FROM {p}in_flight_events f
+     WHERE f.queue = p_queue AND f.message_id = p_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN 'not_found';
+    ELSIF v_receipt <> p_receipt THEN
+        RETURN 'stale';
+    END IF;
+    SELECT coalesce(max(q.max_delivery_attempts), p_default_attempts) INTO v_attempts
+      FROM {p}queues q WHERE q.name = p_queue;
+    IF NOT p_requeue THEN
+        PERFORM {p}dead_letter(p_queue, p_id, coalesce(p_reason, 'nack'));
+        RETURN 'dead_lettered';
+    ELSIF v_count >= v_attempts THEN
+        PERFORM {p}dead_letter(p_queue, p_id, 'max_delivery_attempts');
+        RETURN 'dead_lettered';
+    END IF;
+    DELETE FROM {p}in_flight_events f WHERE f.queue = p_queue AND f.message_id = p_id;
+    UPDATE {p}queue_events m SET visible_at = now() + make_interval(secs => p_delay)
+     WHERE m.queue = p_queue AND m.message_id = p_id;
+    RETURN 'requeued';
+END;
+$$;
+
+-- Moves a lease's end: outcome 'ok' with the new end, 'not_found' or 'stale'.
+CREATE FUNCTION {p}set_visibility(p_queue text, p_id uuid, p_receipt text, p_timeout int,
+                                  OUT outcome text, OUT visible_until text)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_receipt text;
+    v_until   timestamptz := now() + make_interval(secs => p_timeout);
+BEGIN
+    SELECT f.receipt INTO v_receipt FROM {p}in_flight_events f
+     WHERE f.queue = p_queue AND f.message_id = p_id FOR UPDATE;
+    IF NOT FOUND THEN
+        outcome := 'not_found';
+        RETURN;
+    ELSIF v_receipt <> p_receipt THEN
+        outcome := 'stale';
+        RETURN;
+    END IF;
+    UPDATE {p}in_flight_events f SET visible_until = v_until WHERE f.queue = p_queue AND f.message_id = p_id;
+    UPDATE {p}queue_events m SET visible_at = v_until WHERE m.queue = p_queue AND m.message_id = p_id;
+    outcome := 'ok';
+    visible_until := {p}ts(v_until);
+END;
+$$;
+
 -- The sweeper's step, safe to run from several instances at once: expired leases
--- are dropped (the message is already visible again) or, when the message has
--- used its deliveries, it moves to the dead letters. Returns what it did.
-CREATE FUNCTION {p}cleanup_expired_in_flight(p_default_max_attempts int, p_limit int)
-RETURNS TABLE (requeued bigint, dead_lettered bigint)
+-- are dropped (the message is visible again already, since visible_at is the
+-- lease's end) or, when the message has used its deliveries, it moves to the dead
+-- letters. Messages older than their queue's retention are deleted. Returns what it did.
+CREATE FUNCTION {p}cleanup_expired_in_flight(p_default_attempts int, p_limit int)
+RETURNS TABLE (requeued bigint, dead_lettered bigint, expired bigint)
 LANGUAGE plpgsql
 AS $$
 DECLARE
     v_requeued bigint := 0;
     v_dead     bigint := 0;
+    v_expired  bigint := 0;
     r          record;
 BEGIN
     FOR r IN
         SELECT f.queue, f.message_id, f.delivery_count,
-               coalesce(c.max_delivery_attempts, p_default_max_attempts) AS max_attempts
+               coalesce(c.max_delivery_attempts, p_default_attempts) AS max_attempts
           FROM {p}in_flight_events f
           LEFT JOIN {p}queues c ON c.name = f.queue
          WHERE f.visible_until <= now()
@@ -299,9 +456,19 @@ BEGIN
         END IF;
     END LOOP;
 
-    -- A message can also reach its last delivery with its lease already gone
-    -- (a nack with requeue at the limit is dead-lettered at once, so this catches
-    -- only leases cleaned by another path); keep dequeue from ever seeing it.
-    RETURN QUERY SELECT v_requeued, v_dead;
+    WITH old AS (
+        SELECT m.queue, m.message_id FROM {p}queue_events m JOIN {p}queues c ON c.name = m.queue
+         WHERE m.enqueued_at < now() - make_interval(secs => c.retention_seconds)
+         LIMIT p_limit
+           FOR UPDATE OF m SKIP LOCKED
+    ), gone AS (
+        DELETE FROM {p}queue_events m USING old WHERE m.queue = old.queue AND m.message_id = old.message_id
+        RETURNING m.queue, m.message_id
+    ), leases AS (
+        DELETE FROM {p}in_flight_events f USING gone WHERE f.queue = gone.queue AND f.message_id = gone.message_id
+    )
+    SELECT count(*) INTO v_expired FROM gone;
+
+    RETURN QUERY SELECT v_requeued, v_dead, v_expired;
 END;
 $$;

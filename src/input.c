@@ -101,3 +101,42 @@ bool body_bool_or_reply(struct request *req, const cJSON *obj, const char *name,
     *out = cJSON_IsTrue(item);
     return true;
 }
+
+bool body_nullable_int_or_reply(struct request *req, const cJSON *obj, const char *name, int64_t min,
+                                int64_t max, bool *has, int64_t *value)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
+    *has = item != NULL;
+    *value = -1;
+    if (!item || cJSON_IsNull(item))
+        return true;
+    if (!json_is_int(item, min, max)) {
+        problem_reply(req, 400, "invalid_request", "%s must be an integer from %lld to %lld, or null", name,
+                      (long long)min, (long long)max);
+        return false;
+    }
+    *value = (int64_t)item->valuedouble;
+    return true;
+}
+
+bool body_uuid_or_reply(struct request *req, const cJSON *obj, const char *name, const char **out)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
+    if (!cJSON_IsString(item) || !uuid_is_valid(item->valuestring)) {
+        problem_reply(req, 400, "invalid_request", "%s must be a UUID", name);
+        return false;
+    }
+    *out = item->valuestring;
+    return true;
+}
+
+bool path_uuid_or_reply(struct request *req, const char *param, const char **out)
+{
+    const char *v = http_param(req, param);
+    if (!v || !uuid_is_valid(v)) {
+        problem_reply(req, 400, "invalid_parameter", "%s must be a UUID", param);
+        return false;
+    }
+    *out = v;
+    return true;
+}

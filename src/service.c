@@ -11,6 +11,7 @@
 #include "src/http.h"
 #include "src/log.h"
 #include "src/service_run.h"
+#include "src/sweeper.h"
 
 int service_run(const struct config *cfg)
 {
@@ -43,7 +44,14 @@ int service_run(const struct config *cfg)
         log_error("cannot open the database pool");
         return 1;
     }
+    struct sweeper *sweeper = sweeper_start(cfg, svc.pool);
+    if (!sweeper) {
+        log_error("cannot start the sweeper thread");
+        db_pool_free(svc.pool);
+        return 1;
+    }
     if (!http_start(&svc)) {
+        sweeper_stop(sweeper);
         db_pool_free(svc.pool);
         return 1;
     }
@@ -56,6 +64,7 @@ int service_run(const struct config *cfg)
     log_info("received %s; finishing in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 
     http_stop(&svc, cfg->shutdown_timeout * 1000);
+    sweeper_stop(sweeper);
     db_pool_free(svc.pool);
     log_info("stopped");
     return 0;

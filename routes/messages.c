@@ -1,0 +1,320 @@
+/* Message routes: enqueue, dequeue under a lease, and settling a delivery
+ * (ack, batch ack, nack, visibility). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "db/messages.h"
+#include "routes/routes.h"
+#include "src/input.h"
+#include "src/json.h"
+#include "src/problem.h"
+
+#define TYPE_MAX_LEN 200
+#define DELAY_MAX 43200
+#define VISIBILITY_MAX 43200
+#define RECEIPT_MAX_LEN 200
+#define REASON_MAX_LEN 1000
+
+static struct queue_defaults defaults_of(struct request *req)
+{
+    struct queue_defaults d = {req->svc->cfg->visibility_timeout, req->svc->cfg->max_delivery_attempts};
+    return d;
+}
+
+static int compare_ids(const void *a, const void *b)
+{
+    return strcasecmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* True when two of the `n` ids are the same UUID (any case); sorts `ids`. */
+static bool has_repeated_id(const char **ids, int n)
+{
+    qsort(ids, (size_t)n, sizeof *ids, compare_ids);
+    for (int k = 1; k < n; k++)
+        if (!strcasecmp(ids[k - 1], ids[k]))
+            return true;
+    return false;
+}
+
+static bool messages_or_reply(struct request *req, const cJSON *messages)
+{
+    int64_t max = req->svc->cfg->max_batch;
+    int n = cJSON_IsArray(messages) ? cJSON_GetArraySize(messages) : 0;
+    if (n < 1 || n > max) {
+        problem_reply(req, 400, "invalid_request", "messages must be an array of 1-%lld messages", (long long)max);
+        return false;
+    }
+    const char **ids = xcalloc((size_t)n, sizeof *ids);
+    int nids = 0, i = 0;
+    bool ok = false;
+    const cJSON *m;
+    cJSON_ArrayForEach(m, messages) {
+        const char *type;
+        int64_t delay;
+        bool has_delay;
+        if (!cJSON_IsObject(m)) {
+            problem_reply(req, 400, "invalid_request", "messages[%d] must be an object", i);
+            goto out;
+        }
+        if (!body_string_or_reply(req, m, "type", TYPE_MAX_LEN, true, &type) ||
+            !body_int_or_reply(req, m, "delay_seconds", 0, DELAY_MAX, &delay, &has_delay))
+            goto out;
+        if (!cJSON_GetObjectItemCaseSensitive(m, "data")) {
+            problem_reply(req, 400, "invalid_request", "messages[%d].data is required (any JSON value)", i);
+            goto out;
+        }
+        const cJSON *meta = cJSON_GetObjectItemCaseSensitive(m, "metadata");
+        if (meta && !cJSON_IsNull(meta) && !cJSON_IsObject(meta)) {
+            problem_reply(req, 400, "invalid_request", "messages[%d].metadata must be an object or null", i);
+            goto out;
+        }
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
+        if (id && !cJSON_IsNull(id)) {
+            if (!cJSON_IsString(id) || !uuid_is_valid(id->valuestring)) {
+                problem_reply(req, 400, "invalid_request", "messages[%d].id must be a UUID", i);
+                goto out;
+            }
+            ids[nids++] = id->valuestring;
+        }
+        i++;
+    }
+    if (has_repeated_id(ids, nids)) {
+        problem_reply(req, 400, "invalid_request", "a message id appears twice in the batch");
+        goto out;
+    }
+    ok = true;
+out:
+    free(ids);
+    return ok;
+}
+
+void route_messages_enqueue(struct request *req)
+{
+    const char *queue;
+    cJSON *body = NULL, *messages = NULL;
+    if (!path_name_or_reply(req, "queue", &queue) || !json_body_object_or_reply(req, false, &body) ||
+        !messages_or_reply(req, cJSON_GetObjectItemCaseSensitive(body, "messages")))
+        goto out;
+    /* PostgreSQL takes the messages from the body as sent, so data stays exact. */
+    switch (db_messages_enqueue(req->svc->pool, queue, req->body, &messages)) {
+    case STORE_CREATED: {
+        cJSON *root = cJSON_CreateObject();
+        if (!root || !cJSON_AddStringToObject(root, "queue", queue) ||
+            !cJSON_AddItemToObject(root, "messages", messages)) {
+            cJSON_Delete(messages);
+            cJSON_Delete(root);
+            root = NULL;
+        }
+        http_reply_json(req, 201, root);
+        break;
+    }
+    case STORE_FULL:
+        http_set_header(req, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+        problem_reply(req, 429, "queue_full", "queue %s is at its max_depth; nothing was enqueued", queue);
+        break;
+    case STORE_INVALID:
+        problem_reply(req, 400, "invalid_request", "PostgreSQL refused the message data (e.g. \\u0000 in a string)");
+        break;
+    case STORE_UNAVAILABLE:
+        problem_reply_unavailable(req);
+        break;
+    default:
+        problem_reply_internal(req);
+        break;
+    }
+out:
+    cJSON_Delete(body);
+}
+
+void route_messages_dequeue(struct request *req)
+{
+    struct dequeue_input in = {0};
+    cJSON *body = NULL, *messages = NULL;
+    int64_t wait;
+    bool has_max, has_vt, has_wait;
+    struct queue_defaults defaults = defaults_of(req);
+    if (!path_name_or_reply(req, "queue", &in.queue) || !json_body_object_or_reply(req, true, &body) ||
+        !body_int_or_reply(req, body, "max_messages", 1, 100, &in.max_messages, &has_max) ||
+        !body_int_or_reply(req, body, "visibility_timeout", 0, VISIBILITY_MAX, &in.visibility_timeout, &has_vt) ||
+        !body_int_or_reply(req, body, "wait_seconds", 0, 60, &wait, &has_wait) ||
+        !body_string_or_reply(req, body, "consumer", 200, false, &in.consumer))
+        goto out;
+    if (!has_max)
+        in.max_messages = 1;
+    if (!has_vt)
+        in.visibility_timeout = -1;
+    switch (db_messages_dequeue(req->svc->pool, &in, &defaults, &messages)) {
+    case STORE_OK: {
+        cJSON *root = cJSON_CreateObject();
+        if (!root || !cJSON_AddItemToObject(root, "messages", messages)) {
+            cJSON_Delete(messages);
+            cJSON_Delete(root);
+            root = NULL;
+        }
+        http_reply_json(req, 200, root);
+        break;
+    }
+    case STORE_UNAVAILABLE:
+        problem_reply_unavailable(req);
+        break;
+    default:
+        problem_reply_internal(req);
+        break;
+    }
+out:
+    cJSON_Delete(body);
+}
+
+/* The answer for a settle call that did not go through. */
+static void reply_settle_failure(struct request *req, enum store_outcome outcome, const char *id)
+{
+    switch (outcome) {
+    case STORE_NOT_FOUND:
+        problem_reply(req, 404, "message_not_found", "message %s is not in flight in this queue", id);
+        break;
+    case STORE_STALE:
+        problem_reply(req, 409, "stale_receipt",
+                      "the receipt is not the latest delivery of message %s; nothing changed", id);
+        break;
+    case STORE_UNAVAILABLE:
+        problem_reply_unavailable(req);
+        break;
+    default:
+        problem_reply_internal(req);
+        break;
+    }
+}
+
+/* Queue, message id and receipt of a settle call; the body is returned in `*body`. */
+static bool settle_input_or_reply(struct request *req, const char **queue, const char **id, cJSON **body,
+                                  const char **receipt)
+{
+    return path_name_or_reply(req, "queue", queue) && path_uuid_or_reply(req, "id", id) &&
+           json_body_object_or_reply(req, false, body) &&
+           body_string_or_reply(req, *body, "receipt", RECEIPT_MAX_LEN, true, receipt);
+}
+
+void route_messages_ack(struct request *req)
+{
+    const char *queue, *id, *receipt;
+    cJSON *body = NULL;
+    if (!settle_input_or_reply(req, &queue, &id, &body, &receipt))
+        goto out;
+    enum store_outcome outcome = db_messages_ack(req->svc->pool, queue, id, receipt);
+    if (outcome == STORE_OK)
+        http_reply_empty(req, 204);
+    else
+        reply_settle_failure(req, outcome, id);
+out:
+    cJSON_Delete(body);
+}
+
+void route_messages_nack(struct request *req)
+{
+    struct nack_input in = {0};
+    cJSON *body = NULL;
+    bool has_delay;
+    struct queue_defaults defaults = defaults_of(req);
+    if (!settle_input_or_reply(req, &in.queue, &in.id, &body, &in.receipt) ||
+        !body_bool_or_reply(req, body, "requeue", true, &in.requeue) ||
+        !body_int_or_reply(req, body, "delay_seconds", 0, DELAY_MAX, &in.delay_seconds, &has_delay) ||
+        !body_string_or_reply(req, body, "reason", REASON_MAX_LEN, false, &in.reason))
+        goto out;
+    if (!has_delay)
+        in.delay_seconds = 0;
+    enum store_outcome outcome = db_messages_nack(req->svc->pool, &in, &defaults);
+    if (outcome == STORE_OK)
+        http_reply_empty(req, 204);
+    else
+        reply_settle_failure(req, outcome, in.id);
+out:
+    cJSON_Delete(body);
+}
+
+void route_messages_visibility(struct request *req)
+{
+    const char *queue, *id, *receipt;
+    cJSON *body = NULL;
+    int64_t timeout;
+    bool has_timeout;
+    char until[DB_TIMESTAMP_LEN];
+    if (!settle_input_or_reply(req, &queue, &id, &body, &receipt) ||
+        !body_int_or_reply(req, body, "visibility_timeout", 0, VISIBILITY_MAX, &timeout, &has_timeout))
+        goto out;
+    if (!has_timeout) {
+        problem_reply(req, 400, "invalid_request", "visibility_timeout is required");
+        goto out;
+    }
+    enum store_outcome outcome = db_messages_visibility(req->svc->pool, queue, id, receipt, timeout, until);
+    if (outcome != STORE_OK) {
+        reply_settle_failure(req, outcome, id);
+        goto out;
+    }
+    cJSON *root = cJSON_CreateObject();
+    if (root && !cJSON_AddStringToObject(root, "visible_until", until)) {
+        cJSON_Delete(root);
+        root = NULL;
+    }
+    http_reply_json(req, 200, root);
+out:
+    cJSON_Delete(body);
+}
+
+static bool acks_or_reply(struct request *req, const cJSON *acks)
+{
+    int64_t max = req->svc->cfg->max_batch;
+    int n = cJSON_IsArray(acks) ? cJSON_GetArraySize(acks) : 0;
+    if (n < 1 || n > max) {
+        problem_reply(req, 400, "invalid_request", "acks must be an array of 1-%lld {id, receipt}", (long long)max);
+        return false;
+    }
+    const cJSON *a;
+    cJSON_ArrayForEach(a, acks) {
+        const char *id, *receipt;
+        if (!cJSON_IsObject(a)) {
+            problem_reply(req, 400, "invalid_request", "each ack must be an object {id, receipt}");
+            return false;
+        }
+        if (!body_uuid_or_reply(req, a, "id", &id) ||
+            !body_string_or_reply(req, a, "receipt", RECEIPT_MAX_LEN, true, &receipt))
+            return false;
+    }
+    return true;
+}
+
+void route_messages_ack_batch(struct request *req)
+{
+    const char *queue;
+    cJSON *body = NULL, *acked = NULL, *failed = NULL;
+    if (!path_name_or_reply(req, "queue", &queue) || !json_body_object_or_reply(req, false, &body) ||
+        !acks_or_reply(req, cJSON_GetObjectItemCaseSensitive(body, "acks")))
+        goto out;
+    switch (db_messages_ack_batch(req->svc->pool, queue, req->body, &acked, &failed)) {
+    case STORE_OK: {
+        /* Each array is forgotten once the root owns it; what is left is ours. */
+        cJSON *root = cJSON_CreateObject();
+        if (root && cJSON_AddItemToObject(root, "acked", acked))
+            acked = NULL;
+        if (root && cJSON_AddItemToObject(root, "failed", failed))
+            failed = NULL;
+        if (acked || failed) {
+            cJSON_Delete(root);
+            root = NULL;
+        }
+        http_reply_json(req, 200, root);
+        break;
+    }
+    case STORE_UNAVAILABLE:
+        problem_reply_unavailable(req);
+        break;
+    default:
+        problem_reply_internal(req);
+        break;
+    }
+out:
+    cJSON_Delete(acked);
+    cJSON_Delete(failed);
+    cJSON_Delete(body);
+}
