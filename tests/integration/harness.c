@@ -144,6 +144,16 @@ int svc_stop(struct service_proc *sp)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+void svc_kill(struct service_proc *sp)
+{
+    if (sp->pid <= 0)
+        return;
+    kill(sp->pid, SIGKILL);
+    while (waitpid(sp->pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    sp->pid = 0;
+}
+
 int svc_run_to_exit(const char *const *args, char *out, size_t outlen)
 {
     char path[128];

@@ -23,6 +23,8 @@ bool svc_start_many(struct service_proc *sps, int n, const char *schema, const c
 /* SIGTERM, wait, and return the exit status (-1 if it died by a signal); also -1
  * when the log shows a sanitizer report. */
 int svc_stop(struct service_proc *sp);
+/* SIGKILL, as a crash would, and reap the process. */
+void svc_kill(struct service_proc *sp);
 /* Runs the binary to completion with `args` and the test environment; returns its
  * exit status and, in `out` (may be NULL), the first `outlen` bytes of stderr+stdout. */
 int svc_run_to_exit(const char *const *args, char *out, size_t outlen);
