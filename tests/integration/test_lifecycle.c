@@ -1,6 +1,8 @@
 /* Start-up, configuration errors, migrations between instances, and surviving
  * a PostgreSQL restart. Runs alone: one test stops the shared PostgreSQL. */
 #include <check.h>
+#include <curl/curl.h>
+#include <pthread.h>
 #include <libpq-fe.h>
 #include <signal.h>
 #include <stdio.h>
@@ -167,6 +169,79 @@ START_TEST(help_lists_every_option)
 }
 END_TEST
 
+struct slow_export {
+    int port;
+    char path[200];
+    long status;
+    long long lines;
+    int curl_result;
+};
+
+static size_t count_lines(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct slow_export *x = userdata;
+    for (size_t i = 0; i < size * nmemb; i++)
+        x->lines += ptr[i] == '\n';
+    return size * nmemb;
+}
+
+static void *read_slowly(void *arg)
+{
+    struct slow_export *x = arg;
+    char url[300];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", x->port, x->path);
+    CURL *curl = curl_easy_init();
+    struct curl_slist *headers = curl_slist_append(NULL, "Accept: application/x-ndjson");
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, count_lines);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(curl, CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)(256 * 1024));
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
+    x->curl_result = curl_easy_perform(curl);
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &x->status);
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+    return NULL;
+}
+
+START_TEST(sigterm_lets_an_in_flight_export_finish)
+{
+    struct service_proc p;
+    const char *args[] = {"--shutdown-timeout", "60", NULL};
+    ck_assert(svc_start(&p, svc.schema, args));
+    const char *stream = unique_name("drain");
+    char path[200], body[96 * 1024];
+    snprintf(path, sizeof path, "/streams/%s/events", stream);
+    for (int b = 0; b < 20; b++) {
+        size_t n = (size_t)snprintf(body, sizeof body, "{\"events\":[");
+        for (int i = 0; i < 500; i++)
+            n += (size_t)snprintf(body + n, sizeof body - n, "%s{\"type\":\"T\",\"data\":{\"pad\":\"%0100d\"}}",
+                                  i ? "," : "", i);
+        snprintf(body + n, sizeof body - n, "]}");
+        struct response *r = http(&p, "POST", path, body, NULL);
+        ck_assert_int_eq(r->status, 201);
+        response_free(r);
+    }
+
+    /* About 2.6 MB read at 256 KiB/s: the export is still running at SIGTERM. */
+    struct slow_export x = {.port = p.port};
+    snprintf(x.path, sizeof x.path, "%s", path);
+    pthread_t reader;
+    pthread_create(&reader, NULL, read_slowly, &x);
+    usleep(1000 * 1000);
+    ck_assert_int_gt(x.lines, 0);
+    ck_assert_int_lt(x.lines, 10000);
+    kill(p.pid, SIGTERM);
+    pthread_join(reader, NULL);
+
+    ck_assert_int_eq(x.curl_result, CURLE_OK);
+    ck_assert_int_eq(x.status, 200);
+    ck_assert_int_eq(x.lines, 10000);
+    ck_assert_int_eq(svc_stop(&p), 0);
+}
+END_TEST
+
 static Suite *lifecycle_suite(void)
 {
     Suite *s = suite_create("lifecycle");
@@ -180,6 +255,7 @@ static Suite *lifecycle_suite(void)
     tcase_add_test(tc, unreachable_database_stops_start_up);
     tcase_add_test(tc, schema_behind_without_auto_migrate_stops_start_up);
     tcase_add_test(tc, help_lists_every_option);
+    tcase_add_test(tc, sigterm_lets_an_in_flight_export_finish);
     suite_add_tcase(s, tc);
     return s;
 }
