@@ -79,6 +79,15 @@ enum store_outcome db_queues_configure(struct db_pool *pool, const char *queue, 
     PQclear(res);
     if (outcome != STORE_OK)
         return outcome;
+    if (in->has_max_delivery_attempts) {
+        struct numbers d;
+        defaults_text(defaults, &d);
+        const char *spent[] = {queue, d.b};
+        outcome = db_run(pool, STMT_QUEUES_DEAD_LETTER_SPENT, 2, spent, "dead-letter spent messages", &res);
+        PQclear(res);
+        if (outcome != STORE_OK)
+            return outcome;
+    }
     return db_queues_meta(pool, queue, defaults, meta);
 }
 

@@ -95,6 +95,15 @@ const struct statement statements[STMT_COUNT_] = {
         "   retention_seconds = CASE WHEN $8::boolean THEN excluded.retention_seconds ELSE q.retention_seconds END,"
         "   max_depth = CASE WHEN $9::boolean THEN excluded.max_depth ELSE q.max_depth END"
         " RETURNING q.name"},
+    /* After max_delivery_attempts is lowered, visible messages that have used up
+     * the new allowance would never be delivered again: dead-letter them now. */
+    [STMT_QUEUES_DEAD_LETTER_SPENT] = {"queues_dead_letter_spent",
+        "SELECT count({p}dead_letter(m.queue, m.message_id, 'max_delivery_attempts'))"
+        "  FROM (SELECT m.queue, m.message_id FROM {p}queue_events m"
+        "         WHERE m.queue = $1 AND m.visible_at <= now()"
+        "           AND m.delivery_count >= (SELECT coalesce(max(q.max_delivery_attempts), $2::int)"
+        "                                      FROM {p}queues q WHERE q.name = $1)"
+        "           FOR UPDATE SKIP LOCKED) m"},
     [STMT_QUEUES_PURGE] = {"queues_purge",
         "WITH leases AS (DELETE FROM {p}in_flight_events f WHERE f.queue = $1),"
         "     gone AS (DELETE FROM {p}queue_events m WHERE m.queue = $1 RETURNING 1)"

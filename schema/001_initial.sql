@@ -187,8 +187,8 @@ AS $$
                    m.first_offset AS first_offset, m.last_offset AS last_offset,
                    {p}ts(m.created_at) AS created_at, {p}ts(m.last_event_at) AS last_event_at,
                    m.state AS state,
-                   json_build_object('max_age_seconds', m.max_age_seconds,
-                                     'max_count', m.max_count) AS retention) r
+                   (SELECT row_to_json(k) FROM (SELECT m.max_age_seconds AS max_age_seconds,
+                                                       m.max_count AS max_count) k) AS retention) r
 $$;
 
 ------------------------------------------------------------------------------
@@ -279,10 +279,11 @@ AS $$
                    c.pending, c.in_flight, c.total - c.pending - c.in_flight AS delayed,
                    (SELECT count(*) FROM {p}dead_letter_queue d WHERE d.queue = q.name) AS dead_letters,
                    coalesce(round(extract(epoch FROM now() - c.oldest)::numeric, 3), 0) AS oldest_pending_age_seconds,
-                   json_build_object('visibility_timeout', coalesce(q.visibility_timeout, p_default_vt),
-                                     'max_delivery_attempts', coalesce(q.max_delivery_attempts, p_default_attempts),
-                                     'retention_seconds', q.retention_seconds,
-                                     'max_depth', q.max_depth) AS config
+                   (SELECT row_to_json(k) FROM (SELECT coalesce(q.visibility_timeout, p_default_vt) AS visibility_timeout,
+                                                       coalesce(q.max_delivery_attempts, p_default_attempts)
+                                                           AS max_delivery_attempts,
+                                                       q.retention_seconds AS retention_seconds,
+                                                       q.max_depth AS max_depth) k) AS config
               FROM (SELECT count(*) AS total,
                            count(*) FILTER (WHERE m.visible_at <= now()) AS pending,
                            min(m.enqueued_at) FILTER (WHERE m.visible_at <= now()) AS oldest,
@@ -310,7 +311,13 @@ BEGIN
         -- Depth checks of one queue take turns, so two batches cannot both fit.
         PERFORM pg_advisory_xact_lock(1936028018, hashtext(p_queue));
         SELECT count(*) INTO v_depth FROM {p}queue_events m WHERE m.queue = p_queue;
-        IF v_depth + jsonb_array_length(p_messages) > v_max_depth THEN
+        -- Only messages not already there count: a retried batch adds nothing.
+        SELECT v_depth + count(*) INTO v_depth
+          FROM jsonb_array_elements(p_messages) AS x(m)
+         WHERE (x.m ->> 'id') IS NULL
+            OR NOT EXISTS (SELECT 1 FROM {p}queue_events e WHERE e.queue = p_queue AND e.message_id = (x.m ->> 'id')::uuid)
+           AND NOT EXISTS (SELECT 1 FROM {p}dead_letter_queue d WHERE d.queue = p_queue AND d.message_id = (x.m ->> 'id')::uuid);
+        IF v_depth > v_max_depth THEN
             RETURN QUERY SELECT 'full'::text, NULL::uuid, NULL::text, NULL::text, NULL::boolean;
             RETURN;
         END IF;
@@ -388,7 +395,7 @@ BEGIN
         PERFORM {p}dead_letter(p_queue, p_id, coalesce(p_reason, 'nack'));
         RETURN 'dead_lettered';
     ELSIF v_count >= v_attempts THEN
-        PERFORM {p}dead_letter(p_queue, p_id, 'max_delivery_attempts');
+        PERFORM {p}dead_letter(p_queue, p_id, coalesce(p_reason, 'max_delivery_attempts'));
         RETURN 'dead_lettered';
     END IF;
     DELETE FROM {p}in_flight_events f WHERE f.queue = p_queue AND f.message_id = p_id;

@@ -2,9 +2,41 @@
 #include "src/json.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "src/problem.h"
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* PostgreSQL keeps the last of repeated keys while cJSON finds the first, so a
+ * body could pass validation with one value and be stored with another. */
+static bool has_repeated_keys(const cJSON *node)
+{
+    if (cJSON_IsObject(node)) {
+        int n = cJSON_GetArraySize(node);
+        if (n > 1) {
+            const char **names = xmalloc((size_t)n * sizeof *names);
+            int i = 0;
+            for (const cJSON *c = node->child; c; c = c->next)
+                names[i++] = c->string;
+            qsort(names, (size_t)n, sizeof *names, compare_names);
+            bool repeated = false;
+            for (i = 1; i < n && !repeated; i++)
+                repeated = !strcmp(names[i - 1], names[i]);
+            free(names);
+            if (repeated)
+                return true;
+        }
+    }
+    for (const cJSON *c = node->child; c; c = c->next)
+        if ((cJSON_IsObject(c) || cJSON_IsArray(c)) && has_repeated_keys(c))
+            return true;
+    return false;
+}
 
 cJSON *json_parse(const char *text, size_t len)
 {
@@ -14,8 +46,8 @@ cJSON *json_parse(const char *text, size_t len)
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
     while (root && end < text + len && strchr(" \t\r\n", *end) && *end)
         end++;
-    if (root && end != text + len) {
-        /* Trailing bytes after the value: not one JSON document. */
+    if (root && (end != text + len || has_repeated_keys(root))) {
+        /* Trailing bytes after the value, or an object naming a key twice. */
         cJSON_Delete(root);
         return NULL;
     }
@@ -42,7 +74,7 @@ bool json_body_object_or_reply(struct request *req, bool optional, cJSON **out)
     }
     cJSON *root = json_parse(text, len);
     if (!root) {
-        problem_reply(req, 400, "invalid_json", "the body is not well-formed UTF-8 JSON");
+        problem_reply(req, 400, "invalid_json", "the body is not well-formed UTF-8 JSON (or repeats a key in an object)");
         return false;
     }
     if (!cJSON_IsObject(root)) {

@@ -13,7 +13,8 @@
  * An empty body gives an empty object when `optional`; otherwise 400 invalid_json. */
 bool json_body_object_or_reply(struct request *req, bool optional, cJSON **out) MUST_CHECK;
 
-/* Parses `len` bytes of UTF-8 JSON; NULL when malformed or not UTF-8. */
+/* Parses `len` bytes of UTF-8 JSON; NULL when malformed, not UTF-8, or when an
+ * object names a key twice (PostgreSQL would keep a different one than we checked). */
 cJSON *json_parse(const char *text, size_t len);
 
 /* True when `item` is a JSON number with an integral value in [min, max]. */

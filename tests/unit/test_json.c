@@ -22,6 +22,8 @@ static const struct {
     {"{", 0, "truncated object"},
     {"{\"a\":", 0, "truncated member"},
     {"[1,]", 0, "trailing comma"},
+    {"{\"a\":1,\"a\":2}", 0, "repeated key"},
+    {"[{\"x\":{\"b\":1,\"c\":2,\"b\":3}}]", 0, "repeated key in a nested object"},
     {"{'a':1}", 0, "single quotes"},
     {"{a:1}", 0, "unquoted key"},
     {"NaN", 0, "NaN is not JSON"},
