@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "db/rows.h"
+#include "src/json.h"
 #include "src/log.h"
 
 static enum store_outcome settle_outcome(const char *word)
@@ -44,8 +45,8 @@ enum store_outcome db_messages_enqueue(struct db_pool *pool, const char *queue, 
             break;
         }
         ok = cJSON_AddStringToObject(m, "id", PQgetvalue(res, i, 1)) &&
-             cJSON_AddStringToObject(m, "enqueued_at", PQgetvalue(res, i, 2)) &&
-             cJSON_AddStringToObject(m, "visible_at", PQgetvalue(res, i, 3)) &&
+             json_add_string_or_null(m, "enqueued_at", PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2)) &&
+             json_add_string_or_null(m, "visible_at", PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3)) &&
              cJSON_AddBoolToObject(m, "duplicate", db_bool(res, i, 4));
     }
     if (!ok) {

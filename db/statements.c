@@ -95,14 +95,17 @@ const struct statement statements[STMT_COUNT_] = {
         "   retention_seconds = CASE WHEN $8::boolean THEN excluded.retention_seconds ELSE q.retention_seconds END,"
         "   max_depth = CASE WHEN $9::boolean THEN excluded.max_depth ELSE q.max_depth END"
         " RETURNING q.name"},
-    /* After max_delivery_attempts is lowered, visible messages that have used up
-     * the new allowance would never be delivered again: dead-letter them now. */
+    /* After max_delivery_attempts is lowered, messages not leased that have used up
+     * the new allowance would never be delivered again: dead-letter them now. A
+     * leased one goes when its lease ends (sweeper) or it is nacked. */
     [STMT_QUEUES_DEAD_LETTER_SPENT] = {"queues_dead_letter_spent",
         "SELECT count({p}dead_letter(m.queue, m.message_id, 'max_delivery_attempts'))"
         "  FROM (SELECT m.queue, m.message_id FROM {p}queue_events m"
-        "         WHERE m.queue = $1 AND m.visible_at <= now()"
+        "         WHERE m.queue = $1"
         "           AND m.delivery_count >= (SELECT coalesce(max(q.max_delivery_attempts), $2::int)"
         "                                      FROM {p}queues q WHERE q.name = $1)"
+        "           AND NOT EXISTS (SELECT 1 FROM {p}in_flight_events f WHERE f.queue = m.queue"
+        "                              AND f.message_id = m.message_id AND f.visible_until > now())"
         "           FOR UPDATE SKIP LOCKED) m"},
     [STMT_QUEUES_PURGE] = {"queues_purge",
         "WITH leases AS (DELETE FROM {p}in_flight_events f WHERE f.queue = $1),"
@@ -196,7 +199,8 @@ const struct statement statements[STMT_COUNT_] = {
         "     WHERE d.queue = $1 AND ($2::bigint IS NULL OR d.seq > $2)"
         "     ORDER BY d.seq LIMIT $3 + 1) p ON true"
         " ORDER BY p.seq"},
-    /* $2 NULL redrives every dead letter of the queue. */
+    /* $2 NULL redrives every dead letter of the queue. A redriven message is
+     * enqueued anew: at the back, and its retention counts from now. */
     [STMT_DEAD_LETTERS_REDRIVE] = {"dead_letters_redrive",
         "WITH moved AS ("
         "  DELETE FROM {p}dead_letter_queue d"
@@ -206,7 +210,7 @@ const struct statement statements[STMT_COUNT_] = {
         "), ins AS ("
         "  INSERT INTO {p}queue_events (queue, message_id, message_type, data, metadata, enqueued_at, visible_at,"
         "                              delivery_count)"
-        "  SELECT queue, message_id, message_type, data, metadata, enqueued_at, now(), 0 FROM moved ORDER BY seq"
+        "  SELECT queue, message_id, message_type, data, metadata, now(), now(), 0 FROM moved ORDER BY seq"
         "  RETURNING 1"
         ")"
         " SELECT EXISTS (SELECT 1 FROM {p}queues WHERE name = $1), (SELECT count(*) FROM ins)"},

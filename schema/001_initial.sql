@@ -304,6 +304,8 @@ AS $$
 DECLARE
     v_max_depth bigint;
     v_depth     bigint;
+    v_ids       uuid[];
+    v_new       uuid[];
 BEGIN
     INSERT INTO {p}queues (name) VALUES (p_queue) ON CONFLICT (name) DO NOTHING;
     SELECT q.max_depth INTO v_max_depth FROM {p}queues q WHERE q.name = p_queue;
@@ -323,30 +325,35 @@ BEGIN
         END IF;
     END IF;
 
-    RETURN QUERY
+    v_ids := ARRAY(SELECT coalesce((x.m ->> 'id')::uuid, gen_random_uuid())
+                     FROM jsonb_array_elements(p_messages) WITH ORDINALITY AS x(m, i) ORDER BY x.i);
+
     WITH input AS (
-        SELECT coalesce((x.m ->> 'id')::uuid, gen_random_uuid()) AS id, x.m, x.i
+        SELECT u.id, x.m, x.i
           FROM jsonb_array_elements(p_messages) WITH ORDINALITY AS x(m, i)
+          JOIN unnest(v_ids) WITH ORDINALITY AS u(id, i) ON u.i = x.i
     ), ins AS (
         INSERT INTO {p}queue_events AS q (queue, message_id, message_type, data, metadata, visible_at)
         SELECT p_queue, input.id, input.m ->> 'type', input.m -> 'data', nullif(input.m -> 'metadata', 'null'::jsonb),
-               now() + make_interval(secs => coalesce((input.m ->> 'delay_seconds')::int, 0))
+               now() + make_interval(secs => coalesce((input.m ->> 'delay_seconds')::numeric::int, 0))
           FROM input
          WHERE NOT EXISTS (SELECT 1 FROM {p}dead_letter_queue d WHERE d.queue = p_queue AND d.message_id = input.id)
          ORDER BY input.i
         ON CONFLICT ON CONSTRAINT {p}queue_events_pkey DO NOTHING
-        RETURNING q.message_id, q.enqueued_at, q.visible_at
+        RETURNING q.message_id
     )
-    SELECT 'ok'::text, input.id,
-           {p}ts(coalesce(ins.enqueued_at, old.enqueued_at, dead.enqueued_at)),
-           {p}ts(coalesce(ins.visible_at, old.visible_at, dead.failed_at)),
-           ins.message_id IS NULL
-      FROM input
-      LEFT JOIN ins ON ins.message_id = input.id
-      LEFT JOIN {p}queue_events old ON ins.message_id IS NULL AND old.queue = p_queue AND old.message_id = input.id
-      LEFT JOIN {p}dead_letter_queue dead ON ins.message_id IS NULL AND dead.queue = p_queue
-                                         AND dead.message_id = input.id
-     ORDER BY input.i;
+    SELECT ARRAY(SELECT ins.message_id FROM ins) INTO v_new;
+
+    -- A new statement, so a duplicate that a concurrent enqueue committed is seen.
+    RETURN QUERY
+    SELECT 'ok'::text, u.id,
+           {p}ts(coalesce(q.enqueued_at, dead.enqueued_at)),
+           {p}ts(coalesce(q.visible_at, dead.failed_at)),
+           NOT (u.id = ANY (v_new))
+      FROM unnest(v_ids) WITH ORDINALITY AS u(id, i)
+      LEFT JOIN {p}queue_events q ON q.queue = p_queue AND q.message_id = u.id
+      LEFT JOIN {p}dead_letter_queue dead ON q.message_id IS NULL AND dead.queue = p_queue AND dead.message_id = u.id
+     ORDER BY u.i;
 END;
 $$;
 

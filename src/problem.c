@@ -14,7 +14,7 @@ static const struct problem_title titles[] = {
     {"invalid_json", "Request body is not valid JSON"},
     {"invalid_request", "Request is invalid"},
     {"invalid_name", "Name is invalid"},
-    {"invalid_parameter", "Query parameter is invalid"},
+    {"invalid_parameter", "Parameter is invalid"},
     {"not_found", "No such route"},
     {"method_not_allowed", "Method not allowed"},
     {"payload_too_large", "Request body too large"},

@@ -436,8 +436,7 @@ START_TEST(test_file_sets_many)
         "  \"pool-max\": 8,\n"
         "  \"auto-migrate\": false,\n"
         "  \"log-format\": \"json\",\n"
-        "  \"log-level\": \"warn\",\n"
-        "  \"tokens-file\": \"/etc/streamq/tokens\"\n"
+        "  \"log-level\": \"warn\"\n"
         "}\n",
         {NULL},
         {NULL}};
@@ -451,9 +450,20 @@ START_TEST(test_file_sets_many)
     ck_assert(!cfg.auto_migrate);
     ck_assert_int_eq(cfg.log_format, LOG_FORMAT_JSON);
     ck_assert_int_eq(cfg.log_level, LOG_WARN);
-    ck_assert_str_eq(cfg.tokens_file, "/etc/streamq/tokens");
     ck_assert_ptr_nonnull(cfg.config_file);
     ck_assert(strncmp(cfg.config_file, "/tmp/streamq-test-config-", 25) == 0);
+    config_free(&cfg);
+}
+END_TEST
+
+/* Tokens cannot be enforced yet: a service that would run open must not start. */
+START_TEST(test_tokens_file_refused_until_enforced)
+{
+    static const struct sources src = {NULL, {"STREAMQ_TOKENS_FILE=/etc/streamq/tokens"}, {NULL}};
+    struct config cfg;
+    char err[256];
+    ck_assert_int_eq(load(&src, &cfg, err, sizeof err), CONFIG_ERROR);
+    ck_assert_msg(strstr(err, "tokens-file") != NULL, "%s", err);
     config_free(&cfg);
 }
 END_TEST
@@ -587,6 +597,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_listen_ipv6_address);
     tcase_add_test(tc, test_listen_localhost_address);
     tcase_add_test(tc, test_file_sets_many);
+    tcase_add_test(tc, test_tokens_file_refused_until_enforced);
     tcase_add_test(tc, test_file_from_env);
     tcase_add_test(tc, test_file_flag_beats_env_file);
     tcase_add_test(tc, test_file_space_separated_flag);
