@@ -7,19 +7,20 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checks.h"
 #include "harness.h"
 #include "queue_fixtures.h"
 
 /* POST /queues/{queue}/messages with `body`; returns a response to free. */
 static struct response *enqueue(const char *queue, const char *body)
 {
-    return qf_send("POST", qf_fmt("/queues/%s/messages", queue), body);
+    return request("POST", fmt("/queues/%s/messages", queue), body);
 }
 
 /* The {"receipt": …} body of a settle call, with `extra` members appended. */
 static const char *receipt_body(const struct qf_delivery *d, const char *extra)
 {
-    return qf_fmt("{\"receipt\":\"%s\"%s}", d->receipt, extra);
+    return fmt("{\"receipt\":\"%s\"%s}", d->receipt, extra);
 }
 
 /* ----------------------------------------------------------- enqueue */
@@ -27,27 +28,27 @@ static const char *receipt_body(const struct qf_delivery *d, const char *extra)
 START_TEST(enqueue_returns_ids_and_times)
 {
     const char *q = unique_name("q");
-    char id[QF_UUID_LEN + 1];
-    qf_uuid(id);
-    double before = qf_now();
-    struct response *r = qf_sendf("POST", qf_fmt("/queues/%s/messages", q),
+    char id[UUID_LEN + 1];
+    new_uuid(id);
+    double before = now_seconds();
+    struct response *r = requestf("POST", fmt("/queues/%s/messages", q),
                                   "{\"messages\":[{\"id\":\"%s\",\"type\":\"SendEmail\",\"data\":{\"to\":\"a@b\"}},"
                                   "{\"type\":\"SendEmail\",\"data\":{},\"metadata\":{\"trace\":\"t1\"}}]}",
                                   id);
-    QF_EXPECT_JSON(r, 201);
-    ck_assert_str_eq(qf_str_field(r->json, "queue"), q);
-    ck_assert_int_eq(qf_count(r->json, "messages"), 2);
-    const cJSON *m0 = qf_item(r->json, "messages", 0), *m1 = qf_item(r->json, "messages", 1);
-    ck_assert_str_eq(qf_str_field(m0, "id"), id);
-    ck_assert(qf_is_uuid(qf_str_field(m1, "id")));
-    ck_assert_str_ne(qf_str_field(m1, "id"), id);
+    EXPECT_JSON(r, 201);
+    ck_assert_str_eq(str_field(r->json, "queue"), q);
+    ck_assert_int_eq(array_size(r->json, "messages"), 2);
+    const cJSON *m0 = array_item(r->json, "messages", 0), *m1 = array_item(r->json, "messages", 1);
+    ck_assert_str_eq(str_field(m0, "id"), id);
+    ck_assert(is_uuid(str_field(m1, "id")));
+    ck_assert_str_ne(str_field(m1, "id"), id);
     for (int k = 0; k < 2; k++) {
         const cJSON *m = k ? m1 : m0;
-        double at = qf_ts(qf_str_field(m, "enqueued_at"));
-        ck_assert_msg(at > before - 2 && at < qf_now() + 2, "enqueued_at %s", qf_str_field(m, "enqueued_at"));
+        double at = timestamp_seconds(str_field(m, "enqueued_at"));
+        ck_assert_msg(at > before - 2 && at < now_seconds() + 2, "enqueued_at %s", str_field(m, "enqueued_at"));
         /* No delay: visible at once. */
-        ck_assert_str_eq(qf_str_field(m, "visible_at"), qf_str_field(m, "enqueued_at"));
-        ck_assert(cJSON_IsFalse(qf_field(m, "duplicate")));
+        ck_assert_str_eq(str_field(m, "visible_at"), str_field(m, "enqueued_at"));
+        ck_assert(cJSON_IsFalse(field(m, "duplicate")));
     }
     response_free(r);
     QF_EXPECT_COUNTS(q, 2, 0, 0, 0);
@@ -61,11 +62,12 @@ START_TEST(delayed_messages_wait_until_due)
     struct response *r = enqueue(q, "{\"messages\":[{\"type\":\"Later\",\"data\":1,\"delay_seconds\":3},"
                                     "{\"type\":\"Max\",\"data\":2,\"delay_seconds\":43200},"
                                     "{\"type\":\"Now\",\"data\":3,\"delay_seconds\":0}]}");
-    QF_EXPECT_JSON(r, 201);
-    const cJSON *later = qf_item(r->json, "messages", 0), *max = qf_item(r->json, "messages", 1);
-    double delay = qf_ts(qf_str_field(later, "visible_at")) - qf_ts(qf_str_field(later, "enqueued_at"));
+    EXPECT_JSON(r, 201);
+    const cJSON *later = array_item(r->json, "messages", 0), *max = array_item(r->json, "messages", 1);
+    double delay =
+        timestamp_seconds(str_field(later, "visible_at")) - timestamp_seconds(str_field(later, "enqueued_at"));
     ck_assert_msg(delay > 2.999 && delay < 3.001, "delay %.6f", delay);
-    delay = qf_ts(qf_str_field(max, "visible_at")) - qf_ts(qf_str_field(max, "enqueued_at"));
+    delay = timestamp_seconds(str_field(max, "visible_at")) - timestamp_seconds(str_field(max, "enqueued_at"));
     ck_assert_msg(delay > 43199.999 && delay < 43200.001, "delay %.6f", delay);
     response_free(r);
     QF_EXPECT_COUNTS(q, 1, 0, 2, 0);
@@ -87,47 +89,47 @@ END_TEST
 START_TEST(duplicate_ids_are_reported_not_enqueued_twice)
 {
     const char *q = unique_name("q");
-    char a[QF_UUID_LEN + 1], b[QF_UUID_LEN + 1], at[40], visible[40];
-    qf_uuid(a);
-    qf_uuid(b);
-    struct response *r = qf_sendf("POST", qf_fmt("/queues/%s/messages", q),
+    char a[UUID_LEN + 1], b[UUID_LEN + 1], at[40], visible[40];
+    new_uuid(a);
+    new_uuid(b);
+    struct response *r = requestf("POST", fmt("/queues/%s/messages", q),
                                   "{\"messages\":[{\"id\":\"%s\",\"type\":\"A\",\"data\":1,\"delay_seconds\":60}]}", a);
-    QF_EXPECT_JSON(r, 201);
-    snprintf(at, sizeof at, "%s", qf_str_field(qf_item(r->json, "messages", 0), "enqueued_at"));
-    snprintf(visible, sizeof visible, "%s", qf_str_field(qf_item(r->json, "messages", 0), "visible_at"));
+    EXPECT_JSON(r, 201);
+    snprintf(at, sizeof at, "%s", str_field(array_item(r->json, "messages", 0), "enqueued_at"));
+    snprintf(visible, sizeof visible, "%s", str_field(array_item(r->json, "messages", 0), "visible_at"));
     response_free(r);
 
     usleep(10 * 1000);
-    r = qf_sendf("POST", qf_fmt("/queues/%s/messages", q),
+    r = requestf("POST", fmt("/queues/%s/messages", q),
                  "{\"messages\":[{\"id\":\"%s\",\"type\":\"B\",\"data\":2},"
                  "{\"id\":\"%s\",\"type\":\"A\",\"data\":9}]}",
                  b, a);
-    QF_EXPECT_JSON(r, 201);
-    const cJSON *mb = qf_item(r->json, "messages", 0), *ma = qf_item(r->json, "messages", 1);
-    ck_assert_str_eq(qf_str_field(mb, "id"), b);
-    ck_assert(cJSON_IsFalse(qf_field(mb, "duplicate")));
-    ck_assert_str_eq(qf_str_field(ma, "id"), a);
-    ck_assert(cJSON_IsTrue(qf_field(ma, "duplicate")));
-    ck_assert_str_eq(qf_str_field(ma, "enqueued_at"), at);
-    ck_assert_str_eq(qf_str_field(ma, "visible_at"), visible);
+    EXPECT_JSON(r, 201);
+    const cJSON *mb = array_item(r->json, "messages", 0), *ma = array_item(r->json, "messages", 1);
+    ck_assert_str_eq(str_field(mb, "id"), b);
+    ck_assert(cJSON_IsFalse(field(mb, "duplicate")));
+    ck_assert_str_eq(str_field(ma, "id"), a);
+    ck_assert(cJSON_IsTrue(field(ma, "duplicate")));
+    ck_assert_str_eq(str_field(ma, "enqueued_at"), at);
+    ck_assert_str_eq(str_field(ma, "visible_at"), visible);
     response_free(r);
     QF_EXPECT_COUNTS(q, 1, 0, 1, 0);
 
     /* The same id twice in one batch (in any case) is refused whole. */
-    char c[QF_UUID_LEN + 1], upper[QF_UUID_LEN + 1];
-    qf_uuid(c);
-    for (int i = 0; i <= QF_UUID_LEN; i++)
+    char c[UUID_LEN + 1], upper[UUID_LEN + 1];
+    new_uuid(c);
+    for (int i = 0; i <= UUID_LEN; i++)
         upper[i] = (char)(c[i] >= 'a' && c[i] <= 'f' ? c[i] - 32 : c[i]);
-    QF_EXPECT_PROBLEM_FREE(qf_sendf("POST", qf_fmt("/queues/%s/messages", q),
-                                    "{\"messages\":[{\"id\":\"%s\",\"type\":\"A\",\"data\":1},"
-                                    "{\"id\":\"%s\",\"type\":\"A\",\"data\":2}]}",
-                                    c, c),
-                           400, "invalid_request");
-    QF_EXPECT_PROBLEM_FREE(qf_sendf("POST", qf_fmt("/queues/%s/messages", q),
-                                    "{\"messages\":[{\"id\":\"%s\",\"type\":\"A\",\"data\":1},"
-                                    "{\"id\":\"%s\",\"type\":\"A\",\"data\":2}]}",
-                                    c, upper),
-                           400, "invalid_request");
+    EXPECT_PROBLEM_FREE(requestf("POST", fmt("/queues/%s/messages", q),
+                                 "{\"messages\":[{\"id\":\"%s\",\"type\":\"A\",\"data\":1},"
+                                 "{\"id\":\"%s\",\"type\":\"A\",\"data\":2}]}",
+                                 c, c),
+                        400, "invalid_request");
+    EXPECT_PROBLEM_FREE(requestf("POST", fmt("/queues/%s/messages", q),
+                                 "{\"messages\":[{\"id\":\"%s\",\"type\":\"A\",\"data\":1},"
+                                 "{\"id\":\"%s\",\"type\":\"A\",\"data\":2}]}",
+                                 c, upper),
+                        400, "invalid_request");
     QF_EXPECT_COUNTS(q, 1, 0, 1, 0);
 
     /* Only B is delivered: A is still delayed and was not enqueued again. */
@@ -146,26 +148,26 @@ START_TEST(data_and_metadata_come_back_exactly)
                                     "\"nested\":[1,{\"a\":null}]},\"metadata\":{\"trace\":\"t-1\"}},"
                                     "{\"type\":\"Str\",\"data\":\"plain\"},"
                                     "{\"type\":\"Null\",\"data\":null,\"metadata\":null}]}");
-    QF_EXPECT_JSON(r, 201);
+    EXPECT_JSON(r, 201);
     response_free(r);
-    r = qf_send("POST", qf_fmt("/queues/%s/dequeue", q), "{\"max_messages\":3}");
-    QF_EXPECT_JSON(r, 200);
-    ck_assert_int_eq(qf_count(r->json, "messages"), 3);
+    r = request("POST", fmt("/queues/%s/dequeue", q), "{\"max_messages\":3}");
+    EXPECT_JSON(r, 200);
+    ck_assert_int_eq(array_size(r->json, "messages"), 3);
     /* Exact past 2^53: the digits are in the body text, not rounded by a double. */
     ck_assert_ptr_nonnull(strstr(r->body, "9007199254740993"));
-    const cJSON *m = qf_item(r->json, "messages", 0);
-    ck_assert_str_eq(qf_str_field(m, "type"), "Big");
-    const cJSON *data = qf_field(m, "data");
-    ck_assert_str_eq(qf_str_field(data, "s"), "\xc3\xa9\xe2\x98\x83");
-    ck_assert(cJSON_IsNull(qf_field(qf_item(data, "nested", 1), "a")));
-    ck_assert_str_eq(qf_str_field(qf_field(m, "metadata"), "trace"), "t-1");
-    ck_assert(qf_is_timestamp(qf_str_field(m, "enqueued_at")));
-    m = qf_item(r->json, "messages", 1);
-    ck_assert_str_eq(qf_field(m, "data")->valuestring, "plain");
-    ck_assert(cJSON_IsNull(qf_field(m, "metadata")));
-    m = qf_item(r->json, "messages", 2);
-    ck_assert(cJSON_IsNull(qf_field(m, "data")));
-    ck_assert(cJSON_IsNull(qf_field(m, "metadata")));
+    const cJSON *m = array_item(r->json, "messages", 0);
+    ck_assert_str_eq(str_field(m, "type"), "Big");
+    const cJSON *data = field(m, "data");
+    ck_assert_str_eq(str_field(data, "s"), "\xc3\xa9\xe2\x98\x83");
+    ck_assert(cJSON_IsNull(field(array_item(data, "nested", 1), "a")));
+    ck_assert_str_eq(str_field(field(m, "metadata"), "trace"), "t-1");
+    ck_assert(is_timestamp(str_field(m, "enqueued_at")));
+    m = array_item(r->json, "messages", 1);
+    ck_assert_str_eq(field(m, "data")->valuestring, "plain");
+    ck_assert(cJSON_IsNull(field(m, "metadata")));
+    m = array_item(r->json, "messages", 2);
+    ck_assert(cJSON_IsNull(field(m, "data")));
+    ck_assert(cJSON_IsNull(field(m, "metadata")));
     response_free(r);
 }
 END_TEST
@@ -204,30 +206,30 @@ START_TEST(bad_enqueue_bodies_are_400_and_change_nothing)
         struct response *r = enqueue(q, cases[i].body);
         ck_assert_msg(r->status == 400 && !strcmp(response_code(r), cases[i].code), "case %zu %s: %ld %s", i,
                       cases[i].body, r->status, r->body);
-        QF_EXPECT_PROBLEM(r, 400, cases[i].code);
+        EXPECT_PROBLEM(r, 400, cases[i].code);
         response_free(r);
     }
     /* A type of 201 characters is too long; 200 is fine. */
     char type[202];
     memset(type, 't', 201);
     type[201] = '\0';
-    QF_EXPECT_PROBLEM_FREE(qf_sendf("POST", qf_fmt("/queues/%s/messages", q),
-                                    "{\"messages\":[{\"type\":\"%s\",\"data\":1}]}", type),
-                           400, "invalid_request");
+    EXPECT_PROBLEM_FREE(
+        requestf("POST", fmt("/queues/%s/messages", q), "{\"messages\":[{\"type\":\"%s\",\"data\":1}]}", type), 400,
+        "invalid_request");
     /* One past the batch limit. */
     char body[2048];
     size_t len = (size_t)snprintf(body, sizeof body, "{\"messages\":[");
     for (int k = 0; k <= QF_MAX_BATCH; k++)
         len += (size_t)snprintf(body + len, sizeof body - len, "%s{\"type\":\"A\",\"data\":%d}", k ? "," : "", k);
     snprintf(body + len, sizeof body - len, "]}");
-    QF_EXPECT_PROBLEM_FREE(enqueue(q, body), 400, "invalid_request");
+    EXPECT_PROBLEM_FREE(enqueue(q, body), 400, "invalid_request");
     /* Nothing above made the queue. */
-    QF_EXPECT_ABSENT(qf_fmt("/queues/%s", q), "queue_not_found");
+    EXPECT_ABSENT(fmt("/queues/%s", q), "queue_not_found");
 
     type[200] = '\0';
-    struct response *r = qf_sendf("POST", qf_fmt("/queues/%s/messages", q),
-                                  "{\"messages\":[{\"type\":\"%s\",\"data\":1}]}", type);
-    QF_EXPECT_JSON(r, 201);
+    struct response *r =
+        requestf("POST", fmt("/queues/%s/messages", q), "{\"messages\":[{\"type\":\"%s\",\"data\":1}]}", type);
+    EXPECT_JSON(r, 201);
     response_free(r);
     qf_enqueue_n(q, QF_MAX_BATCH, "A", NULL); /* a full batch fits */
     QF_EXPECT_COUNTS(q, 1 + QF_MAX_BATCH, 0, 0, 0);
@@ -238,22 +240,20 @@ START_TEST(bad_names_and_oversized_bodies_change_nothing)
 {
     static const char *const names[] = {"bad%20name", "a%2Fb", "%C3%A9t%C3%A9", "%2E%2E", "a%zz"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        QF_EXPECT_PROBLEM_FREE(enqueue(names[i], "{\"messages\":[{\"type\":\"A\",\"data\":1}]}"), 400, "invalid_name");
-        QF_EXPECT_PROBLEM_FREE(qf_send("POST", qf_fmt("/queues/%s/dequeue", names[i]), NULL), 400, "invalid_name");
-        QF_EXPECT_PROBLEM_FREE(qf_send("POST", qf_fmt("/queues/%s/ack", names[i]), "{\"acks\":[]}"), 400,
-                               "invalid_name");
-        QF_EXPECT_PROBLEM_FREE(
-            qf_settle(names[i], "6f1c0a52-3c1e-4b7a-9d0e-2f4a5b6c7d8e", "ack", "{\"receipt\":\"x\"}"), 400,
-            "invalid_name");
+        EXPECT_PROBLEM_FREE(enqueue(names[i], "{\"messages\":[{\"type\":\"A\",\"data\":1}]}"), 400, "invalid_name");
+        EXPECT_PROBLEM_FREE(request("POST", fmt("/queues/%s/dequeue", names[i]), NULL), 400, "invalid_name");
+        EXPECT_PROBLEM_FREE(request("POST", fmt("/queues/%s/ack", names[i]), "{\"acks\":[]}"), 400, "invalid_name");
+        EXPECT_PROBLEM_FREE(qf_settle(names[i], "6f1c0a52-3c1e-4b7a-9d0e-2f4a5b6c7d8e", "ack", "{\"receipt\":\"x\"}"),
+                            400, "invalid_name");
     }
 
     /* A percent-escaped name is decoded before use. */
     const char *q = unique_name("q");
-    struct response *r = enqueue(qf_fmt("%s%%3Aemail", q), "{\"messages\":[{\"type\":\"A\",\"data\":1}]}");
-    QF_EXPECT_JSON(r, 201);
-    ck_assert_str_eq(qf_str_field(r->json, "queue"), qf_fmt("%s:email", q));
+    struct response *r = enqueue(fmt("%s%%3Aemail", q), "{\"messages\":[{\"type\":\"A\",\"data\":1}]}");
+    EXPECT_JSON(r, 201);
+    ck_assert_str_eq(str_field(r->json, "queue"), fmt("%s:email", q));
     response_free(r);
-    QF_EXPECT_COUNTS(qf_fmt("%s:email", q), 1, 0, 0, 0);
+    QF_EXPECT_COUNTS(fmt("%s:email", q), 1, 0, 0, 0);
 
     /* Over --max-body: 413, with and without a length, and nothing enqueued. */
     const char *big_q = unique_name("q");
@@ -262,13 +262,12 @@ START_TEST(bad_names_and_oversized_bodies_change_nothing)
     size_t len = (size_t)snprintf(body, 64, "{\"messages\":[{\"type\":\"A\",\"data\":\"");
     memset(body + len, 'x', n);
     snprintf(body + len + n, 64, "\"}]}");
-    QF_EXPECT_PROBLEM_FREE(enqueue(big_q, body), 413, "payload_too_large");
+    EXPECT_PROBLEM_FREE(enqueue(big_q, body), 413, "payload_too_large");
     const char *chunked[] = {"Transfer-Encoding: chunked", NULL};
-    QF_EXPECT_PROBLEM_FREE(http(&svc, "POST", qf_fmt("/queues/%s/messages", big_q), body, chunked), 413,
-                           "payload_too_large");
+    EXPECT_PROBLEM_FREE(http(&svc, "POST", fmt("/queues/%s/messages", big_q), body, chunked), 413, "payload_too_large");
     free(body);
-    QF_EXPECT_ABSENT(qf_fmt("/queues/%s", big_q), "queue_not_found");
-    qf_expect_healthy();
+    EXPECT_ABSENT(fmt("/queues/%s", big_q), "queue_not_found");
+    expect_healthy();
 }
 END_TEST
 
@@ -277,30 +276,30 @@ END_TEST
 START_TEST(dequeue_is_fifo_with_fresh_receipts)
 {
     const char *q = unique_name("q");
-    char ids[5][QF_UUID_LEN + 1];
+    char ids[5][UUID_LEN + 1];
     qf_enqueue_n(q, 3, "A", ids);
     qf_enqueue_n(q, 2, "B", ids + 3);
-    double before = qf_now();
-    struct response *r = qf_send("POST", qf_fmt("/queues/%s/dequeue", q), "{\"max_messages\":3}");
-    QF_EXPECT_JSON(r, 200);
-    ck_assert_int_eq(qf_count(r->json, "messages"), 3);
+    double before = now_seconds();
+    struct response *r = request("POST", fmt("/queues/%s/dequeue", q), "{\"max_messages\":3}");
+    EXPECT_JSON(r, 200);
+    ck_assert_int_eq(array_size(r->json, "messages"), 3);
     for (int k = 0; k < 3; k++) {
-        const cJSON *m = qf_item(r->json, "messages", k);
-        ck_assert_str_eq(qf_str_field(m, "id"), ids[k]);
-        ck_assert_str_eq(qf_str_field(m, "type"), "A");
-        ck_assert_int_eq(qf_int_field(qf_field(m, "data"), "i"), k);
-        ck_assert(cJSON_IsNull(qf_field(m, "metadata")));
-        ck_assert(qf_is_timestamp(qf_str_field(m, "enqueued_at")));
-        ck_assert_int_eq(qf_int_field(m, "delivery_count"), 1);
-        const char *receipt = qf_str_field(m, "receipt");
+        const cJSON *m = array_item(r->json, "messages", k);
+        ck_assert_str_eq(str_field(m, "id"), ids[k]);
+        ck_assert_str_eq(str_field(m, "type"), "A");
+        ck_assert_int_eq(int_field(field(m, "data"), "i"), k);
+        ck_assert(cJSON_IsNull(field(m, "metadata")));
+        ck_assert(is_timestamp(str_field(m, "enqueued_at")));
+        ck_assert_int_eq(int_field(m, "delivery_count"), 1);
+        const char *receipt = str_field(m, "receipt");
         ck_assert_uint_gt(strlen(receipt), 0);
         ck_assert_ptr_null(strstr(receipt, ids[k]));
         /* The service default lease. */
-        double lease = qf_ts(qf_str_field(m, "visible_until")) - before;
+        double lease = timestamp_seconds(str_field(m, "visible_until")) - before;
         ck_assert_msg(lease > QF_DEFAULT_VT - 2 && lease < QF_DEFAULT_VT + 3, "lease %.3f", lease);
     }
-    ck_assert_str_ne(qf_str_field(qf_item(r->json, "messages", 0), "receipt"),
-                     qf_str_field(qf_item(r->json, "messages", 1), "receipt"));
+    ck_assert_str_ne(str_field(array_item(r->json, "messages", 0), "receipt"),
+                     str_field(array_item(r->json, "messages", 1), "receipt"));
     response_free(r);
 
     /* Default one message; an empty body is allowed. */
@@ -338,35 +337,35 @@ START_TEST(dequeue_parameters_are_validated)
     const char *q = unique_name("q");
     qf_enqueue_n(q, 2, "A", NULL);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        struct response *r = qf_send("POST", qf_fmt("/queues/%s/dequeue", q), bad[i]);
+        struct response *r = request("POST", fmt("/queues/%s/dequeue", q), bad[i]);
         ck_assert_msg(r->status == 400, "%s: %ld", bad[i], r->status);
-        QF_EXPECT_PROBLEM(r, 400, "invalid_request");
+        EXPECT_PROBLEM(r, 400, "invalid_request");
         response_free(r);
     }
-    QF_EXPECT_PROBLEM_FREE(qf_send("POST", qf_fmt("/queues/%s/dequeue", q), "{nope"), 400, "invalid_json");
+    EXPECT_PROBLEM_FREE(request("POST", fmt("/queues/%s/dequeue", q), "{nope"), 400, "invalid_json");
     char consumer[202];
     memset(consumer, 'c', 201);
     consumer[201] = '\0';
-    QF_EXPECT_PROBLEM_FREE(qf_sendf("POST", qf_fmt("/queues/%s/dequeue", q), "{\"consumer\":\"%s\"}", consumer),
-                           400, "invalid_request");
+    EXPECT_PROBLEM_FREE(requestf("POST", fmt("/queues/%s/dequeue", q), "{\"consumer\":\"%s\"}", consumer), 400,
+                        "invalid_request");
     /* Nothing was leased by the refused calls. */
     QF_EXPECT_COUNTS(q, 2, 0, 0, 0);
 
     /* The edges are accepted; the consumer shows when peeking. */
     consumer[200] = '\0';
-    double before = qf_now();
-    struct response *r = qf_sendf("POST", qf_fmt("/queues/%s/dequeue", q),
+    double before = now_seconds();
+    struct response *r = requestf("POST", fmt("/queues/%s/dequeue", q),
                                   "{\"max_messages\":100,\"visibility_timeout\":43200,\"wait_seconds\":0,"
                                   "\"consumer\":\"%s\"}",
                                   consumer);
-    QF_EXPECT_JSON(r, 200);
-    ck_assert_int_eq(qf_count(r->json, "messages"), 2);
-    double lease = qf_ts(qf_str_field(qf_item(r->json, "messages", 0), "visible_until")) - before;
+    EXPECT_JSON(r, 200);
+    ck_assert_int_eq(array_size(r->json, "messages"), 2);
+    double lease = timestamp_seconds(str_field(array_item(r->json, "messages", 0), "visible_until")) - before;
     ck_assert_msg(lease > 43198 && lease < 43203, "lease %.3f", lease);
     response_free(r);
-    r = qf_send("GET", qf_fmt("/queues/%s/messages?state=in_flight", q), NULL);
-    QF_EXPECT_JSON(r, 200);
-    ck_assert_str_eq(qf_str_field(qf_item(r->json, "messages", 1), "consumer"), consumer);
+    r = get("/queues/%s/messages?state=in_flight", q);
+    EXPECT_JSON(r, 200);
+    ck_assert_str_eq(str_field(array_item(r->json, "messages", 1), "consumer"), consumer);
     response_free(r);
 }
 END_TEST
@@ -385,33 +384,32 @@ START_TEST(ack_settles_once)
     response_free(r);
     QF_EXPECT_COUNTS(q, 1, 0, 0, 0);
     /* Twice: no longer in flight. */
-    QF_EXPECT_PROBLEM_FREE(qf_settle(q, d.id, "ack", receipt_body(&d, "")), 404, "message_not_found");
+    EXPECT_PROBLEM_FREE(qf_settle(q, d.id, "ack", receipt_body(&d, "")), 404, "message_not_found");
 
     /* Pending (never delivered), unknown, or in another queue: not in flight. */
-    char pending[QF_UUID_LEN + 1], unknown[QF_UUID_LEN + 1];
-    r = qf_send("GET", qf_fmt("/queues/%s/messages?state=pending", q), NULL);
-    snprintf(pending, sizeof pending, "%s", qf_str_field(qf_item(r->json, "messages", 0), "id"));
+    char pending[UUID_LEN + 1], unknown[UUID_LEN + 1];
+    r = get("/queues/%s/messages?state=pending", q);
+    snprintf(pending, sizeof pending, "%s", str_field(array_item(r->json, "messages", 0), "id"));
     response_free(r);
-    qf_uuid(unknown);
-    QF_EXPECT_PROBLEM_FREE(qf_settle(q, pending, "ack", "{\"receipt\":\"r\"}"), 404, "message_not_found");
-    QF_EXPECT_PROBLEM_FREE(qf_settle(q, unknown, "ack", "{\"receipt\":\"r\"}"), 404, "message_not_found");
+    new_uuid(unknown);
+    EXPECT_PROBLEM_FREE(qf_settle(q, pending, "ack", "{\"receipt\":\"r\"}"), 404, "message_not_found");
+    EXPECT_PROBLEM_FREE(qf_settle(q, unknown, "ack", "{\"receipt\":\"r\"}"), 404, "message_not_found");
     qf_dequeue_one(q, NULL, &other);
-    QF_EXPECT_PROBLEM_FREE(qf_settle(unique_name("q"), other.id, "ack", receipt_body(&other, "")), 404,
-                           "message_not_found");
+    EXPECT_PROBLEM_FREE(qf_settle(unique_name("q"), other.id, "ack", receipt_body(&other, "")), 404,
+                        "message_not_found");
 
     /* Malformed calls: 400, and the lease is untouched. */
-    QF_EXPECT_PROBLEM_FREE(qf_settle(q, "nope", "ack", receipt_body(&other, "")), 400, "invalid_parameter");
-    QF_EXPECT_PROBLEM_FREE(qf_settle(q, "6f1c0a52-3c1e-4b7a-9d0e-2f4a5b6c7d8", "ack", receipt_body(&other, "")),
-                           400, "invalid_parameter");
-    QF_EXPECT_PROBLEM_FREE(qf_settle(q, other.id, "ack", "{}"), 400, "invalid_request");
-    QF_EXPECT_PROBLEM_FREE(qf_settle(q, other.id, "ack", "{\"receipt\":\"\"}"), 400, "invalid_request");
-    QF_EXPECT_PROBLEM_FREE(qf_settle(q, other.id, "ack", "{\"receipt\":5}"), 400, "invalid_request");
-    QF_EXPECT_PROBLEM_FREE(qf_settle(q, other.id, "ack", NULL), 400, "invalid_json");
+    EXPECT_PROBLEM_FREE(qf_settle(q, "nope", "ack", receipt_body(&other, "")), 400, "invalid_parameter");
+    EXPECT_PROBLEM_FREE(qf_settle(q, "6f1c0a52-3c1e-4b7a-9d0e-2f4a5b6c7d8", "ack", receipt_body(&other, "")), 400,
+                        "invalid_parameter");
+    EXPECT_PROBLEM_FREE(qf_settle(q, other.id, "ack", "{}"), 400, "invalid_request");
+    EXPECT_PROBLEM_FREE(qf_settle(q, other.id, "ack", "{\"receipt\":\"\"}"), 400, "invalid_request");
+    EXPECT_PROBLEM_FREE(qf_settle(q, other.id, "ack", "{\"receipt\":5}"), 400, "invalid_request");
+    EXPECT_PROBLEM_FREE(qf_settle(q, other.id, "ack", NULL), 400, "invalid_json");
     /* A receipt that is not this delivery's settles nothing. */
-    QF_EXPECT_PROBLEM_FREE(qf_settle(q, other.id, "ack", "{\"receipt\":\"not-the-receipt\"}"), 409,
-                           "stale_receipt");
+    EXPECT_PROBLEM_FREE(qf_settle(q, other.id, "ack", "{\"receipt\":\"not-the-receipt\"}"), 409, "stale_receipt");
     QF_EXPECT_COUNTS(q, 0, 1, 0, 0);
-    QF_EXPECT_204_FREE(qf_settle(q, other.id, "ack", receipt_body(&other, "")));
+    EXPECT_204_FREE(qf_settle(q, other.id, "ack", receipt_body(&other, "")));
     QF_EXPECT_COUNTS(q, 0, 0, 0, 0);
     ck_assert_int_eq(qf_dequeue(q, NULL, &d, 1), 0);
 }
@@ -428,17 +426,16 @@ START_TEST(stale_receipt_after_redelivery_changes_nothing)
     ck_assert_str_eq(cur.id, old.id);
     ck_assert_int_eq(cur.delivery_count, 2);
 
-    QF_EXPECT_PROBLEM_FREE(qf_settle(q, old.id, "ack", receipt_body(&old, "")), 409, "stale_receipt");
-    QF_EXPECT_PROBLEM_FREE(qf_settle(q, old.id, "nack", receipt_body(&old, ",\"requeue\":false")), 409,
-                           "stale_receipt");
-    QF_EXPECT_PROBLEM_FREE(qf_settle(q, old.id, "visibility", receipt_body(&old, ",\"visibility_timeout\":0")),
-                           409, "stale_receipt");
+    EXPECT_PROBLEM_FREE(qf_settle(q, old.id, "ack", receipt_body(&old, "")), 409, "stale_receipt");
+    EXPECT_PROBLEM_FREE(qf_settle(q, old.id, "nack", receipt_body(&old, ",\"requeue\":false")), 409, "stale_receipt");
+    EXPECT_PROBLEM_FREE(qf_settle(q, old.id, "visibility", receipt_body(&old, ",\"visibility_timeout\":0")), 409,
+                        "stale_receipt");
     QF_EXPECT_COUNTS(q, 0, 1, 0, 0);
-    struct response *r = qf_send("GET", qf_fmt("/queues/%s/messages?state=in_flight", q), NULL);
-    QF_EXPECT_JSON(r, 200);
-    ck_assert_str_eq(qf_str_field(qf_item(r->json, "messages", 0), "visible_until"), cur.visible_until);
+    struct response *r = get("/queues/%s/messages?state=in_flight", q);
+    EXPECT_JSON(r, 200);
+    ck_assert_str_eq(str_field(array_item(r->json, "messages", 0), "visible_until"), cur.visible_until);
     response_free(r);
-    QF_EXPECT_204_FREE(qf_settle(q, cur.id, "ack", receipt_body(&cur, "")));
+    EXPECT_204_FREE(qf_settle(q, cur.id, "ack", receipt_body(&cur, "")));
     QF_EXPECT_COUNTS(q, 0, 0, 0, 0);
 }
 END_TEST
@@ -448,41 +445,39 @@ END_TEST
 START_TEST(nack_requeues_now_or_after_a_delay)
 {
     const char *q = unique_name("q");
-    char ids[2][QF_UUID_LEN + 1];
+    char ids[2][UUID_LEN + 1];
     struct qf_delivery d;
     qf_enqueue_n(q, 2, "A", ids);
     qf_dequeue_one(q, NULL, &d);
-    QF_EXPECT_204_FREE(qf_settle(q, d.id, "nack", receipt_body(&d, ",\"reason\":\"try later\"")));
+    EXPECT_204_FREE(qf_settle(q, d.id, "nack", receipt_body(&d, ",\"reason\":\"try later\"")));
     QF_EXPECT_COUNTS(q, 2, 0, 0, 0);
     /* Back in its place: first in line, with a second delivery. */
     qf_dequeue_one(q, NULL, &d);
     ck_assert_str_eq(d.id, ids[0]);
     ck_assert_int_eq(d.delivery_count, 2);
-    QF_EXPECT_PROBLEM_FREE(qf_settle(q, d.id, "nack", receipt_body(&d, ",\"requeue\":\"yes\"")), 400,
-                           "invalid_request");
-    QF_EXPECT_PROBLEM_FREE(qf_settle(q, d.id, "nack", receipt_body(&d, ",\"delay_seconds\":43201")), 400,
-                           "invalid_request");
-    QF_EXPECT_PROBLEM_FREE(qf_settle(q, d.id, "nack", receipt_body(&d, ",\"delay_seconds\":-1")), 400,
-                           "invalid_request");
-    QF_EXPECT_PROBLEM_FREE(qf_settle(q, d.id, "nack", receipt_body(&d, ",\"reason\":\"\"")), 400, "invalid_request");
-    QF_EXPECT_PROBLEM_FREE(qf_settle(q, d.id, "nack", "{\"requeue\":true}"), 400, "invalid_request");
-    QF_EXPECT_PROBLEM_FREE(qf_settle(q, "nope", "nack", receipt_body(&d, "")), 400, "invalid_parameter");
+    EXPECT_PROBLEM_FREE(qf_settle(q, d.id, "nack", receipt_body(&d, ",\"requeue\":\"yes\"")), 400, "invalid_request");
+    EXPECT_PROBLEM_FREE(qf_settle(q, d.id, "nack", receipt_body(&d, ",\"delay_seconds\":43201")), 400,
+                        "invalid_request");
+    EXPECT_PROBLEM_FREE(qf_settle(q, d.id, "nack", receipt_body(&d, ",\"delay_seconds\":-1")), 400, "invalid_request");
+    EXPECT_PROBLEM_FREE(qf_settle(q, d.id, "nack", receipt_body(&d, ",\"reason\":\"\"")), 400, "invalid_request");
+    EXPECT_PROBLEM_FREE(qf_settle(q, d.id, "nack", "{\"requeue\":true}"), 400, "invalid_request");
+    EXPECT_PROBLEM_FREE(qf_settle(q, "nope", "nack", receipt_body(&d, "")), 400, "invalid_parameter");
     QF_EXPECT_COUNTS(q, 1, 1, 0, 0);
 
-    double before = qf_now();
-    QF_EXPECT_204_FREE(qf_settle(q, d.id, "nack", receipt_body(&d, ",\"requeue\":true,\"delay_seconds\":60")));
+    double before = now_seconds();
+    EXPECT_204_FREE(qf_settle(q, d.id, "nack", receipt_body(&d, ",\"requeue\":true,\"delay_seconds\":60")));
     QF_EXPECT_COUNTS(q, 1, 0, 1, 0);
-    struct response *r = qf_send("GET", qf_fmt("/queues/%s/messages?state=delayed", q), NULL);
-    QF_EXPECT_JSON(r, 200);
-    const cJSON *m = qf_item(r->json, "messages", 0);
-    ck_assert_str_eq(qf_str_field(m, "id"), ids[0]);
-    double delay = qf_ts(qf_str_field(m, "visible_at")) - before;
+    struct response *r = get("/queues/%s/messages?state=delayed", q);
+    EXPECT_JSON(r, 200);
+    const cJSON *m = array_item(r->json, "messages", 0);
+    ck_assert_str_eq(str_field(m, "id"), ids[0]);
+    double delay = timestamp_seconds(str_field(m, "visible_at")) - before;
     ck_assert_msg(delay > 58 && delay < 63, "delay %.3f", delay);
     response_free(r);
     /* Only the other message is due; the nacked lease is gone. */
     qf_dequeue_one(q, "{\"max_messages\":10}", &d);
     ck_assert_str_eq(d.id, ids[1]);
-    QF_EXPECT_PROBLEM_FREE(qf_settle(q, ids[0], "nack", "{\"receipt\":\"r\"}"), 404, "message_not_found");
+    EXPECT_PROBLEM_FREE(qf_settle(q, ids[0], "nack", "{\"receipt\":\"r\"}"), 404, "message_not_found");
 }
 END_TEST
 
@@ -494,37 +489,37 @@ START_TEST(visibility_extends_and_shortens_the_lease)
     struct qf_delivery d, again;
     qf_enqueue_n(q, 1, "A", NULL);
     qf_dequeue_one(q, "{\"visibility_timeout\":5}", &d);
-    double before = qf_now();
+    double before = now_seconds();
     struct response *r = qf_settle(q, d.id, "visibility", receipt_body(&d, ",\"visibility_timeout\":600"));
-    QF_EXPECT_JSON(r, 200);
+    EXPECT_JSON(r, 200);
     char until[40];
-    snprintf(until, sizeof until, "%s", qf_str_field(r->json, "visible_until"));
+    snprintf(until, sizeof until, "%s", str_field(r->json, "visible_until"));
     response_free(r);
-    double lease = qf_ts(until) - before;
+    double lease = timestamp_seconds(until) - before;
     ck_assert_msg(lease > 598 && lease < 603, "lease %.3f", lease);
-    r = qf_send("GET", qf_fmt("/queues/%s/messages?state=in_flight", q), NULL);
-    QF_EXPECT_JSON(r, 200);
-    ck_assert_str_eq(qf_str_field(qf_item(r->json, "messages", 0), "visible_until"), until);
+    r = get("/queues/%s/messages?state=in_flight", q);
+    EXPECT_JSON(r, 200);
+    ck_assert_str_eq(str_field(array_item(r->json, "messages", 0), "visible_until"), until);
     response_free(r);
 
-    QF_EXPECT_PROBLEM_FREE(qf_settle(q, d.id, "visibility", receipt_body(&d, "")), 400, "invalid_request");
-    QF_EXPECT_PROBLEM_FREE(qf_settle(q, d.id, "visibility", receipt_body(&d, ",\"visibility_timeout\":43201")), 400,
-                           "invalid_request");
-    QF_EXPECT_PROBLEM_FREE(qf_settle(q, d.id, "visibility", receipt_body(&d, ",\"visibility_timeout\":-1")), 400,
-                           "invalid_request");
-    QF_EXPECT_PROBLEM_FREE(qf_settle(q, d.id, "visibility", "{\"visibility_timeout\":1}"), 400, "invalid_request");
+    EXPECT_PROBLEM_FREE(qf_settle(q, d.id, "visibility", receipt_body(&d, "")), 400, "invalid_request");
+    EXPECT_PROBLEM_FREE(qf_settle(q, d.id, "visibility", receipt_body(&d, ",\"visibility_timeout\":43201")), 400,
+                        "invalid_request");
+    EXPECT_PROBLEM_FREE(qf_settle(q, d.id, "visibility", receipt_body(&d, ",\"visibility_timeout\":-1")), 400,
+                        "invalid_request");
+    EXPECT_PROBLEM_FREE(qf_settle(q, d.id, "visibility", "{\"visibility_timeout\":1}"), 400, "invalid_request");
     QF_EXPECT_COUNTS(q, 0, 1, 0, 0);
 
     /* Shortened to nothing, the message is deliverable again at once. */
     r = qf_settle(q, d.id, "visibility", receipt_body(&d, ",\"visibility_timeout\":0"));
-    QF_EXPECT_JSON(r, 200);
+    EXPECT_JSON(r, 200);
     response_free(r);
     qf_dequeue_one(q, NULL, &again);
     ck_assert_str_eq(again.id, d.id);
     ck_assert_int_eq(again.delivery_count, 2);
-    QF_EXPECT_204_FREE(qf_settle(q, again.id, "ack", receipt_body(&again, "")));
-    QF_EXPECT_PROBLEM_FREE(qf_settle(q, again.id, "visibility", receipt_body(&again, ",\"visibility_timeout\":5")),
-                           404, "message_not_found");
+    EXPECT_204_FREE(qf_settle(q, again.id, "ack", receipt_body(&again, "")));
+    EXPECT_PROBLEM_FREE(qf_settle(q, again.id, "visibility", receipt_body(&again, ",\"visibility_timeout\":5")), 404,
+                        "message_not_found");
 }
 END_TEST
 
@@ -534,8 +529,8 @@ START_TEST(batch_ack_reports_each_message)
 {
     const char *q = unique_name("q");
     struct qf_delivery d[2], stale, cur;
-    char unknown[QF_UUID_LEN + 1];
-    qf_uuid(unknown);
+    char unknown[UUID_LEN + 1];
+    new_uuid(unknown);
     qf_enqueue_n(q, 3, "A", NULL);
     qf_dequeue_one(q, "{\"visibility_timeout\":0}", &stale);
     qf_dequeue_one(q, NULL, &cur); /* the same message again */
@@ -544,28 +539,28 @@ START_TEST(batch_ack_reports_each_message)
 
     char path[256];
     snprintf(path, sizeof path, "/queues/%s/ack", q);
-    struct response *r = qf_sendf("POST", path,
+    struct response *r = requestf("POST", path,
                                   "{\"acks\":[{\"id\":\"%s\",\"receipt\":\"%s\"},{\"id\":\"%s\",\"receipt\":\"x\"},"
                                   "{\"id\":\"%s\",\"receipt\":\"%s\"},{\"id\":\"%s\",\"receipt\":\"%s\"}]}",
                                   d[0].id, d[0].receipt, unknown, stale.id, stale.receipt, d[1].id, d[1].receipt);
-    QF_EXPECT_JSON(r, 200);
-    ck_assert_int_eq(qf_count(r->json, "acked"), 2);
-    ck_assert_str_eq(qf_item(r->json, "acked", 0)->valuestring, d[0].id);
-    ck_assert_str_eq(qf_item(r->json, "acked", 1)->valuestring, d[1].id);
-    ck_assert_int_eq(qf_count(r->json, "failed"), 2);
-    const cJSON *f = qf_item(r->json, "failed", 0);
-    ck_assert_str_eq(qf_str_field(f, "id"), unknown);
-    ck_assert_str_eq(qf_str_field(f, "code"), "message_not_found");
-    f = qf_item(r->json, "failed", 1);
-    ck_assert_str_eq(qf_str_field(f, "id"), stale.id);
-    ck_assert_str_eq(qf_str_field(f, "code"), "stale_receipt");
+    EXPECT_JSON(r, 200);
+    ck_assert_int_eq(array_size(r->json, "acked"), 2);
+    ck_assert_str_eq(array_item(r->json, "acked", 0)->valuestring, d[0].id);
+    ck_assert_str_eq(array_item(r->json, "acked", 1)->valuestring, d[1].id);
+    ck_assert_int_eq(array_size(r->json, "failed"), 2);
+    const cJSON *f = array_item(r->json, "failed", 0);
+    ck_assert_str_eq(str_field(f, "id"), unknown);
+    ck_assert_str_eq(str_field(f, "code"), "message_not_found");
+    f = array_item(r->json, "failed", 1);
+    ck_assert_str_eq(str_field(f, "id"), stale.id);
+    ck_assert_str_eq(str_field(f, "code"), "stale_receipt");
     response_free(r);
     QF_EXPECT_COUNTS(q, 0, 1, 0, 0);
 
     /* Refused batches settle nothing, even their good entries. */
     static const char *const bad[] = {"{}", "{\"acks\":[]}", "{\"acks\":{}}", "{\"acks\":[1]}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        QF_EXPECT_PROBLEM_FREE(qf_send("POST", path, bad[i]), 400, "invalid_request");
+        EXPECT_PROBLEM_FREE(request("POST", path, bad[i]), 400, "invalid_request");
     static const char *const bad_second[] = {
         "{\"id\":\"nope\",\"receipt\":\"x\"}",                       /* id not a UUID */
         "{\"id\":\"6f1c0a52-3c1e-4b7a-9d0e-2f4a5b6c7d8e\"}",           /* no receipt */
@@ -573,31 +568,31 @@ START_TEST(batch_ack_reports_each_message)
         "{\"id\":\"6f1c0a52-3c1e-4b7a-9d0e-2f4a5b6c7d8e\",\"receipt\":\"\"}", /* empty receipt */
     };
     for (size_t i = 0; i < sizeof bad_second / sizeof bad_second[0]; i++)
-        QF_EXPECT_PROBLEM_FREE(qf_sendf("POST", path, "{\"acks\":[{\"id\":\"%s\",\"receipt\":\"%s\"},%s]}", cur.id,
-                                        cur.receipt, bad_second[i]),
-                               400, "invalid_request");
-    QF_EXPECT_PROBLEM_FREE(qf_send("POST", path, "{"), 400, "invalid_json");
+        EXPECT_PROBLEM_FREE(requestf("POST", path, "{\"acks\":[{\"id\":\"%s\",\"receipt\":\"%s\"},%s]}", cur.id,
+                                     cur.receipt, bad_second[i]),
+                            400, "invalid_request");
+    EXPECT_PROBLEM_FREE(request("POST", path, "{"), 400, "invalid_json");
     char body[2048];
     size_t len = (size_t)snprintf(body, sizeof body, "{\"acks\":[");
     for (int k = 0; k <= QF_MAX_BATCH; k++)
         len += (size_t)snprintf(body + len, sizeof body - len, "%s{\"id\":\"%s\",\"receipt\":\"%s\"}", k ? "," : "",
                                 cur.id, cur.receipt);
     snprintf(body + len, sizeof body - len, "]}");
-    QF_EXPECT_PROBLEM_FREE(qf_send("POST", path, body), 400, "invalid_request");
+    EXPECT_PROBLEM_FREE(request("POST", path, body), 400, "invalid_request");
     QF_EXPECT_COUNTS(q, 0, 1, 0, 0);
 
     /* An unknown queue fails each entry. */
-    r = qf_sendf("POST", qf_fmt("/queues/%s/ack", unique_name("q")), "{\"acks\":[{\"id\":\"%s\",\"receipt\":\"%s\"}]}",
+    r = requestf("POST", fmt("/queues/%s/ack", unique_name("q")), "{\"acks\":[{\"id\":\"%s\",\"receipt\":\"%s\"}]}",
                  cur.id, cur.receipt);
-    QF_EXPECT_JSON(r, 200);
-    ck_assert_int_eq(qf_count(r->json, "acked"), 0);
-    ck_assert_str_eq(qf_str_field(qf_item(r->json, "failed", 0), "code"), "message_not_found");
+    EXPECT_JSON(r, 200);
+    ck_assert_int_eq(array_size(r->json, "acked"), 0);
+    ck_assert_str_eq(str_field(array_item(r->json, "failed", 0), "code"), "message_not_found");
     response_free(r);
 
-    r = qf_sendf("POST", path, "{\"acks\":[{\"id\":\"%s\",\"receipt\":\"%s\"}]}", cur.id, cur.receipt);
-    QF_EXPECT_JSON(r, 200);
-    ck_assert_int_eq(qf_count(r->json, "acked"), 1);
-    ck_assert_int_eq(qf_count(r->json, "failed"), 0);
+    r = requestf("POST", path, "{\"acks\":[{\"id\":\"%s\",\"receipt\":\"%s\"}]}", cur.id, cur.receipt);
+    EXPECT_JSON(r, 200);
+    ck_assert_int_eq(array_size(r->json, "acked"), 1);
+    ck_assert_int_eq(array_size(r->json, "failed"), 0);
     response_free(r);
     QF_EXPECT_COUNTS(q, 0, 0, 0, 0);
 }
@@ -613,15 +608,15 @@ START_TEST(repeated_keys_are_refused_and_change_nothing)
         "{\"messages\":[{\"type\":\"A\",\"data\":1}],\"messages\":[]}",
     };
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
-        struct response *r = qf_send("POST", qf_fmt("/queues/%s/messages", q), bodies[i]);
-        QF_EXPECT_PROBLEM(r, 400, "invalid_json");
+        struct response *r = request("POST", fmt("/queues/%s/messages", q), bodies[i]);
+        EXPECT_PROBLEM(r, 400, "invalid_json");
         response_free(r);
     }
-    QF_EXPECT_ABSENT(qf_fmt("/queues/%s", q), "queue_not_found");
-    struct response *r = qf_send("POST", qf_fmt("/queues/%s/ack", q),
+    EXPECT_ABSENT(fmt("/queues/%s", q), "queue_not_found");
+    struct response *r = request("POST", fmt("/queues/%s/ack", q),
                                  "{\"acks\":[{\"id\":\"00000000-0000-4000-8000-000000000000\",\"receipt\":\"r\"}],"
                                  "\"acks\":[{\"id\":\"zz\"}]}");
-    QF_EXPECT_PROBLEM(r, 400, "invalid_json");
+    EXPECT_PROBLEM(r, 400, "invalid_json");
     response_free(r);
 }
 END_TEST

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks.h"
 #include "harness.h"
 #include "streams_fixtures.h"
 
@@ -23,7 +24,7 @@ START_TEST(metadata_fields_and_etag)
     const char *s = unique_name("s");
     append_n(s, 3, "A");
     struct response *r = get("/streams/%s", s);
-    expect_json(r, 200);
+    EXPECT_JSON(r, 200);
     ck_assert_str_eq(str_field(r->json, "stream"), s);
     ck_assert_int_eq(response_int(r, "version"), 2);
     ck_assert_int_eq(response_int(r, "length"), 3);
@@ -44,11 +45,11 @@ START_TEST(metadata_fields_and_etag)
 
     /* last_event_at is the time of the last append. */
     r = get("/streams/%s/events/2", s);
-    expect_json(r, 200);
+    EXPECT_JSON(r, 200);
     ck_assert_str_eq(str_field(r->json, "created_at"), last_event_at);
     response_free(r);
 
-    char *path = format("/streams/%s", s);
+    const char *path = fmt("/streams/%s", s);
     r = get_with("If-None-Match: \"2\"", path);
     ck_assert_int_eq(r->status, 304);
     ck_assert_uint_eq(r->len, 0);
@@ -56,14 +57,14 @@ START_TEST(metadata_fields_and_etag)
     response_free(r);
 
     /* HEAD: the same status and tag, no body. */
-    r = http(&svc, "HEAD", path, NULL, NULL);
+    r = request("HEAD", path, NULL);
     ck_assert_int_eq(r->status, 200);
     ck_assert_uint_eq(r->len, 0);
     ck_assert_str_eq(header(r, "ETag"), "\"2\"");
     response_free(r);
 
     r = get_with("If-None-Match: \"1\"", path);
-    expect_json(r, 200);
+    EXPECT_JSON(r, 200);
     ck_assert_str_eq(header(r, "ETag"), "\"2\"");
     response_free(r);
 
@@ -71,7 +72,7 @@ START_TEST(metadata_fields_and_etag)
     r = append_one(s, "A");
     response_free(r);
     r = get_with("If-None-Match: \"2\"", path);
-    expect_json(r, 200);
+    EXPECT_JSON(r, 200);
     ck_assert_int_eq(response_int(r, "version"), 3);
     ck_assert_str_eq(header(r, "ETag"), "\"3\"");
     response_free(r);
@@ -85,9 +86,8 @@ START_TEST(metadata_fields_and_etag)
         ck_assert_str_eq(header(r, "ETag"), "\"3\"");
         response_free(r);
     }
-    free(path);
 
-    expect_problem_free(get("/streams/%s", unique_name("s")), 404, "stream_not_found");
+    EXPECT_PROBLEM_FREE(get("/streams/%s", unique_name("s")), 404, "stream_not_found");
 }
 END_TEST
 
@@ -109,7 +109,7 @@ START_TEST(list_streams_by_prefix_in_pages)
     for (int page = 0; page < 3; page++) {
         struct response *r = after[0] ? get("/streams?prefix=%s&limit=2&after=%s", prefix, after)
                                        : get("/streams?prefix=%s&limit=2", prefix);
-        expect_json(r, 200);
+        EXPECT_JSON(r, 200);
         const cJSON *streams = field(r->json, "streams"), *m;
         ck_assert_int_eq(cJSON_GetArraySize(streams), page < 2 ? 2 : 1);
         cJSON_ArrayForEach(m, streams) {
@@ -139,42 +139,40 @@ START_TEST(list_streams_by_prefix_in_pages)
 
     /* A page that takes exactly the streams left has no next page. */
     struct response *r = get("/streams?prefix=%s&limit=5", prefix);
-    expect_json(r, 200);
+    EXPECT_JSON(r, 200);
     ck_assert_int_eq(cJSON_GetArraySize(field(r->json, "streams")), 5);
     ck_assert_msg(cJSON_IsNull(field(r->json, "next_after")), "next_after: %s", r->body);
     response_free(r);
     r = get("/streams?prefix=%s&limit=2&after=%s%s", prefix, prefix, order[2]);
-    expect_json(r, 200);
+    EXPECT_JSON(r, 200);
     ck_assert_int_eq(cJSON_GetArraySize(field(r->json, "streams")), 2);
     ck_assert_msg(cJSON_IsNull(field(r->json, "next_after")), "next_after: %s", r->body);
     response_free(r);
 
     /* Version and length of one entry match what was appended. */
     r = get("/streams?prefix=%sa", prefix);
-    expect_json(r, 200);
+    EXPECT_JSON(r, 200);
     ck_assert_int_eq(cJSON_GetArraySize(field(r->json, "streams")), 1);
     ck_assert_int_eq(int_field(cJSON_GetArrayItem(field(r->json, "streams"), 0), "version"), 1);
     response_free(r);
 
     /* A prefix nobody has. */
     r = get("/streams?prefix=%snothing", prefix);
-    expect_json(r, 200);
+    EXPECT_JSON(r, 200);
     ck_assert_int_eq(cJSON_GetArraySize(field(r->json, "streams")), 0);
     ck_assert(cJSON_IsNull(field(r->json, "next_after")));
     response_free(r);
 
-    expect_problem_free(get("/streams?prefix=%s&limit=0", prefix), 400, "invalid_parameter");
-    expect_problem_free(get("/streams?prefix=%s&limit=1001", prefix), 400, "invalid_parameter");
-    expect_problem_free(get("/streams?prefix=%s&limit=x", prefix), 400, "invalid_parameter");
+    EXPECT_PROBLEM_FREE(get("/streams?prefix=%s&limit=0", prefix), 400, "invalid_parameter");
+    EXPECT_PROBLEM_FREE(get("/streams?prefix=%s&limit=1001", prefix), 400, "invalid_parameter");
+    EXPECT_PROBLEM_FREE(get("/streams?prefix=%s&limit=x", prefix), 400, "invalid_parameter");
 }
 END_TEST
 
+/* PUT /streams/{stream}/retention with `body`; returns a response to free. */
 static struct response *put_retention(const char *stream, const char *body)
 {
-    char *path = format("/streams/%s/retention", stream);
-    struct response *r = http(&svc, "PUT", path, body, NULL);
-    free(path);
-    return r;
+    return request("PUT", fmt("/streams/%s/retention", stream), body);
 }
 
 static void expect_retention(const struct response *r, long long age, long long count)
@@ -196,7 +194,7 @@ START_TEST(retention_is_set_kept_and_cleared)
     const char *s = unique_name("s");
     append_n(s, 2, "A");
     struct response *r = put_retention(s, "{\"max_age_seconds\":86400,\"max_count\":1000000}");
-    expect_json(r, 200);
+    EXPECT_JSON(r, 200);
     ck_assert_str_eq(str_field(r->json, "stream"), s);
     ck_assert_int_eq(response_int(r, "version"), 1);
     ck_assert_int_eq(response_int(r, "length"), 2);
@@ -206,35 +204,35 @@ START_TEST(retention_is_set_kept_and_cleared)
 
     /* One field: the other is kept. */
     r = put_retention(s, "{\"max_count\":5}");
-    expect_json(r, 200);
+    EXPECT_JSON(r, 200);
     expect_retention(r, 86400, 5);
     response_free(r);
     r = put_retention(s, "{\"max_age_seconds\":60}");
-    expect_json(r, 200);
+    EXPECT_JSON(r, 200);
     expect_retention(r, 60, 5);
     response_free(r);
     r = put_retention(s, "{}");
-    expect_json(r, 200);
+    EXPECT_JSON(r, 200);
     expect_retention(r, 60, 5);
     response_free(r);
 
     /* GET shows the same. */
     r = get("/streams/%s", s);
-    expect_json(r, 200);
+    EXPECT_JSON(r, 200);
     expect_retention(r, 60, 5);
     response_free(r);
 
     /* null clears one, then the other. */
     r = put_retention(s, "{\"max_age_seconds\":null}");
-    expect_json(r, 200);
+    EXPECT_JSON(r, 200);
     expect_retention(r, -1, 5);
     response_free(r);
     r = put_retention(s, "{\"max_count\":null}");
-    expect_json(r, 200);
+    EXPECT_JSON(r, 200);
     expect_retention(r, -1, -1);
     response_free(r);
     r = put_retention(s, "{\"max_age_seconds\":3600,\"max_count\":10}");
-    expect_json(r, 200);
+    EXPECT_JSON(r, 200);
     response_free(r);
 
     static const char *const bad[] = {
@@ -246,21 +244,21 @@ START_TEST(retention_is_set_kept_and_cleared)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         r = put_retention(s, bad[i]);
         ck_assert_msg(r->status == 400, "%s: %ld %s", bad[i], r->status, r->body);
-        expect_problem(r, 400, "invalid_request");
+        EXPECT_PROBLEM(r, 400, "invalid_request");
         response_free(r);
     }
-    expect_problem_free(put_retention(s, "{\"max_count\":"), 400, "invalid_json");
+    EXPECT_PROBLEM_FREE(put_retention(s, "{\"max_count\":"), 400, "invalid_json");
     /* Well-formed JSON that is not an object is a bad request, not bad JSON. */
-    expect_problem_free(put_retention(s, "[1]"), 400, "invalid_request");
-    expect_problem_free(put_retention(s, "\"x\""), 400, "invalid_request");
-    expect_problem_free(put_retention(s, "42"), 400, "invalid_request");
+    EXPECT_PROBLEM_FREE(put_retention(s, "[1]"), 400, "invalid_request");
+    EXPECT_PROBLEM_FREE(put_retention(s, "\"x\""), 400, "invalid_request");
+    EXPECT_PROBLEM_FREE(put_retention(s, "42"), 400, "invalid_request");
     /* Nothing changed. */
     r = get("/streams/%s", s);
-    expect_json(r, 200);
+    EXPECT_JSON(r, 200);
     expect_retention(r, 3600, 10);
     response_free(r);
 
-    expect_problem_free(put_retention(unique_name("s"), "{\"max_count\":5}"), 404, "stream_not_found");
+    EXPECT_PROBLEM_FREE(put_retention(unique_name("s"), "{\"max_count\":5}"), 404, "stream_not_found");
     expect_healthy();
 }
 END_TEST
@@ -270,32 +268,32 @@ START_TEST(archive_and_unarchive_set_the_state)
     const char *s = unique_name("s");
     append_n(s, 2, "A");
     struct response *r = post_action(s, "archive");
-    expect_json(r, 200);
+    EXPECT_JSON(r, 200);
     ck_assert_str_eq(str_field(r->json, "state"), "archived");
     ck_assert_str_eq(str_field(r->json, "stream"), s);
     ck_assert_int_eq(response_int(r, "version"), 1);
     response_free(r);
     r = get("/streams/%s", s);
-    expect_json(r, 200);
+    EXPECT_JSON(r, 200);
     ck_assert_str_eq(str_field(r->json, "state"), "archived");
     response_free(r);
 
     /* Archiving again changes nothing. */
     r = post_action(s, "archive");
-    expect_json(r, 200);
+    EXPECT_JSON(r, 200);
     ck_assert_str_eq(str_field(r->json, "state"), "archived");
     response_free(r);
 
     r = post_action(s, "unarchive");
-    expect_json(r, 200);
+    EXPECT_JSON(r, 200);
     ck_assert_str_eq(str_field(r->json, "state"), "active");
     ck_assert_int_eq(response_int(r, "version"), 1);
     response_free(r);
 
     /* Unknown streams. */
     const char *missing = unique_name("s");
-    expect_problem_free(post_action(missing, "archive"), 404, "stream_not_found");
-    expect_problem_free(post_action(missing, "unarchive"), 404, "stream_not_found");
+    EXPECT_PROBLEM_FREE(post_action(missing, "archive"), 404, "stream_not_found");
+    EXPECT_PROBLEM_FREE(post_action(missing, "unarchive"), 404, "stream_not_found");
 }
 END_TEST
 
@@ -304,46 +302,43 @@ START_TEST(delete_removes_the_stream)
     const char *s = unique_name("s");
     append_n(s, 3, "A");
     struct response *r = put_retention(s, "{\"max_count\":7}");
-    expect_json(r, 200);
+    EXPECT_JSON(r, 200);
     response_free(r);
 
-    char *path = format("/streams/%s", s);
-    r = http(&svc, "DELETE", path, NULL, NULL);
-    ck_assert_int_eq(r->status, 204);
-    ck_assert_uint_eq(r->len, 0);
-    response_free(r);
+    const char *path = fmt("/streams/%s", s);
+    EXPECT_204_FREE(request("DELETE", path, NULL));
 
-    expect_problem_free(get("/streams/%s", s), 404, "stream_not_found");
-    expect_problem_free(get("/streams/%s/events", s), 404, "stream_not_found");
-    expect_problem_free(get("/streams/%s/events/0", s), 404, "stream_not_found");
-    expect_problem_free(http(&svc, "DELETE", path, NULL, NULL), 404, "stream_not_found");
+    EXPECT_PROBLEM_FREE(get("/streams/%s", s), 404, "stream_not_found");
+    EXPECT_PROBLEM_FREE(get("/streams/%s/events", s), 404, "stream_not_found");
+    EXPECT_PROBLEM_FREE(get("/streams/%s/events/0", s), 404, "stream_not_found");
+    EXPECT_PROBLEM_FREE(request("DELETE", path, NULL), 404, "stream_not_found");
 
     /* "exists" and the old version no longer hold. */
     r = appendf(s, "{\"expected_version\":\"exists\",\"events\":[{\"type\":\"A\",\"data\":1}]}");
-    expect_problem(r, 409, "version_conflict");
+    EXPECT_PROBLEM(r, 409, "version_conflict");
     ck_assert_int_eq(response_int(r, "current_version"), -1);
     response_free(r);
     r = appendf(s, "{\"expected_version\":2,\"events\":[{\"type\":\"A\",\"data\":1}]}");
-    expect_problem(r, 409, "version_conflict");
+    EXPECT_PROBLEM(r, 409, "version_conflict");
     ck_assert_int_eq(response_int(r, "current_version"), -1);
     response_free(r);
-    expect_problem_free(get("/streams/%s", s), 404, "stream_not_found");
+    EXPECT_PROBLEM_FREE(get("/streams/%s", s), 404, "stream_not_found");
 
     /* "no_stream" starts again at 0, without the old retention. */
     r = appendf(s, "{\"expected_version\":\"no_stream\",\"events\":[{\"type\":\"New\",\"data\":1}]}");
-    expect_json(r, 201);
+    EXPECT_JSON(r, 201);
     ck_assert_int_eq(response_int(r, "first_offset"), 0);
     ck_assert_int_eq(response_int(r, "version"), 0);
     response_free(r);
     r = get("/streams/%s", s);
-    expect_json(r, 200);
+    EXPECT_JSON(r, 200);
     ck_assert_int_eq(response_int(r, "version"), 0);
     ck_assert_int_eq(response_int(r, "length"), 1);
     ck_assert_str_eq(str_field(r->json, "state"), "active");
     expect_retention(r, -1, -1);
     response_free(r);
     r = get("/streams/%s/events", s);
-    expect_json(r, 200);
+    EXPECT_JSON(r, 200);
     ck_assert_int_eq(cJSON_GetArraySize(field(r->json, "events")), 1);
     ck_assert_str_eq(str_field(cJSON_GetArrayItem(field(r->json, "events"), 0), "type"), "New");
     response_free(r);
@@ -351,20 +346,13 @@ START_TEST(delete_removes_the_stream)
     /* "any" after a delete also starts at 0. */
     const char *s2 = unique_name("s");
     append_n(s2, 2, "A");
-    char *path2 = format("/streams/%s", s2);
-    r = http(&svc, "DELETE", path2, NULL, NULL);
-    ck_assert_int_eq(r->status, 204);
-    response_free(r);
+    EXPECT_204_FREE(request("DELETE", fmt("/streams/%s", s2), NULL));
     r = appendf(s2, "{\"expected_version\":\"any\",\"events\":[{\"type\":\"A\",\"data\":1}]}");
-    expect_json(r, 201);
+    EXPECT_JSON(r, 201);
     ck_assert_int_eq(response_int(r, "first_offset"), 0);
     response_free(r);
-    free(path2);
-    free(path);
 
-    char *missing = format("/streams/%s", unique_name("s"));
-    expect_problem_free(http(&svc, "DELETE", missing, NULL, NULL), 404, "stream_not_found");
-    free(missing);
+    EXPECT_PROBLEM_FREE(request("DELETE", fmt("/streams/%s", unique_name("s")), NULL), 404, "stream_not_found");
 }
 END_TEST
 
@@ -405,16 +393,16 @@ START_TEST(wrong_methods_are_405_with_allow)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char path[256];
         snprintf(path, sizeof path, "/streams/%s%s", s, cases[i].suffix);
-        struct response *r = http(&svc, cases[i].method, path, NULL, NULL);
+        struct response *r = request(cases[i].method, path, NULL);
         ck_assert_msg(r->status == 405, "%s %s: %ld", cases[i].method, path, r->status);
-        expect_problem(r, 405, "method_not_allowed");
+        EXPECT_PROBLEM(r, 405, "method_not_allowed");
         const char *allow = header(r, "Allow");
         ck_assert_msg(allow && allow_is(allow, cases[i].allow, cases[i].n), "%s %s: Allow %s", cases[i].method,
                       path, allow ? allow : "(none)");
         response_free(r);
     }
-    struct response *r = http(&svc, "PUT", "/events", "{}", NULL);
-    expect_problem(r, 405, "method_not_allowed");
+    struct response *r = request("PUT", "/events", "{}");
+    EXPECT_PROBLEM(r, 405, "method_not_allowed");
     const char *get_head[] = {"GET", "HEAD"};
     ck_assert(allow_is(header(r, "Allow"), get_head, 2));
     response_free(r);
