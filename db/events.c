@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "db/rows.h"
 #include "src/log.h"
@@ -60,6 +61,121 @@ void db_events_append_result_free(struct append_result *r)
     r->events = NULL;
 }
 
+/* Event columns as EVENT_COLUMNS in statements.c lists them, from the first. */
+enum { EV_ID, EV_STREAM, EV_OFFSET, EV_POSITION, EV_TYPE, EV_DATA, EV_METADATA, EV_CREATED_US };
+
+/* A growable byte buffer for rendering. */
+struct text {
+    char *data;
+    size_t len, cap;
+};
+
+static void text_put(struct text *t, const char *s, size_t n)
+{
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap : 4096;
+        while (t->len + n + 1 > cap)
+            cap *= 2;
+        t->data = xrealloc(t->data, cap);
+        t->cap = cap;
+    }
+    memcpy(t->data + t->len, s, n);
+    t->len += n;
+    t->data[t->len] = '\0';
+}
+
+static void text_cstr(struct text *t, const char *s)
+{
+    text_put(t, s, strlen(s));
+}
+
+/* A JSON string literal of `s` (UTF-8 kept as is, quotes and controls escaped). */
+static void text_json_string(struct text *t, const char *s)
+{
+    text_put(t, "\"", 1);
+    const char *run = s;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        text_put(t, run, (size_t)(s - run));
+        char esc[8];
+        if (c == '"' || c == '\\')
+            snprintf(esc, sizeof esc, "\\%c", c);
+        else
+            snprintf(esc, sizeof esc, "\\u%04x", c);
+        text_cstr(t, esc);
+        run = s + 1;
+    }
+    text_put(t, run, (size_t)(s - run));
+    text_put(t, "\"", 1);
+}
+
+/* RFC 3339 UTC with microseconds from microseconds since the epoch. */
+static void text_timestamp(struct text *t, int64_t us)
+{
+    time_t sec = (time_t)(us / 1000000);
+    long frac = (long)(us % 1000000);
+    if (frac < 0) {
+        frac += 1000000;
+        sec--;
+    }
+    struct tm tm;
+    char out[40];
+    gmtime_r(&sec, &tm);
+    size_t n = strftime(out, sizeof out, "\"%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, sizeof out - n, ".%06ldZ\"", frac);
+    text_cstr(t, out);
+}
+
+/* Appends the API's JSON object for the event in `row`, whose columns start at
+ * `col`. Rendered here rather than in SQL: it is the hot path of every read. */
+static void render_event(struct text *t, const PGresult *res, int row, int col)
+{
+    text_cstr(t, "{\"id\":\"");
+    text_cstr(t, PQgetvalue(res, row, col + EV_ID));
+    text_cstr(t, "\",\"stream\":");
+    text_json_string(t, PQgetvalue(res, row, col + EV_STREAM));
+    text_cstr(t, ",\"offset\":");
+    text_cstr(t, PQgetvalue(res, row, col + EV_OFFSET));
+    text_cstr(t, ",\"global_position\":");
+    text_cstr(t, PQgetvalue(res, row, col + EV_POSITION));
+    text_cstr(t, ",\"type\":");
+    text_json_string(t, PQgetvalue(res, row, col + EV_TYPE));
+    text_cstr(t, ",\"data\":");
+    text_put(t, PQgetvalue(res, row, col + EV_DATA), (size_t)PQgetlength(res, row, col + EV_DATA));
+    text_cstr(t, ",\"metadata\":");
+    if (PQgetisnull(res, row, col + EV_METADATA))
+        text_cstr(t, "null");
+    else
+        text_put(t, PQgetvalue(res, row, col + EV_METADATA), (size_t)PQgetlength(res, row, col + EV_METADATA));
+    text_cstr(t, ",\"created_at\":");
+    text_timestamp(t, db_int(res, row, col + EV_CREATED_US));
+    text_put(t, "}", 1);
+}
+
+/* A new array of raw event objects for rows [0, count); NULL on allocation failure. */
+static cJSON *event_array(const PGresult *res, int col, int count)
+{
+    struct text t = {0};
+    cJSON *array = cJSON_CreateArray();
+    for (int i = 0; array && i < count; i++) {
+        t.len = 0;
+        render_event(&t, res, i, col);
+        cJSON *raw = cJSON_CreateRaw(t.data);
+        if (!raw || !cJSON_AddItemToArray(array, raw)) {
+            cJSON_Delete(raw);
+            cJSON_Delete(array);
+            array = NULL;
+        }
+    }
+    free(t.data);
+    return array;
+}
+
+/* Columns of the page queries: version, first_offset, then the event. */
+#define READ_EVENT_COL 2
+
 /* Runs the page query for `in`; the caller owns the result. */
 static enum store_outcome read_rows(struct db_pool *pool, const struct read_input *in, PGresult **res,
                                     struct read_page *out)
@@ -78,9 +194,9 @@ static enum store_outcome read_rows(struct db_pool *pool, const struct read_inpu
         return STORE_NOT_FOUND;
     out->version = db_int(*res, 0, 0);
     out->first_offset = db_int(*res, 0, 1);
-    out->count = PQgetisnull(*res, 0, 2) ? 0 : rows;
+    out->count = PQgetisnull(*res, 0, READ_EVENT_COL) ? 0 : rows;
     if (out->count > 0)
-        out->last_offset_read = db_int(*res, rows - 1, 2);
+        out->last_offset_read = db_int(*res, rows - 1, READ_EVENT_COL + EV_OFFSET);
     return STORE_OK;
 }
 
@@ -89,7 +205,7 @@ enum store_outcome db_events_read(struct db_pool *pool, const struct read_input 
     PGresult *res;
     enum store_outcome outcome = read_rows(pool, in, &res, out);
     if (outcome == STORE_OK) {
-        out->events = db_raw_array(res, 3, out->count);
+        out->events = event_array(res, READ_EVENT_COL, out->count);
         if (!out->events)
             outcome = STORE_ERROR;
     }
@@ -102,17 +218,14 @@ enum store_outcome db_events_read_ndjson(struct db_pool *pool, const struct read
 {
     PGresult *res;
     enum store_outcome outcome = read_rows(pool, in, &res, out);
+    struct text t = {*buf, *len, *cap};
     for (int i = 0; outcome == STORE_OK && i < out->count; i++) {
-        size_t n = (size_t)PQgetlength(res, i, 3);
-        if (*len + n + 1 > *cap) {
-            while (*len + n + 1 > *cap)
-                *cap = *cap ? *cap * 2 : 64 * 1024;
-            *buf = xrealloc(*buf, *cap);
-        }
-        memcpy(*buf + *len, PQgetvalue(res, i, 3), n);
-        *len += n;
-        (*buf)[(*len)++] = '\n';
+        render_event(&t, res, i, READ_EVENT_COL);
+        text_put(&t, "\n", 1);
     }
+    *buf = t.data;
+    *len = t.len;
+    *cap = t.cap;
     PQclear(res);
     return outcome;
 }
@@ -129,10 +242,15 @@ enum store_outcome db_events_get(struct db_pool *pool, const char *stream, int64
     enum store_outcome outcome = db_run(pool, STMT_EVENTS_GET, 2, params, "get event", &res);
     if (outcome == STORE_OK) {
         *stream_exists = !strcmp(PQgetvalue(res, 0, 0), "t");
-        if (PQgetisnull(res, 0, 1))
+        if (PQgetisnull(res, 0, 1)) {
             outcome = STORE_NOT_FOUND;
-        else if (!(*out = cJSON_CreateRaw(PQgetvalue(res, 0, 1))))
-            outcome = STORE_ERROR;
+        } else {
+            struct text t = {0};
+            render_event(&t, res, 0, 1);
+            if (!(*out = cJSON_CreateRaw(t.data)))
+                outcome = STORE_ERROR;
+            free(t.data);
+        }
     }
     PQclear(res);
     return outcome;
@@ -153,13 +271,13 @@ enum store_outcome db_events_global_read(struct db_pool *pool, const struct glob
         goto out;
     int rows = PQntuples(res);
     int count = rows > 0 && !PQgetisnull(res, 0, 1) ? rows : 0;
-    *events = db_raw_array(res, 2, count);
+    *events = event_array(res, 1, count);
     if (!*events) {
         outcome = STORE_ERROR;
         goto out;
     }
     if (count == in->limit) {
-        *next_position = db_int(res, count - 1, 1);
+        *next_position = db_int(res, count - 1, 1 + EV_POSITION);
     } else {
         /* The whole range below the watermark was scanned: continue from just
          * below it, which skips gaps and other streams' events for filtered readers. */

@@ -6,6 +6,11 @@
 
 #include "src/util.h"
 
+/* The columns db/events.c renders an event from, for an events row aliased e. */
+#define EVENT_COLUMNS                                                                                          \
+    "e.event_id::text, e.stream, e.stream_offset, e.global_position, e.event_type, e.data::text,"              \
+    " e.metadata::text, (extract(epoch FROM e.created_at) * 1000000)::bigint"
+
 const struct statement statements[STMT_COUNT_] = {
     [STMT_PING] = {"ping", "SELECT 1"},
 
@@ -15,10 +20,10 @@ const struct statement statements[STMT_COUNT_] = {
     /* One row per event after the stream's version and first retained offset;
      * no row at all when the stream does not exist. */
     [STMT_EVENTS_READ_FORWARD] = {"events_read_forward",
-        "SELECT s.version, s.first_offset, e.stream_offset, e.body"
+        "SELECT s.version, s.first_offset, " EVENT_COLUMNS
         "  FROM {p}streams s"
         "  LEFT JOIN LATERAL ("
-        "    SELECT ev.stream_offset, {p}event_json(ev) AS body FROM {p}events ev"
+        "    SELECT ev.* FROM {p}events ev"
         "     WHERE ev.stream = $1 AND ev.stream_offset >= $2"
         "       AND ($3::text IS NULL OR ev.event_type = ANY (string_to_array($3, ',')))"
         "       AND ($4::timestamptz IS NULL OR ev.created_at >= $4)"
@@ -27,10 +32,10 @@ const struct statement statements[STMT_COUNT_] = {
         " WHERE s.name = $1"
         " ORDER BY e.stream_offset"},
     [STMT_EVENTS_READ_BACKWARD] = {"events_read_backward",
-        "SELECT s.version, s.first_offset, e.stream_offset, e.body"
+        "SELECT s.version, s.first_offset, " EVENT_COLUMNS
         "  FROM {p}streams s"
         "  LEFT JOIN LATERAL ("
-        "    SELECT ev.stream_offset, {p}event_json(ev) AS body FROM {p}events ev"
+        "    SELECT ev.* FROM {p}events ev"
         "     WHERE ev.stream = $1 AND ev.stream_offset <= $2"
         "       AND ($3::text IS NULL OR ev.event_type = ANY (string_to_array($3, ',')))"
         "       AND ($4::timestamptz IS NULL OR ev.created_at >= $4)"
@@ -39,16 +44,16 @@ const struct statement statements[STMT_COUNT_] = {
         " WHERE s.name = $1"
         " ORDER BY e.stream_offset DESC"},
     [STMT_EVENTS_GET] = {"events_get",
-        "SELECT EXISTS (SELECT 1 FROM {p}streams WHERE name = $1),"
-        "       (SELECT {p}event_json(ev) FROM {p}events ev WHERE ev.stream = $1 AND ev.stream_offset = $2)"},
+        "SELECT EXISTS (SELECT 1 FROM {p}streams WHERE name = $1), " EVENT_COLUMNS
+        "  FROM (SELECT 1) one LEFT JOIN {p}events e ON e.stream = $1 AND e.stream_offset = $2"},
     /* The global read only returns positions below the oldest transaction still
      * running (its xid << 12): every transaction that could still commit an event
      * there has finished, so nothing can appear behind a reader later. */
     [STMT_EVENTS_GLOBAL_READ] = {"events_global_read",
-        "SELECT w.below, e.global_position, e.body"
+        "SELECT w.below, " EVENT_COLUMNS
         "  FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 12 AS below) w"
         "  LEFT JOIN LATERAL ("
-        "    SELECT ev.global_position, {p}event_json(ev) AS body FROM {p}events ev"
+        "    SELECT ev.* FROM {p}events ev"
         "     WHERE ev.global_position > $1 AND ev.global_position < w.below"
         "       AND ($3::text IS NULL OR ev.event_type = ANY (string_to_array($3, ',')))"
         "       AND ($4::text IS NULL OR starts_with(ev.stream, $4))"

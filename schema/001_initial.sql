@@ -36,7 +36,6 @@ CREATE TABLE {p}events (
     CONSTRAINT {p}events_stream_offset_key UNIQUE (stream, stream_offset)
 );
 CREATE UNIQUE INDEX {p}events_event_id_key ON {p}events (event_id);
-CREATE INDEX {p}events_created_at_idx ON {p}events (stream, created_at);
 
 CREATE TABLE {p}retention_policies (
     stream          text PRIMARY KEY REFERENCES {p}streams (name) ON DELETE CASCADE,
@@ -167,16 +166,6 @@ BEGIN
     DELETE FROM {p}streams WHERE name = p_stream;
     RETURN FOUND;
 END;
-$$;
-
--- The JSON of one event as the API renders it, built where the data lives.
-CREATE FUNCTION {p}event_json(e {p}events) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE
-AS $$
-    SELECT row_to_json(r)::text
-      FROM (SELECT e.event_id AS id, e.stream AS stream, e.stream_offset AS "offset",
-                   e.global_position AS global_position, e.event_type AS type, e.data AS data,
-                   e.metadata AS metadata, {p}ts(e.created_at) AS created_at) r
 $$;
 
 CREATE FUNCTION {p}stream_json(m {p}stream_metadata) RETURNS text
