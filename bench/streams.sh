@@ -1,0 +1,288 @@
+# shellcheck shell=bash disable=SC2034,SC2153  # globals shared between bench/lib.sh and bench/streams.sh
+# The streams benchmark; sourced by bench/run after bench/lib.sh. See bench/README.md.
+# Durations can be shortened for a smoke run: BENCH_SCALE=0.2 bench/run streams.
+
+scale() { awk -v s="$1" -v k="${BENCH_SCALE:-1}" 'BEGIN { v = int(s * k + 0.5); print (v < 2 ? 2 : v) }'; }
+
+STREAMS=1000                               # streams the appends are spread over
+T_APPEND="$(scale 20)"                     # a: single-event appends, 64 connections
+T_PGBENCH="$(scale 15)"                    # b: pgbench, per client count
+T_BATCH="$(scale 15)"                      # c: batch appends, per connection count
+T_BATCH_PGBENCH="$(scale 12)"              # c: pgbench reference with 100-event batches
+T_HEALTH="$(scale 5)"                      # f: /healthz, per round and side
+H_ROUNDS=3                                 # f: alternating rounds
+T_VARIANT="$(scale 12)"                    # a': other pool/thread settings
+READ_EVENTS="${BENCH_READ_EVENTS:-1000000}" # d: events in the stream read back as NDJSON
+PGBENCH_CLIENTS="8 16 32 64"
+# a': other settings tried for single appends, ';'-separated flag sets.
+VARIANTS="${BENCH_VARIANTS:---pool-max 8 --threads 8;--pool-max 32 --threads 32}"
+
+ONE_EVENT_BODY='{"events": [{"type": "Bench", "data": {"order": 1, "sku": "abc-123", "qty": 1}}]}'
+
+hwm_row() { # hwm_row PHASE: streamq's peak RSS so far
+  local kb
+  kb="$(status_kb "$SQ_PID" VmHWM)"
+  HWM_ROWS+=("| peak RSS (VmHWM) after $1 | $(mib "$kb") | | | | |")
+}
+
+# a. single-event appends at 64 connections; sets A_RPS A_P50 A_P99 A_RSS.
+phase_single_appends() {
+  local label="$1" secs="$2"
+  wait_quiet
+  wrk_run "warmup-$label" 64 3 append.lua "$SQ_URL" -- 1 "$STREAMS" bench- >/dev/null 2>&1
+  sampler_start "$SQ_PID"
+  diag_begin
+  wrk_run "append1-$label" 64 "$secs" append.lua "$SQ_URL" -- 1 "$STREAMS" bench-
+  diag_end "a. single appends, 64 conns ($label)"
+  sampler_stop
+  A_RSS="$SAMPLED_RSS"
+  A_RPS="$W_RPS" A_P50="$W_P50" A_P99="$W_P99" A_BAD="$W_BAD"
+}
+
+# b. pgbench with the service's statement at one client count [body [tag]]; sets P_TPS P_P50 P_P99.
+pgbench_run() {
+  local c="$1" body="${2:-$ONE_EVENT_BODY}" tag="${3:-}"
+  local out="$BENCH_TMP/pgbench$tag-$c.out" logs="$BENCH_TMP/pgb$tag$c"
+  mkdir -p "$logs"
+  # The session settings the service's pool connects with (db/pool.c).
+  (cd "$logs" && PGOPTIONS="-c search_path=event_streaming -c statement_timeout=30000" pgbench -n -M prepared -c "$c" -j 2 -T "$T_PGBENCH" -l \
+      -h "$BENCH_TMP/pg/socket" -p "$PG_PORT" -U postgres \
+      -D "body=$body" -D expected=any -D check=f \
+      -f "$BENCH_DIR/pgbench/append1.sql" bench) >"$out" 2>&1 ||
+    { cat "$out" >&2; die "pgbench -c $c failed"; }
+  P_TPS="$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$out")"
+  [ -n "$P_TPS" ] || { cat "$out" >&2; die "no tps in pgbench output"; }
+  local failed
+  failed="$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$out")"
+  [ "${failed:-0}" = 0 ] || say "  WARNING: pgbench -c $c: $failed failed transactions"
+  # Per-transaction log: client, tx, latency (us), script, epoch, us.
+  read -r P_P50 P_P99 < <(cat "$logs"/pgbench_log.* | awk '{ print $3 }' | sort -n |
+    awk '{ v[NR] = $1 } END { printf "%.2f %.2f\n", v[int(NR * 0.50) + 1] / 1000, v[int(NR * 0.99) + 1] / 1000 }')
+  rm -rf "$logs"
+  P_TPS="$(awk -v v="$P_TPS" 'BEGIN { printf "%.0f", v }')"
+  say "  pgbench$tag -c $c: $P_TPS tps, p50 $P_P50 ms, p99 $P_P99 ms"
+}
+
+run_streams() {
+  bench_setup
+  streamq_start
+  local started="$EPOCHREALTIME"
+  HWM_ROWS=()
+  hwm_row "start (idle)"
+
+  say "a. single-event appends, 64 connections, ${T_APPEND}s, $STREAMS streams"
+  phase_single_appends default "$T_APPEND"
+  local a_rps="$A_RPS" a_p50="$A_P50" a_p99="$A_P99" a_rss="$A_RSS"
+  hwm_row "a (single appends)"
+
+  say "b. pgbench, same statement, ${T_PGBENCH}s per client count"
+  local best_tps=0 best_c=0 pg_rows=() p64_p50="" p64_p99=""
+  for c in $PGBENCH_CLIENTS; do
+    wait_quiet
+    diag_begin
+    pgbench_run "$c"
+    diag_end "b. pgbench, $c clients"
+    pg_rows+=("| pgbench one-event appends/s, $c clients | | $(num "$P_TPS") (p50 $P_P50 ms, p99 $P_P99 ms) | | | |")
+    if [ "$P_TPS" -gt "$best_tps" ]; then best_tps="$P_TPS" best_c="$c"; fi
+    if [ "$c" = 64 ]; then p64_p50="$P_P50" p64_p99="$P_P99"; fi
+  done
+
+  say "c. batch appends of 100 events, ${T_BATCH}s per connection count"
+  local batch_rows=() batch_best=0
+  for c in 16 64; do
+    wait_quiet
+    diag_begin
+    wrk_run "batch100-c$c" "$c" "$T_BATCH" append.lua "$SQ_URL" -- 100 "$STREAMS" batch-
+    diag_end "c. batch appends of 100, $c conns"
+    local eps=$((W_RPS * 100))
+    batch_rows+=("| batch appends (100 events), $c conns: events/s | $(num "$eps") (p99 $W_P99 ms) | | | ≥ 100,000 | $(verdict "$eps" ge 100000) |")
+    [ "$eps" -gt "$batch_best" ] && batch_best="$eps"
+  done
+  # Reference: the same statement with the same 100-event body through pgbench.
+  local body100
+  body100="$(awk 'BEGIN { printf "{\"events\": ["; for (i = 1; i <= 100; i++)
+    printf "%s{\"type\": \"Bench\", \"data\": {\"order\": %d, \"sku\": \"abc-123\", \"qty\": 1}}", (i > 1 ? ", " : ""), i;
+    printf "]}" }')"
+  local T_SAVE="$T_PGBENCH"
+  T_PGBENCH="$T_BATCH_PGBENCH"
+  wait_quiet
+  diag_begin
+  pgbench_run 16 "$body100" -batch100
+  diag_end "c. pgbench, 100-event batches, 16 clients"
+  T_PGBENCH="$T_SAVE"
+  local pb_eps=$((P_TPS * 100))
+  batch_rows+=("| pgbench, same statement, 100-event batches, 16 clients: events/s | | $(num "$pb_eps") (p99 $P_P99 ms) | | | |")
+  hwm_row "c (batch appends)"
+
+  say "d. NDJSON read of a $READ_EVENTS-event stream"
+  wait_quiet
+  phase_ndjson
+  hwm_row "d (NDJSON load and read)"
+
+  say "f. GET /healthz at 64 connections, streamq vs nginx: $H_ROUNDS alternating rounds of ${T_HEALTH}s each"
+  # Alternating short rounds, so that drift in the machine's speed (it is a
+  # shared VM) falls on both sides alike; the figure is all requests / all time.
+  nginx_start
+  wait_quiet
+  wrk_run healthz-warmup 64 1 get.lua "$SQ_URL/healthz" >/dev/null 2>&1
+  wrk_run healthz-warmup 64 1 get.lua "$NGINX_URL/healthz" >/dev/null 2>&1
+  local h_sq_req=0 h_sq_us=0 h_ng_req=0 h_ng_us=0 h_sq_p99=0 h_ng_p99=0 round
+  for round in $(seq 1 "$H_ROUNDS"); do
+    diag_begin
+    wrk_run "healthz-streamq-$round" 64 "$T_HEALTH" get.lua "$SQ_URL/healthz"
+    diag_end "f. GET /healthz, 64 conns, round $round"
+    h_sq_req=$((h_sq_req + W_REQ)) h_sq_us=$((h_sq_us + W_US))
+    h_sq_p99="$(awk -v a="$h_sq_p99" -v b="$W_P99" 'BEGIN { print (b > a ? b : a) }')"
+    diag_begin
+    wrk_run "healthz-nginx-$round" 64 "$T_HEALTH" get.lua "$NGINX_URL/healthz"
+    diag_end "f. nginx fixed body, 64 conns, round $round"
+    h_ng_req=$((h_ng_req + W_REQ)) h_ng_us=$((h_ng_us + W_US))
+    h_ng_p99="$(awk -v a="$h_ng_p99" -v b="$W_P99" 'BEGIN { print (b > a ? b : a) }')"
+  done
+  nginx_stop
+  local h_sq h_ng
+  h_sq="$(awk -v r="$h_sq_req" -v d="$h_sq_us" 'BEGIN { printf "%.0f", r / (d / 1e6) }')"
+  h_ng="$(awk -v r="$h_ng_req" -v d="$h_ng_us" 'BEGIN { printf "%.0f", r / (d / 1e6) }')"
+  say "  healthz: streamq $h_sq req/s, nginx $h_ng req/s"
+  hwm_row "f (healthz)"
+
+  say "a'. single appends with other pool/thread settings, ${T_VARIANT}s each"
+  local var_rows=() best_rps="$a_rps" best_cfg="default (--pool-max 16 --threads 16)" best_p99="$a_p99" best_rss="$a_rss"
+  local v variants
+  IFS=';' read -r -a variants <<<"$VARIANTS"
+  for v in "${variants[@]}"; do
+    streamq_stop
+    # shellcheck disable=SC2086
+    streamq_start $v
+    phase_single_appends "$v" "$T_VARIANT"
+    var_rows+=("| single appends/s, 64 conns, $v | $(num "$A_RPS") (p50 $A_P50 ms, p99 $A_P99 ms, RSS $(mib "$A_RSS")) | $(num "$best_tps") | $(ratio "$A_RPS" "$best_tps") | ≥ 1.00 × pgbench best | $(verdict "$(ratio "$A_RPS" "$best_tps")" ge 1) |")
+    if [ "$A_RPS" -gt "$best_rps" ]; then
+      best_rps="$A_RPS" best_cfg="$v" best_p99="$A_P99" best_rss="$A_RSS"
+    fi
+  done
+  streamq_stop
+
+  local total
+  total="$(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }')"
+
+  row "**single-event appends/s, 64 conns** (default: --pool-max 16 --threads 16)" "$(num "$a_rps")" \
+    "$(num "$best_tps") (pgbench best, $best_c clients)" "$(ratio "$a_rps" "$best_tps")" "≥ 1.00 × pgbench best" \
+    "$(verdict "$(ratio "$a_rps" "$best_tps")" ge 1)"
+  for r in "${var_rows[@]}"; do TABLE+=("$r"); done
+  row "**best single-event appends/s** ($best_cfg)" "$(num "$best_rps")" "$(num "$best_tps") ($best_c clients)" \
+    "$(ratio "$best_rps" "$best_tps")" "≥ 1.00 × pgbench best" "$(verdict "$(ratio "$best_rps" "$best_tps")" ge 1)"
+  row "single append p50 latency, 64 conns (default)" "$a_p50 ms" "$p64_p50 ms (pgbench, 64 clients)" \
+    "$(ratio "$a_p50" "$p64_p50")" "" ""
+  row "**single append p99 latency, 64 conns** (default)" "$a_p99 ms" "$p64_p99 ms (pgbench, 64 clients)" \
+    "$(ratio "$a_p99" "$p64_p99")" "< 20 ms" "$(verdict "$a_p99" lt 20)"
+  row "**RSS during the 64-conn append load** (max VmRSS, default)" "$(mib "$a_rss")" "" "" "< 64 MiB" \
+    "$(verdict "$((a_rss / 1024))" lt 64)"
+  for r in "${pg_rows[@]}"; do TABLE+=("$r"); done
+  for r in "${batch_rows[@]}"; do TABLE+=("$r"); done
+  row "**NDJSON read of $(num "$READ_EVENTS") events**: events/s" "$(num "$D_EPS") ($D_SECS s, $(num "$D_LINES") lines)" \
+    "$(num "$D_COPY_EPS") (psql COPY of the same rows, raw columns, first $(num "$D_COPY_ROWS"))" "$(ratio "$D_EPS" "$D_COPY_EPS")" "≥ 200,000" \
+    "$(verdict "$D_EPS" ge 200000)"
+  row "RSS during the NDJSON read (max VmRSS)" "$(mib "$D_RSS") (idle before: $(mib "$D_RSS0"))" "" "" "constant memory (growth < 16 MiB)" \
+    "$(verdict "$(( (D_RSS - D_RSS0) / 1024 ))" lt 16)"
+  row "one-stream load: 1000-event appends to one stream, 4 in parallel" "$(num "$D_LOAD_EPS") events/s" "" "" "" ""
+  row "**GET /healthz req/s, 64 conns**, request logging on" "$(num "$h_sq") (worst round p99 $h_sq_p99 ms)" \
+    "$(num "$h_ng") (nginx, worst round p99 $h_ng_p99 ms)" "$(ratio "$h_sq" "$h_ng")" "≥ 0.80 × nginx" \
+    "$(verdict "$(ratio "$h_sq" "$h_ng")" ge 0.8)"
+  for r in "${HWM_ROWS[@]}"; do TABLE+=("$r"); done
+
+  report "$total"
+}
+
+verdict() { # verdict VALUE ge|lt BOUND
+  awk -v v="$1" -v op="$2" -v b="$3" 'BEGIN { ok = (op == "ge") ? (v >= b) : (v < b); print ok ? "yes" : "**no**" }'
+}
+
+# d. Loads READ_EVENTS events into one stream (1000-event appends, 4 in parallel;
+# they serialise on the stream lock) and reads them back as NDJSON.
+phase_ndjson() {
+  local body="$BENCH_TMP/body1000.json" n=$((READ_EVENTS / 1000)) t0 t1
+  {
+    printf '{"events": ['
+    for i in $(seq 1 1000); do
+      [ "$i" -gt 1 ] && printf ', '
+      printf '{"type": "Bench", "data": {"order": %d, "sku": "abc-123", "qty": 1, "note": "read back as ndjson"}}' "$i"
+    done
+    printf ']}'
+  } >"$body"
+  diag_begin
+  t0="$EPOCHREALTIME"
+  seq 1 "$n" | xargs -P 4 -I{} curl -s -o /dev/null -w '%{http_code}\n' -X POST \
+    -H 'Content-Type: application/json' --data-binary "@$body" "$SQ_URL/streams/read-1/events" \
+    >"$BENCH_TMP/load.codes"
+  t1="$EPOCHREALTIME"
+  diag_end "d. load: 1000-event appends to one stream, 4 parallel"
+  local ok
+  ok="$(grep -c '^201$' "$BENCH_TMP/load.codes" || true)"
+  [ "$ok" = "$n" ] || say "  WARNING: only $ok of $n load appends answered 201 ($(sort "$BENCH_TMP/load.codes" | uniq -c | tr '\n' ' '))"
+  D_LOAD_EPS="$(awk -v e="$READ_EVENTS" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", e / (b - a) }')"
+  say "  loaded $READ_EVENTS events in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s ($D_LOAD_EPS events/s)"
+  curl -s "$SQ_URL/streams/read-1" | grep -q "\"version\":$((READ_EVENTS - 1))," ||
+    say "  WARNING: stream read-1 is not at version $((READ_EVENTS - 1)): $(curl -s "$SQ_URL/streams/read-1")"
+
+  wait_quiet # also lets autovacuum finish with the freshly loaded rows
+  D_RSS0="$(status_kb "$SQ_PID" VmRSS)"
+  sampler_start "$SQ_PID"
+  diag_begin
+  t0="$EPOCHREALTIME"
+  D_LINES="$(curl -sS -H 'Accept: application/x-ndjson' "$SQ_URL/streams/read-1/events" | wc -l)" ||
+    say "  WARNING: the NDJSON read failed (curl exit status)"
+  t1="$EPOCHREALTIME"
+  diag_end "d. NDJSON read, one client"
+  sampler_stop
+  D_RSS="$SAMPLED_RSS"
+  D_SECS="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
+  D_EPS="$(awk -v e="$D_LINES" -v s="$D_SECS" 'BEGIN { printf "%.0f", e / s }')"
+  say "  read $D_LINES lines in $D_SECS s ($D_EPS events/s), RSS max $(mib "$D_RSS")"
+  [ "$D_LINES" = "$READ_EVENTS" ] || say "  WARNING: expected $READ_EVENTS lines, got $D_LINES"
+
+  # Reference: PostgreSQL handing over the same rows (every column, its text
+  # format, no JSON) in one COPY over the unix socket, in stream order; the
+  # first 200,000 rows are enough for a rate.
+  D_COPY_ROWS=$((READ_EVENTS < 200000 ? READ_EVENTS : 200000))
+  t0="$EPOCHREALTIME"
+  local copied
+  copied="$(psql_bench -c "COPY (SELECT e.* FROM event_streaming.events e
+      WHERE e.stream = 'read-1' ORDER BY e.stream_offset LIMIT $D_COPY_ROWS) TO STDOUT" | wc -l)"
+  t1="$EPOCHREALTIME"
+  D_COPY_EPS="$(awk -v e="$copied" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", e / (b - a) }')"
+  say "  psql COPY of the same rows (raw columns): $copied lines, $D_COPY_EPS lines/s"
+}
+
+report() {
+  local total="$1" out
+  mkdir -p bench/results
+  out="bench/results/streams-$(date +%F).md"
+  {
+    printf '# streamq streams benchmark, %s\n\n' "$(date '+%F %H:%M %Z')"
+    printf -- '- streamq commit %s\n' "$BENCH_COMMIT"
+    printf -- '- machine: %s CPUs (%s), %s MiB RAM; load generator, streamq and PostgreSQL share it\n' \
+      "$(nproc)" "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)" \
+      "$(awk '/MemTotal/ { printf "%d", $2 / 1024 }' /proc/meminfo)"
+    printf -- '- PostgreSQL %s, private cluster on a unix socket, default settings (fsync, synchronous_commit on)\n' \
+      "$(psql_version)"
+    printf -- '- waited %s s in all for the machine to be idle before phases; most CPU used by other processes during a phase: %s cores (see the last table)\n' \
+      "$QUIET_WAITED" "${FOREIGN_MAX:-0}"
+    if [ "${#DISTURBED[@]}" -gt 0 ]; then
+      printf -- '- **disturbed by other work on the machine** (> 0.15 cores used by other processes): %s\n' \
+        "$(printf '%s; ' "${DISTURBED[@]}" | sed 's/; $//')"
+    else
+      printf -- '- no phase was disturbed by other work on the machine (≤ 0.15 cores used by other processes)\n'
+    fi
+    printf -- '- streamq release build, --log-level info (one log line per request, to a file), default pool and threads unless a row says otherwise\n'
+    printf -- '- %s, %s, nginx %s (access log on, keepalive_requests 1000000); whole run %s s\n\n' \
+      "$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)" "$(pgbench --version)" "$(nginx -v 2>&1 | sed 's|.*/||')" "$total"
+    table_print
+    printf '\nWhere the CPU and the commits went (2 cores = 2.00; commits are writing transactions; WAL fsyncs from pg_stat_wal are approximate):\n\n'
+    diag_print
+  } >"$out"
+  printf '\n'
+  cat "$out"
+  say "written to $out"
+}
+
+psql_version() { psql_bench -tAc "SHOW server_version" | cut -d' ' -f1; }
