@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "db/append_group.h"
 #include "db/rows.h"
 #include "src/log.h"
 
@@ -26,7 +27,13 @@ static enum store_outcome append_outcome(const char *word)
 }
 
 enum store_outcome db_events_append(struct db_pool *pool, const struct append_input *in,
-                                    struct append_result *out)
+                                    struct append_result *out, int max_writers)
+{
+    return db_append_group(pool, in, out, max_writers);
+}
+
+enum store_outcome db_events_append_one(struct db_pool *pool, const struct append_input *in,
+                                        struct append_result *out)
 {
     memset(out, 0, sizeof *out);
     PGresult *res;

@@ -14,6 +14,7 @@ struct append_input {
     const char *expected;    /* "any", "no_stream", "exists" or a decimal version */
     const char *body;        /* the request body: {"events": [{id?, type, data, metadata?}...]} */
     bool check_ids;          /* some id came from the client: look for retries and duplicates */
+    int events;              /* how many events the body holds */
 };
 
 struct appended_event {
@@ -32,8 +33,13 @@ struct append_result {
  * original offsets), STORE_VERSION_CONFLICT, STORE_DUPLICATE, STORE_ARCHIVED,
  * STORE_INVALID, STORE_UNAVAILABLE or STORE_ERROR. */
 enum store_outcome db_events_append(struct db_pool *pool, const struct append_input *in,
-                                    struct append_result *out) MUST_CHECK;
+                                    struct append_result *out, int max_writers) MUST_CHECK;
 void db_events_append_result_free(struct append_result *r);
+
+/* The same append written alone, in its own transaction (db_events_append may
+ * combine concurrent appends into one; see db/append_group.h). */
+enum store_outcome db_events_append_one(struct db_pool *pool, const struct append_input *in,
+                                        struct append_result *out) MUST_CHECK;
 
 struct read_input {
     const char *stream;

@@ -17,6 +17,9 @@ const struct statement statements[STMT_COUNT_] = {
     [STMT_EVENTS_APPEND] = {"events_append",
         "SELECT outcome, current_version, event_id, stream_offset, global_position"
         "  FROM {p}append_events($1, $2, $3::jsonb -> 'events', $4::boolean)"},
+    [STMT_EVENTS_APPEND_BATCH] = {"events_append_batch",
+        "SELECT request, outcome, current_version, event_id, stream_offset, global_position"
+        "  FROM {p}append_batch($1::jsonb)"},
     /* One row per event after the stream's version and first retained offset;
      * no row at all when the stream does not exist. */
     [STMT_EVENTS_READ_FORWARD] = {"events_read_forward",

@@ -7,6 +7,7 @@ enum stmt_id {
     STMT_PING,
     /* events (db/events.c) */
     STMT_EVENTS_APPEND,
+    STMT_EVENTS_APPEND_BATCH,
     STMT_EVENTS_READ_FORWARD,
     STMT_EVENTS_READ_BACKWARD,
     STMT_EVENTS_GET,

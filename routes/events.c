@@ -223,8 +223,9 @@ void route_events_append(struct request *req)
         goto out;
     /* PostgreSQL takes the events from the body as sent: re-printing them through
      * cJSON's doubles would round numbers that jsonb keeps exact. */
-    struct append_input in = {stream, exp.text, req->body, check_ids};
-    switch (db_events_append(req->svc->pool, &in, &res)) {
+    struct append_input in = {stream, exp.text, req->body, check_ids,
+                              cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(body, "events"))};
+    switch (db_events_append(req->svc->pool, &in, &res, (int)req->svc->cfg->append_writers)) {
     case STORE_CREATED:
         http_reply_json(req, 201, append_json(stream, &res));
         break;

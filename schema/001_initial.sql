@@ -87,6 +87,7 @@ DECLARE
     v_found   int;
     v_same    int;
     v_shapes  int;
+    v_first   int;
     v_base    bigint;
 BEGIN
     -- Serialise appends to this stream *before* the first write: the transaction
@@ -134,7 +135,14 @@ BEGIN
         RETURN;
     END IF;
 
-    v_base := pg_current_xact_id()::text::bigint << 12;
+    -- Appends combined into one transaction (append_batch) share its xid, so each
+    -- continues the batch index where the previous one stopped.
+    v_first := coalesce(nullif(current_setting('streamq.next_index', true), ''), '0')::int;
+    IF v_first + v_n > 4096 THEN
+        RAISE EXCEPTION 'more than 4096 events in one transaction' USING ERRCODE = 'program_limit_exceeded';
+    END IF;
+    v_base := (pg_current_xact_id()::text::bigint << 12) + v_first;
+    PERFORM set_config('streamq.next_index', (v_first + v_n)::text, true);
 
     RETURN QUERY
     WITH inserted AS (
@@ -152,6 +160,38 @@ BEGIN
     INSERT INTO {p}streams AS s (name, version, last_event_at)
     VALUES (p_stream, v_version + v_n, now())
     ON CONFLICT (name) DO UPDATE SET version = excluded.version, last_event_at = excluded.last_event_at;
+END;
+$$;
+
+-- Runs several appends (to any streams) in one transaction, so that concurrent
+-- requests share one commit. p_appends is a JSON array of {s: stream, x: expected,
+-- c: check ids, b: request body}. Every stream lock is taken first, in one order:
+-- groups cannot deadlock on each other, and the xid is assigned only after all of
+-- them, which keeps each stream's positions increasing. An append that fails on a
+-- unique or data error is rolled back alone. Rows as append_events, with the
+-- 1-based index of the append they answer.
+CREATE FUNCTION {p}append_batch(p_appends jsonb)
+RETURNS TABLE (request int, outcome text, current_version bigint, event_id uuid, stream_offset bigint,
+               global_position bigint)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    r record;
+BEGIN
+    PERFORM pg_advisory_xact_lock(1936028017, l.h)
+       FROM (SELECT DISTINCT hashtext(a ->> 's') AS h FROM jsonb_array_elements(p_appends) AS a ORDER BY 1) l;
+    FOR r IN SELECT x.a, x.i FROM jsonb_array_elements(p_appends) WITH ORDINALITY AS x(a, i) ORDER BY x.i LOOP
+        BEGIN
+            RETURN QUERY
+                SELECT r.i::int, e.outcome, e.current_version, e.event_id, e.stream_offset, e.global_position
+                  FROM {p}append_events(r.a ->> 's', r.a ->> 'x', r.a -> 'b' -> 'events', (r.a ->> 'c')::boolean) e;
+        EXCEPTION
+            WHEN unique_violation THEN
+                RETURN QUERY SELECT r.i::int, 'duplicate'::text, NULL::bigint, NULL::uuid, NULL::bigint, NULL::bigint;
+            WHEN data_exception THEN
+                RETURN QUERY SELECT r.i::int, 'invalid'::text, NULL::bigint, NULL::uuid, NULL::bigint, NULL::bigint;
+        END;
+    END LOOP;
 END;
 $$;
 
