@@ -59,24 +59,6 @@ static struct waiter *take_group(int *count)
     return first;
 }
 
-static enum store_outcome batch_outcome(const char *word)
-{
-    if (!strcmp(word, "created"))
-        return STORE_CREATED;
-    if (!strcmp(word, "idempotent"))
-        return STORE_OK;
-    if (!strcmp(word, "version_conflict"))
-        return STORE_VERSION_CONFLICT;
-    if (!strcmp(word, "duplicate"))
-        return STORE_DUPLICATE;
-    if (!strcmp(word, "archived"))
-        return STORE_ARCHIVED;
-    if (!strcmp(word, "invalid"))
-        return STORE_INVALID;
-    log_error("append batch: unknown outcome %s", word);
-    return STORE_ERROR;
-}
-
 /* Fills each waiter's result from the rows of append_batch(). */
 static bool distribute(const PGresult *res, struct waiter *group, int count)
 {
@@ -96,7 +78,7 @@ static bool distribute(const PGresult *res, struct waiter *group, int count)
             break;
         }
         struct waiter *w = by_index[req];
-        w->outcome = batch_outcome(PQgetvalue(res, r, 1));
+        w->outcome = db_events_outcome(PQgetvalue(res, r, 1));
         w->out->current_version = db_int(res, r, 2);
         if (w->outcome == STORE_CREATED || w->outcome == STORE_OK) {
             w->out->count = end - r;

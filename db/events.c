@@ -10,7 +10,7 @@
 #include "db/rows.h"
 #include "src/log.h"
 
-static enum store_outcome append_outcome(const char *word)
+enum store_outcome db_events_outcome(const char *word)
 {
     if (!strcmp(word, "created"))
         return STORE_CREATED;
@@ -22,6 +22,8 @@ static enum store_outcome append_outcome(const char *word)
         return STORE_DUPLICATE;
     if (!strcmp(word, "archived"))
         return STORE_ARCHIVED;
+    if (!strcmp(word, "invalid"))
+        return STORE_INVALID;
     log_error("append: unknown outcome %s", word);
     return STORE_ERROR;
 }
@@ -46,7 +48,7 @@ enum store_outcome db_events_append_one(struct db_pool *pool, const struct appen
         outcome = STORE_ERROR;
         goto out;
     }
-    outcome = append_outcome(PQgetvalue(res, 0, 0));
+    outcome = db_events_outcome(PQgetvalue(res, 0, 0));
     out->current_version = db_int(res, 0, 1);
     if (outcome != STORE_CREATED && outcome != STORE_OK)
         goto out;

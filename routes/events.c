@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "db/events.h"
 #include "routes/routes.h"
@@ -13,7 +12,6 @@
 
 #define PAGE_LIMIT_DEFAULT 100
 #define PAGE_LIMIT_MAX 1000
-#define TYPE_MAX_LEN 200
 #define POSITION_MAX 9007199254740991LL /* 2^53 - 1 */
 
 /* What an append expects of the stream's version, gathered from the body and
@@ -107,11 +105,6 @@ static bool expectation_or_reply(struct request *req, const cJSON *body, struct 
     return true;
 }
 
-static int compare_strings(const void *a, const void *b)
-{
-    return strcasecmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* Checks every event; `*check_ids` tells whether the client supplied any id.
  * False after replying 400. */
 static bool events_or_reply(struct request *req, const cJSON *events, bool *check_ids)
@@ -130,38 +123,15 @@ static bool events_or_reply(struct request *req, const cJSON *events, bool *chec
     int i = 0;
     const cJSON *ev;
     cJSON_ArrayForEach(ev, events) {
-        if (!cJSON_IsObject(ev)) {
-            problem_reply(req, 400, "invalid_request", "events[%d] must be an object", i);
+        const char *id;
+        if (!batch_item_or_reply(req, ev, "events", i++, &id))
             goto out;
-        }
-        const char *type;
-        if (!body_string_or_reply(req, ev, "type", TYPE_MAX_LEN, true, &type))
-            goto out;
-        if (!cJSON_GetObjectItemCaseSensitive(ev, "data")) {
-            problem_reply(req, 400, "invalid_request", "events[%d].data is required (any JSON value)", i);
-            goto out;
-        }
-        const cJSON *meta = cJSON_GetObjectItemCaseSensitive(ev, "metadata");
-        if (meta && !cJSON_IsNull(meta) && !cJSON_IsObject(meta)) {
-            problem_reply(req, 400, "invalid_request", "events[%d].metadata must be an object or null", i);
-            goto out;
-        }
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(ev, "id");
-        if (id && !cJSON_IsNull(id)) {
-            if (!cJSON_IsString(id) || !uuid_is_valid(id->valuestring)) {
-                problem_reply(req, 400, "invalid_request", "events[%d].id must be a UUID", i);
-                goto out;
-            }
-            ids[nids++] = id->valuestring;
-        }
-        i++;
+        if (id)
+            ids[nids++] = id;
     }
-    qsort(ids, (size_t)nids, sizeof *ids, compare_strings);
-    for (int k = 1; k < nids; k++) {
-        if (!strcasecmp(ids[k - 1], ids[k])) {
-            problem_reply(req, 400, "invalid_request", "event id %s appears twice in the batch", ids[k]);
-            goto out;
-        }
+    if (ids_repeat(ids, nids)) {
+        problem_reply(req, 400, "invalid_request", "an event id appears twice in the batch");
+        goto out;
     }
     *check_ids = nids > 0;
     ok = true;
@@ -275,7 +245,7 @@ static bool read_input_or_reply(struct request *req, struct read_input *in)
     }
     in->backward = direction && !strcmp(direction, "backward");
     in->from = from >= 0 ? from : in->backward ? INT64_MAX : 0;
-    if (in->types && (!*in->types || strlen(in->types) > 20 * TYPE_MAX_LEN)) {
+    if (in->types && (!*in->types || strlen(in->types) > 20 * BATCH_TYPE_MAX_LEN)) {
         problem_reply(req, 400, "invalid_parameter", "type must be a comma-separated list of event types");
         return false;
     }

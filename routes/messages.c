@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "db/messages.h"
 #include "routes/routes.h"
@@ -11,7 +10,6 @@
 #include "src/json.h"
 #include "src/problem.h"
 
-#define TYPE_MAX_LEN 200
 #define DELAY_MAX 43200
 #define VISIBILITY_MAX 43200
 #define RECEIPT_MAX_LEN 200
@@ -21,21 +19,6 @@ static struct queue_defaults defaults_of(struct request *req)
 {
     struct queue_defaults d = {req->svc->cfg->visibility_timeout, req->svc->cfg->max_delivery_attempts};
     return d;
-}
-
-static int compare_ids(const void *a, const void *b)
-{
-    return strcasecmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* True when two of the `n` ids are the same UUID (any case); sorts `ids`. */
-static bool has_repeated_id(const char **ids, int n)
-{
-    qsort(ids, (size_t)n, sizeof *ids, compare_ids);
-    for (int k = 1; k < n; k++)
-        if (!strcasecmp(ids[k - 1], ids[k]))
-            return true;
-    return false;
 }
 
 static bool messages_or_reply(struct request *req, const cJSON *messages)
@@ -51,36 +34,17 @@ static bool messages_or_reply(struct request *req, const cJSON *messages)
     bool ok = false;
     const cJSON *m;
     cJSON_ArrayForEach(m, messages) {
-        const char *type;
+        const char *id;
         int64_t delay;
         bool has_delay;
-        if (!cJSON_IsObject(m)) {
-            problem_reply(req, 400, "invalid_request", "messages[%d] must be an object", i);
-            goto out;
-        }
-        if (!body_string_or_reply(req, m, "type", TYPE_MAX_LEN, true, &type) ||
+        if (!batch_item_or_reply(req, m, "messages", i, &id) ||
             !body_int_or_reply(req, m, "delay_seconds", 0, DELAY_MAX, &delay, &has_delay))
             goto out;
-        if (!cJSON_GetObjectItemCaseSensitive(m, "data")) {
-            problem_reply(req, 400, "invalid_request", "messages[%d].data is required (any JSON value)", i);
-            goto out;
-        }
-        const cJSON *meta = cJSON_GetObjectItemCaseSensitive(m, "metadata");
-        if (meta && !cJSON_IsNull(meta) && !cJSON_IsObject(meta)) {
-            problem_reply(req, 400, "invalid_request", "messages[%d].metadata must be an object or null", i);
-            goto out;
-        }
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
-        if (id && !cJSON_IsNull(id)) {
-            if (!cJSON_IsString(id) || !uuid_is_valid(id->valuestring)) {
-                problem_reply(req, 400, "invalid_request", "messages[%d].id must be a UUID", i);
-                goto out;
-            }
-            ids[nids++] = id->valuestring;
-        }
+        if (id)
+            ids[nids++] = id;
         i++;
     }
-    if (has_repeated_id(ids, nids)) {
+    if (ids_repeat(ids, nids)) {
         problem_reply(req, 400, "invalid_request", "a message id appears twice in the batch");
         goto out;
     }

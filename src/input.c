@@ -1,7 +1,9 @@
 /* Input validation that replies; see input.h. */
 #include "src/input.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "src/json.h"
 #include "src/problem.h"
@@ -139,4 +141,48 @@ bool path_uuid_or_reply(struct request *req, const char *param, const char **out
     }
     *out = v;
     return true;
+}
+
+bool batch_item_or_reply(struct request *req, const cJSON *item, const char *list, int index, const char **id)
+{
+    const char *type;
+    *id = NULL;
+    if (!cJSON_IsObject(item)) {
+        problem_reply(req, 400, "invalid_request", "%s[%d] must be an object", list, index);
+        return false;
+    }
+    if (!body_string_or_reply(req, item, "type", BATCH_TYPE_MAX_LEN, true, &type))
+        return false;
+    if (!cJSON_GetObjectItemCaseSensitive(item, "data")) {
+        problem_reply(req, 400, "invalid_request", "%s[%d].data is required (any JSON value)", list, index);
+        return false;
+    }
+    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(item, "metadata");
+    if (meta && !cJSON_IsNull(meta) && !cJSON_IsObject(meta)) {
+        problem_reply(req, 400, "invalid_request", "%s[%d].metadata must be an object or null", list, index);
+        return false;
+    }
+    const cJSON *given = cJSON_GetObjectItemCaseSensitive(item, "id");
+    if (given && !cJSON_IsNull(given)) {
+        if (!cJSON_IsString(given) || !uuid_is_valid(given->valuestring)) {
+            problem_reply(req, 400, "invalid_request", "%s[%d].id must be a UUID", list, index);
+            return false;
+        }
+        *id = given->valuestring;
+    }
+    return true;
+}
+
+static int compare_ids(const void *a, const void *b)
+{
+    return strcasecmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+bool ids_repeat(const char **ids, int n)
+{
+    qsort(ids, (size_t)n, sizeof *ids, compare_ids);
+    for (int k = 1; k < n; k++)
+        if (!strcasecmp(ids[k - 1], ids[k]))
+            return true;
+    return false;
 }

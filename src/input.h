@@ -9,6 +9,8 @@
 
 #include "src/http.h"
 
+#define BATCH_TYPE_MAX_LEN 200
+
 /* The path parameter `param` as a valid name (400 invalid_name otherwise). */
 bool path_name_or_reply(struct request *req, const char *param, const char **out) MUST_CHECK;
 
@@ -30,6 +32,14 @@ bool body_nullable_int_or_reply(struct request *req, const cJSON *obj, const cha
 bool body_uuid_or_reply(struct request *req, const cJSON *obj, const char *name, const char **out) MUST_CHECK;
 /* Path parameter `param` as a UUID (400 invalid_parameter otherwise). */
 bool path_uuid_or_reply(struct request *req, const char *param, const char **out) MUST_CHECK;
+/* Item `index` of the batch array `list` ("events" or "messages"): an object with
+ * type (1-200 characters), data (any JSON, required), metadata (object or null)
+ * and an optional id (UUID), which goes to `*id` (NULL when absent). */
+bool batch_item_or_reply(struct request *req, const cJSON *item, const char *list, int index,
+                         const char **id) MUST_CHECK;
+/* True when two of the `n` UUIDs are the same (in any case); sorts `ids`. */
+bool ids_repeat(const char **ids, int n);
+
 /* Body member as a string of 1..max_len chars; NULL when absent and not `required`. */
 bool body_string_or_reply(struct request *req, const cJSON *obj, const char *name, size_t max_len,
                           bool required, const char **out) MUST_CHECK;
