@@ -374,14 +374,15 @@ BEGIN
     SELECT ARRAY(SELECT ins.message_id FROM ins) INTO v_new;
 
     -- A new statement, so a duplicate that a concurrent enqueue committed is seen.
+    -- Scalar subqueries keep every lookup on the primary keys.
     RETURN QUERY
     SELECT 'ok'::text, u.id,
-           {p}ts(coalesce(q.enqueued_at, dead.enqueued_at)),
-           {p}ts(coalesce(q.visible_at, dead.failed_at)),
+           coalesce((SELECT {p}ts(q.enqueued_at) FROM {p}queue_events q WHERE q.queue = p_queue AND q.message_id = u.id),
+                    (SELECT {p}ts(d.enqueued_at) FROM {p}dead_letter_queue d WHERE d.queue = p_queue AND d.message_id = u.id)),
+           coalesce((SELECT {p}ts(q.visible_at) FROM {p}queue_events q WHERE q.queue = p_queue AND q.message_id = u.id),
+                    (SELECT {p}ts(d.failed_at) FROM {p}dead_letter_queue d WHERE d.queue = p_queue AND d.message_id = u.id)),
            NOT (u.id = ANY (v_new))
       FROM unnest(v_ids) WITH ORDINALITY AS u(id, i)
-      LEFT JOIN {p}queue_events q ON q.queue = p_queue AND q.message_id = u.id
-      LEFT JOIN {p}dead_letter_queue dead ON q.message_id IS NULL AND dead.queue = p_queue AND dead.message_id = u.id
      ORDER BY u.i;
 END;
 $$;
