@@ -184,10 +184,25 @@ const struct statement statements[STMT_COUNT_] = {
         "     FROM leased l JOIN lease x ON x.message_id = l.message_id"
         "    ORDER BY l.seq) r"},
     [STMT_MESSAGES_ACK] = {"messages_ack", "SELECT {p}ack_message($1, $2::uuid, $3)"},
+    /* The whole batch in one statement: the deletes decide (a receipt must match
+     * the lease, rechecked under the row lock), the lease read only names misses. */
     [STMT_MESSAGES_ACK_BATCH] = {"messages_ack_batch",
-        "SELECT (x.a ->> 'id')::uuid, {p}ack_message($1, (x.a ->> 'id')::uuid, x.a ->> 'receipt')"
-        "  FROM jsonb_array_elements($2::jsonb -> 'acks') WITH ORDINALITY AS x(a, i)"
-        " ORDER BY x.i"},
+        "WITH req AS ("
+        "  SELECT (x.a ->> 'id')::uuid AS id, x.a ->> 'receipt' AS receipt, x.i"
+        "    FROM jsonb_array_elements($2::jsonb -> 'acks') WITH ORDINALITY AS x(a, i)"
+        "), gone AS ("
+        "  DELETE FROM {p}in_flight_events f USING req"
+        "   WHERE f.queue = $1 AND f.message_id = req.id AND f.receipt = req.receipt"
+        "  RETURNING f.message_id"
+        "), messages AS ("
+        "  DELETE FROM {p}queue_events m USING gone WHERE m.queue = $1 AND m.message_id = gone.message_id"
+        ")"
+        " SELECT req.id,"
+        "        CASE WHEN EXISTS (SELECT 1 FROM gone g WHERE g.message_id = req.id) THEN 'acked'"
+        "             WHEN EXISTS (SELECT 1 FROM {p}in_flight_events f"
+        "                           WHERE f.queue = $1 AND f.message_id = req.id) THEN 'stale'"
+        "             ELSE 'not_found' END"
+        "   FROM req ORDER BY req.i"},
     [STMT_MESSAGES_NACK] = {"messages_nack",
         "SELECT {p}nack_message($1, $2::uuid, $3, $4::boolean, $5::int, $6, $7::int)"},
     [STMT_MESSAGES_VISIBILITY] = {"messages_visibility",
