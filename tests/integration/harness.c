@@ -108,6 +108,7 @@ static bool svc_wait_listening(struct service_proc *sp)
         usleep(20 * 1000);
     }
     fprintf(stderr, "streamq did not start listening; log %s\n", sp->log_path);
+    svc_kill(sp); /* never leave a service behind the test run */
     return false;
 }
 
@@ -125,6 +126,8 @@ bool svc_start_many(struct service_proc *sps, int n, const char *schema, const c
     bool ok = true;
     for (int i = 0; i < n; i++)
         ok &= svc_wait_listening(&sps[i]);
+    for (int i = 0; !ok && i < n; i++)
+        svc_kill(&sps[i]);
     return ok;
 }
 
