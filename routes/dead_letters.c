@@ -17,11 +17,8 @@ static void reply_failure(struct request *req, enum store_outcome outcome, const
     case STORE_NOT_FOUND:
         problem_reply(req, 404, "queue_not_found", "queue %s does not exist", queue);
         break;
-    case STORE_UNAVAILABLE:
-        problem_reply_unavailable(req);
-        break;
     default:
-        problem_reply_internal(req);
+        route_reply_store_failure(req, outcome);
         break;
     }
 }
@@ -40,16 +37,7 @@ void route_dead_letters_list(struct request *req)
         reply_failure(req, outcome, queue);
         return;
     }
-    cJSON *root = cJSON_CreateObject();
-    if (!root || !cJSON_AddItemToObject(root, "dead_letters", items)) {
-        cJSON_Delete(items);
-        cJSON_Delete(root);
-        root = NULL;
-    } else if (!json_add_string_or_null(root, "next_after", next_after[0] ? next_after : NULL)) {
-        cJSON_Delete(root);
-        root = NULL;
-    }
-    http_reply_json(req, 200, root);
+    http_reply_json(req, 200, route_page_json("dead_letters", items, next_after));
 }
 
 /* body.ids as a PostgreSQL uuid[] literal in `*array` (NULL when absent: all). */
@@ -116,18 +104,16 @@ void route_dead_letters_delete(struct request *req)
     const char *queue, *id;
     if (!path_name_or_reply(req, "queue", &queue) || !path_uuid_or_reply(req, "id", &id))
         return;
-    switch (db_dead_letters_delete(req->svc->pool, queue, id)) {
+    enum store_outcome outcome = db_dead_letters_delete(req->svc->pool, queue, id);
+    switch (outcome) {
     case STORE_OK:
         http_reply_empty(req, 204);
         break;
     case STORE_NOT_FOUND:
         problem_reply(req, 404, "dead_letter_not_found", "queue %s has no dead letter %s", queue, id);
         break;
-    case STORE_UNAVAILABLE:
-        problem_reply_unavailable(req);
-        break;
     default:
-        problem_reply_internal(req);
+        route_reply_store_failure(req, outcome);
         break;
     }
 }

@@ -195,7 +195,8 @@ void route_events_append(struct request *req)
      * cJSON's doubles would round numbers that jsonb keeps exact. */
     struct append_input in = {stream, exp.text, req->body, check_ids,
                               cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(body, "events"))};
-    switch (db_events_append(req->svc->pool, &in, &res, (int)req->svc->cfg->append_writers)) {
+    enum store_outcome outcome = db_events_append(req->svc->pool, &in, &res, (int)req->svc->cfg->append_writers);
+    switch (outcome) {
     case STORE_CREATED:
         http_reply_json(req, 201, append_json(stream, &res));
         break;
@@ -215,11 +216,8 @@ void route_events_append(struct request *req)
     case STORE_INVALID:
         problem_reply(req, 400, "invalid_request", "PostgreSQL refused the event data (e.g. \\u0000 in a string)");
         break;
-    case STORE_UNAVAILABLE:
-        problem_reply_unavailable(req);
-        break;
     default:
-        problem_reply_internal(req);
+        route_reply_store_failure(req, outcome);
         break;
     }
 out:
@@ -279,11 +277,8 @@ static void reply_read_failure(struct request *req, enum store_outcome outcome, 
         problem_reply(req, 400, "invalid_parameter", "a query parameter was refused by PostgreSQL (%s)",
                       "check since and until");
         break;
-    case STORE_UNAVAILABLE:
-        problem_reply_unavailable(req);
-        break;
     default:
-        problem_reply_internal(req);
+        route_reply_store_failure(req, outcome);
         break;
     }
 }
@@ -412,7 +407,8 @@ void route_events_get(struct request *req)
         problem_reply(req, 400, "invalid_parameter", "the offset must be a non-negative integer");
         return;
     }
-    switch (db_events_get(req->svc->pool, stream, offset, &event, &stream_exists)) {
+    enum store_outcome outcome = db_events_get(req->svc->pool, stream, offset, &event, &stream_exists);
+    switch (outcome) {
     case STORE_OK:
         http_reply_json(req, 200, event);
         break;
@@ -423,11 +419,8 @@ void route_events_get(struct request *req)
         else
             problem_reply(req, 404, "stream_not_found", "stream %s does not exist", stream);
         break;
-    case STORE_UNAVAILABLE:
-        problem_reply_unavailable(req);
-        break;
     default:
-        problem_reply_internal(req);
+        route_reply_store_failure(req, outcome);
         break;
     }
 }
@@ -446,7 +439,8 @@ void route_events_global_read(struct request *req)
         problem_reply(req, 400, "invalid_parameter", "type must be a comma-separated list of event types");
         return;
     }
-    switch (db_events_global_read(req->svc->pool, &in, &events, &next)) {
+    enum store_outcome outcome = db_events_global_read(req->svc->pool, &in, &events, &next);
+    switch (outcome) {
     case STORE_OK: {
         cJSON *root = cJSON_CreateObject();
         if (!root || !cJSON_AddItemToObject(root, "events", events)) {
@@ -460,11 +454,8 @@ void route_events_global_read(struct request *req)
         http_reply_json(req, 200, root);
         break;
     }
-    case STORE_UNAVAILABLE:
-        problem_reply_unavailable(req);
-        break;
     default:
-        problem_reply_internal(req);
+        route_reply_store_failure(req, outcome);
         break;
     }
 }

@@ -62,7 +62,8 @@ void route_messages_enqueue(struct request *req)
         !messages_or_reply(req, cJSON_GetObjectItemCaseSensitive(body, "messages")))
         goto out;
     /* PostgreSQL takes the messages from the body as sent, so data stays exact. */
-    switch (db_messages_enqueue(req->svc->pool, queue, req->body, &messages)) {
+    enum store_outcome outcome = db_messages_enqueue(req->svc->pool, queue, req->body, &messages);
+    switch (outcome) {
     case STORE_CREATED: {
         cJSON *root = cJSON_CreateObject();
         if (!root || !cJSON_AddStringToObject(root, "queue", queue) ||
@@ -81,11 +82,8 @@ void route_messages_enqueue(struct request *req)
     case STORE_INVALID:
         problem_reply(req, 400, "invalid_request", "PostgreSQL refused the message data (e.g. \\u0000 in a string)");
         break;
-    case STORE_UNAVAILABLE:
-        problem_reply_unavailable(req);
-        break;
     default:
-        problem_reply_internal(req);
+        route_reply_store_failure(req, outcome);
         break;
     }
 out:
@@ -109,7 +107,8 @@ void route_messages_dequeue(struct request *req)
         in.max_messages = 1;
     if (!has_vt)
         in.visibility_timeout = -1;
-    switch (db_messages_dequeue(req->svc->pool, &in, &defaults, &messages)) {
+    enum store_outcome outcome = db_messages_dequeue(req->svc->pool, &in, &defaults, &messages);
+    switch (outcome) {
     case STORE_OK: {
         cJSON *root = cJSON_CreateObject();
         if (!root || !cJSON_AddItemToObject(root, "messages", messages)) {
@@ -120,11 +119,8 @@ void route_messages_dequeue(struct request *req)
         http_reply_json(req, 200, root);
         break;
     }
-    case STORE_UNAVAILABLE:
-        problem_reply_unavailable(req);
-        break;
     default:
-        problem_reply_internal(req);
+        route_reply_store_failure(req, outcome);
         break;
     }
 out:
@@ -142,11 +138,8 @@ static void reply_settle_failure(struct request *req, enum store_outcome outcome
         problem_reply(req, 409, "stale_receipt",
                       "the receipt is not the latest delivery of message %s; nothing changed", id);
         break;
-    case STORE_UNAVAILABLE:
-        problem_reply_unavailable(req);
-        break;
     default:
-        problem_reply_internal(req);
+        route_reply_store_failure(req, outcome);
         break;
     }
 }
@@ -255,7 +248,8 @@ void route_messages_ack_batch(struct request *req)
     if (!path_name_or_reply(req, "queue", &queue) || !json_body_object_or_reply(req, false, &body) ||
         !acks_or_reply(req, cJSON_GetObjectItemCaseSensitive(body, "acks")))
         goto out;
-    switch (db_messages_ack_batch(req->svc->pool, queue, req->body, &acked, &failed)) {
+    enum store_outcome outcome = db_messages_ack_batch(req->svc->pool, queue, req->body, &acked, &failed);
+    switch (outcome) {
     case STORE_OK: {
         /* Each array is forgotten once the root owns it; what is left is ours. */
         cJSON *root = cJSON_CreateObject();
@@ -270,11 +264,8 @@ void route_messages_ack_batch(struct request *req)
         http_reply_json(req, 200, root);
         break;
     }
-    case STORE_UNAVAILABLE:
-        problem_reply_unavailable(req);
-        break;
     default:
-        problem_reply_internal(req);
+        route_reply_store_failure(req, outcome);
         break;
     }
 out:

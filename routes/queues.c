@@ -24,29 +24,10 @@ static void reply_failure(struct request *req, enum store_outcome outcome, const
     case STORE_NOT_FOUND:
         problem_reply(req, 404, "queue_not_found", "queue %s does not exist", queue);
         break;
-    case STORE_UNAVAILABLE:
-        problem_reply_unavailable(req);
-        break;
     default:
-        problem_reply_internal(req);
+        route_reply_store_failure(req, outcome);
         break;
     }
-}
-
-/* {"<key>": items, "next_after": cursor-or-null}; takes ownership of `items`. */
-static cJSON *page_json(const char *key, cJSON *items, const char *next_after)
-{
-    cJSON *root = cJSON_CreateObject();
-    if (!root || !cJSON_AddItemToObject(root, key, items)) {
-        cJSON_Delete(items);
-        cJSON_Delete(root);
-        return NULL;
-    }
-    if (!json_add_string_or_null(root, "next_after", next_after[0] ? next_after : NULL)) {
-        cJSON_Delete(root);
-        return NULL;
-    }
-    return root;
 }
 
 void route_queues_get(struct request *req)
@@ -79,7 +60,7 @@ void route_queues_list(struct request *req)
     }
     enum store_outcome outcome = db_queues_list(req->svc->pool, prefix, after, limit, &defaults, &queues, next_after);
     if (outcome == STORE_OK)
-        http_reply_json(req, 200, page_json("queues", queues, next_after));
+        http_reply_json(req, 200, route_page_json("queues", queues, next_after));
     else
         reply_failure(req, outcome, "");
 }
@@ -140,19 +121,6 @@ void route_queues_delete(struct request *req)
         reply_failure(req, outcome, queue);
 }
 
-/* `after` cursors are the decimal sequence numbers this service hands out. */
-bool route_cursor_or_reply(struct request *req, const char **after)
-{
-    int64_t seq;
-    if (!query_string_or_reply(req, "after", after))
-        return false;
-    if (*after && !parse_int64(*after, 0, INT64_MAX, &seq)) {
-        problem_reply(req, 400, "invalid_parameter", "after must be a next_after value from an earlier page");
-        return false;
-    }
-    return true;
-}
-
 void route_queues_peek(struct request *req)
 {
     const char *queue, *state, *after;
@@ -169,7 +137,7 @@ void route_queues_peek(struct request *req)
     }
     enum store_outcome outcome = db_queues_peek(req->svc->pool, queue, state, after, limit, &messages, next_after);
     if (outcome == STORE_OK)
-        http_reply_json(req, 200, page_json("messages", messages, next_after));
+        http_reply_json(req, 200, route_page_json("messages", messages, next_after));
     else
         reply_failure(req, outcome, queue);
 }

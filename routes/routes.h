@@ -3,6 +3,7 @@
 #ifndef STREAMQ_ROUTES_H
 #define STREAMQ_ROUTES_H
 
+#include "db/store.h"
 #include "src/http.h"
 
 void route_ops_healthz(struct request *req);
@@ -40,6 +41,14 @@ void route_dead_letters_list(struct request *req);
 void route_dead_letters_redrive(struct request *req);
 void route_dead_letters_delete(struct request *req);
 
+/* Shared by the route files (routes/common.c). */
+
+/* The answer to a store call that failed in a way every call can: 503 with
+ * Retry-After for STORE_UNAVAILABLE, else 500. */
+void route_reply_store_failure(struct request *req, enum store_outcome outcome);
+/* {"<key>": items, "next_after": cursor or null}; takes ownership of `items`;
+ * NULL when cJSON could not allocate (http_reply_json then answers 500). */
+cJSON *route_page_json(const char *key, cJSON *items, const char *next_after);
 /* The `after` query parameter of peek and dead-letter pages (a sequence number). */
 bool route_cursor_or_reply(struct request *req, const char **after) MUST_CHECK;
 

@@ -15,11 +15,8 @@ static void reply_failure(struct request *req, enum store_outcome outcome, const
     case STORE_NOT_FOUND:
         problem_reply(req, 404, "stream_not_found", "stream %s does not exist", stream);
         break;
-    case STORE_UNAVAILABLE:
-        problem_reply_unavailable(req);
-        break;
     default:
-        problem_reply_internal(req);
+        route_reply_store_failure(req, outcome);
         break;
     }
 }
@@ -88,16 +85,7 @@ void route_streams_list(struct request *req)
         reply_failure(req, outcome, "");
         return;
     }
-    cJSON *root = cJSON_CreateObject();
-    if (!root || !cJSON_AddItemToObject(root, "streams", streams)) {
-        cJSON_Delete(streams);
-        cJSON_Delete(root);
-        root = NULL;
-    } else if (!json_add_string_or_null(root, "next_after", next_after[0] ? next_after : NULL)) {
-        cJSON_Delete(root);
-        root = NULL;
-    }
-    http_reply_json(req, 200, root);
+    http_reply_json(req, 200, route_page_json("streams", streams, next_after));
 }
 
 /* One retention member: absent keeps the stored value, null removes the limit. */
