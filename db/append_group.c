@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "db/rows.h"
-#include "src/log.h"
+#include "src/core/log.h"
 
 /* Positions hold 4096 events per transaction (see append_events()). */
 #define GROUP_MAX_EVENTS 4096

@@ -8,7 +8,7 @@
 
 #include "db/append_group.h"
 #include "db/rows.h"
-#include "src/log.h"
+#include "src/core/log.h"
 
 enum store_outcome db_events_outcome(const char *word)
 {

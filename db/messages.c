@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "db/rows.h"
-#include "src/json.h"
-#include "src/log.h"
+#include "src/core/json.h"
+#include "src/core/log.h"
 
 static enum store_outcome settle_outcome(const char *word)
 {

@@ -9,8 +9,8 @@
 
 #include "db/pool.h"
 #include "db/statements.h"
-#include "src/embedded.h"
-#include "src/log.h"
+#include "src/core/embedded.h"
+#include "src/core/log.h"
 
 static int migration_number(const char *name)
 {

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "src/log.h"
+#include "src/core/log.h"
 
 /* After a failed connect, other acquirers fail fast for this long instead of
  * each waiting on their own doomed attempt while the database is down. */

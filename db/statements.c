@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "src/util.h"
+#include "src/core/util.h"
 
 /* The columns db/events.c renders an event from, for an events row aliased e. */
 #define EVENT_COLUMNS                                                                                          \

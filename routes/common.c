@@ -2,9 +2,9 @@
  * pages, and the `after` cursor of sequence-ordered pages. */
 #include "db/store.h"
 #include "routes/routes.h"
-#include "src/input.h"
-#include "src/json.h"
-#include "src/problem.h"
+#include "src/http/input.h"
+#include "src/core/json.h"
+#include "src/http/problem.h"
 
 void route_reply_store_failure(struct request *req, enum store_outcome outcome)
 {

@@ -5,9 +5,9 @@
 
 #include "db/dead_letters.h"
 #include "routes/routes.h"
-#include "src/input.h"
-#include "src/json.h"
-#include "src/problem.h"
+#include "src/http/input.h"
+#include "src/core/json.h"
+#include "src/http/problem.h"
 
 #define REDRIVE_MAX_IDS 1000
 

@@ -6,9 +6,9 @@
 
 #include "db/messages.h"
 #include "routes/routes.h"
-#include "src/input.h"
-#include "src/json.h"
-#include "src/problem.h"
+#include "src/http/input.h"
+#include "src/core/json.h"
+#include "src/http/problem.h"
 
 #define DELAY_MAX 43200
 #define VISIBILITY_MAX 43200

@@ -4,9 +4,9 @@
 #include "db/migrate.h"
 #include "db/ops.h"
 #include "routes/routes.h"
-#include "src/embedded.h"
-#include "src/json.h"
-#include "src/problem.h"
+#include "src/core/embedded.h"
+#include "src/core/json.h"
+#include "src/http/problem.h"
 
 static const char HEALTHY[] = "{\"status\":\"ok\"}";
 

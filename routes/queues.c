@@ -5,9 +5,9 @@
 
 #include "db/queues.h"
 #include "routes/routes.h"
-#include "src/input.h"
-#include "src/json.h"
-#include "src/problem.h"
+#include "src/http/input.h"
+#include "src/core/json.h"
+#include "src/http/problem.h"
 
 #define PAGE_LIMIT_MAX 1000
 #define PAGE_LIMIT_DEFAULT 100

@@ -4,7 +4,13 @@
 #define STREAMQ_ROUTES_H
 
 #include "db/store.h"
-#include "src/http.h"
+#include "src/http/router.h"
+#include "src/http/server.h"
+#include "src/service.h"
+
+/* Every method and path the service answers (routes/table.c). */
+extern const struct route route_table[];
+extern const size_t route_table_len;
 
 void route_ops_healthz(struct request *req);
 void route_ops_readyz(struct request *req);

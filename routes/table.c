@@ -1,7 +1,6 @@
 /* The route table: every method and path the service answers. Order matters
  * only where a literal segment and a parameter could both match. */
 #include "routes/routes.h"
-#include "src/router.h"
 
 const struct route route_table[] = {
     {"GET", "/healthz", route_ops_healthz},

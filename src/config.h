@@ -9,10 +9,9 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
-#include "src/util.h"
+#include "src/core/log.h"
+#include "src/core/util.h"
 
-enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
-enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 struct config {
     char *listen; /* "host:port" as given */

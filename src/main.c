@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "src/config.h"
-#include "src/log.h"
+#include "src/core/log.h"
 #include "src/service_run.h"
 
 static const char *env_lookup(const char *name)

@@ -8,10 +8,11 @@
 
 #include "db/migrate.h"
 #include "db/pool.h"
-#include "src/http.h"
-#include "src/log.h"
+#include "routes/routes.h"
+#include "src/http/server.h"
+#include "src/core/log.h"
 #include "src/service_run.h"
-#include "src/sweeper.h"
+#include "src/workers/sweeper.h"
 
 int service_run(const struct config *cfg)
 {
@@ -19,7 +20,6 @@ int service_run(const struct config *cfg)
     struct service svc;
     memset(&svc, 0, sizeof svc);
     svc.cfg = cfg;
-    atomic_init(&svc.active_requests, 0);
 
     /* Signals are taken with sigwait below; threads created from here on inherit the mask. */
     sigset_t stop;
@@ -50,20 +50,28 @@ int service_run(const struct config *cfg)
         db_pool_free(svc.pool);
         return 1;
     }
-    if (!http_start(&svc)) {
+    struct http_options http = {
+        .listen_addr = &cfg->listen_addr,
+        .listen = cfg->listen,
+        .threads = (unsigned)cfg->threads,
+        .connection_timeout = (unsigned)cfg->connection_timeout,
+        .max_body = (size_t)cfg->max_body,
+    };
+    svc.http = http_server_start(&http, route_table, route_table_len, &svc);
+    if (!svc.http) {
         sweeper_stop(sweeper);
         db_pool_free(svc.pool);
         return 1;
     }
     log_info("streamq %s listening on http://%s:%u (schema %s, pool %lld-%lld, %lld threads)", STREAMQ_VERSION,
-             cfg->listen_addr.ss_family == AF_INET6 ? "[::]" : "127.0.0.1", svc.port, cfg->schema,
+             cfg->listen_addr.ss_family == AF_INET6 ? "[::]" : "127.0.0.1", http_server_port(svc.http), cfg->schema,
              (long long)cfg->pool_min, (long long)cfg->pool_max, (long long)cfg->threads);
 
     int sig = 0;
     sigwait(&stop, &sig);
     log_info("received %s; finishing in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 
-    http_stop(&svc, cfg->shutdown_timeout * 1000);
+    http_server_stop(svc.http, cfg->shutdown_timeout * 1000);
     sweeper_stop(sweeper);
     db_pool_free(svc.pool);
     log_info("stopped");

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "src/config.h"
-#include "src/util.h"
+#include "src/core/util.h"
 
 #define MAX_ARGS 8
 #define MAX_ENV 6

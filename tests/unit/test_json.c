@@ -1,4 +1,4 @@
-/* Unit tests for src/json.c: json_parse (exactly `len` bytes of UTF-8 JSON,
+/* Unit tests for src/core/json.c: json_parse (exactly `len` bytes of UTF-8 JSON,
  * nothing after it) and json_is_int (an integral number within bounds). */
 #include <check.h>
 #include <float.h>
@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/json.h"
-#include "src/util.h"
+#include "src/core/json.h"
+#include "src/core/util.h"
 
 /* ---- json_parse: inputs it must reject ---- */
 

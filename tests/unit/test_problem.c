@@ -1,12 +1,13 @@
-/* Unit tests for problem_new in src/problem.c: the RFC 9457 members (type,
+/* Unit tests for problem_new in src/http/problem.c: the RFC 9457 members (type,
  * title, status, detail) plus our `code`, and extra members merged in, where
  * an extra member replaces a standard one of the same name. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/problem.h"
-#include "src/util.h"
+#include "src/http/problem.h"
+#include "src/core/util.h"
 
 /* Members of `obj` named `name` (cJSON objects may hold duplicates). */
 static int count_members(const cJSON *obj, const char *name)

@@ -1,12 +1,12 @@
-/* Unit tests for src/router.c over a small local route table: literal and
+/* Unit tests for src/http/router.c over a small local route table: literal and
  * parameter segments, per-segment percent-decoding, HEAD as GET, 404 and 405
  * with its Allow list. The service's own table is not used here. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/router.h"
-#include "src/util.h"
+#include "src/http/router.h"
+#include "src/core/util.h"
 
 static void handle_nothing(struct request *req)
 {

@@ -1,4 +1,4 @@
-/* Unit tests for src/util.c: strict integer parsing, names, UTF-8 validation,
+/* Unit tests for src/core/util.c: strict integer parsing, names, UTF-8 validation,
  * percent-decoding and UUIDs. Each parser or validator is driven by a table,
  * one row per case, with rows at every edge. */
 #include <check.h>
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/util.h"
+#include "src/core/util.h"
 
 /* ---- parse_int64 ---- */
 

@@ -7,11 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "src/http.h"
-
-/* Parses the request body as a JSON object into `*out` (owned by the caller).
- * An empty body gives an empty object when `optional`; otherwise 400 invalid_json. */
-bool json_body_object_or_reply(struct request *req, bool optional, cJSON **out) MUST_CHECK;
+#include "src/core/util.h"
 
 /* Parses `len` bytes of UTF-8 JSON; NULL when malformed, not UTF-8, or when an
  * object names a key twice (PostgreSQL would keep a different one than we checked). */

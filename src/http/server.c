@@ -1,17 +1,28 @@
 /* libmicrohttpd glue: the access handler gathers the body within the limit,
  * routes, and hands the request to one handler; the completion callback logs
  * the request and frees its state. */
-#include "src/http.h"
+#include "src/http/server.h"
 
 #include <assert.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "src/log.h"
-#include "src/problem.h"
-#include "src/router.h"
+#include "src/core/log.h"
+#include "src/http/problem.h"
+#include "src/http/router.h"
+
+struct http_server {
+    struct http_options opts;
+    const struct route *routes;
+    size_t nroutes;
+    struct service *app;
+    struct MHD_Daemon *daemon;
+    unsigned short port;
+    atomic_int active_requests; /* requests between first call and completion */
+};
 
 static const char *const JSON_TYPE = "application/json; charset=utf-8";
 
@@ -46,12 +57,13 @@ static bool request_id_is_acceptable(const char *id)
     return n > 0;
 }
 
-static struct request *request_new(struct service *svc, struct MHD_Connection *conn, const char *url,
+static struct request *request_new(struct http_server *server, struct MHD_Connection *conn, const char *url,
                                    const char *method)
 {
     struct request *req = xcalloc(1, sizeof *req);
     req->conn = conn;
-    req->svc = svc;
+    req->server = server;
+    req->svc = server->app;
     req->url = url;
     req->method = method;
     req->start_us = now_usec();
@@ -60,7 +72,7 @@ static struct request *request_new(struct service *svc, struct MHD_Connection *c
         snprintf(req->request_id, sizeof req->request_id, "%s", id);
     else
         new_request_id(req->request_id);
-    atomic_fetch_add(&svc->active_requests, 1);
+    atomic_fetch_add(&server->active_requests, 1);
     return req;
 }
 
@@ -180,7 +192,7 @@ const char *http_param(struct request *req, const char *name)
 static void dispatch(struct request *req)
 {
     struct route_match m;
-    switch (router_match(route_table, route_table_len, req->method, req->url, &m)) {
+    switch (router_match(req->server->routes, req->server->nroutes, req->method, req->url, &m)) {
     case ROUTER_FOUND:
         req->route = m.route;
         req->nparams = m.nparams;
@@ -208,19 +220,19 @@ static void dispatch(struct request *req)
 static void reply_too_large(struct request *req)
 {
     problem_reply(req, 413, "payload_too_large", "the request body is larger than %lld bytes",
-                  (long long)req->svc->cfg->max_body);
+                  (long long)req->server->opts.max_body);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
-    struct service *svc = cls;
+    struct http_server *server = cls;
     struct request *req = *con_cls;
-    size_t max_body = (size_t)svc->cfg->max_body;
+    size_t max_body = server->opts.max_body;
 
     if (!req) {
-        req = request_new(svc, conn, url, method);
+        req = request_new(server, conn, url, method);
         *con_cls = req;
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         int64_t declared;
@@ -279,7 +291,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    struct service *svc = cls;
+    struct http_server *server = cls;
     struct request *req = *con_cls;
     if (!req)
         return;
@@ -287,7 +299,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                 req->status ? req->status : 499, now_usec() - req->start_us);
     request_free(req);
     *con_cls = NULL;
-    atomic_fetch_sub(&svc->active_requests, 1);
+    atomic_fetch_sub(&server->active_requests, 1);
 }
 
 /* Keep the path raw so that router.c decodes each segment on its own. */
@@ -304,43 +316,55 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     log_debug("libmicrohttpd: %s", msg);
 }
 
-bool http_start(struct service *svc)
+struct http_server *http_server_start(const struct http_options *opts, const struct route *routes, size_t nroutes,
+                                      struct service *app)
 {
-    const struct config *cfg = svc->cfg;
+    struct http_server *server = xcalloc(1, sizeof *server);
+    server->opts = *opts;
+    server->routes = routes;
+    server->nroutes = nroutes;
+    server->app = app;
+    atomic_init(&server->active_requests, 0);
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
-    svc->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, svc,
-        MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&cfg->listen_addr,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->connection_timeout,
+    server->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, server,
+        MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)opts->listen_addr,
+        MHD_OPTION_THREAD_POOL_SIZE, opts->threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, opts->connection_timeout,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4096,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, svc,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
         MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_END);
-    if (!svc->daemon) {
-        log_error("cannot listen on %s (address in use or not available)", cfg->listen);
-        return false;
+    if (!server->daemon) {
+        log_error("cannot listen on %s (address in use or not available)", opts->listen);
+        free(server);
+        return NULL;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(svc->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    svc->port = info ? info->port : 0;
-    return true;
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    server->port = info ? info->port : 0;
+    return server;
 }
 
-void http_stop(struct service *svc, int64_t grace_ms)
+unsigned short http_server_port(const struct http_server *server)
 {
-    if (!svc->daemon)
+    return server->port;
+}
+
+void http_server_stop(struct http_server *server, int64_t grace_ms)
+{
+    if (!server)
         return;
-    MHD_socket listener = MHD_quiesce_daemon(svc->daemon);
+    MHD_socket listener = MHD_quiesce_daemon(server->daemon);
     if (listener != MHD_INVALID_SOCKET)
         close(listener);
     int64_t deadline = now_usec() + grace_ms * 1000;
-    while (atomic_load(&svc->active_requests) > 0 && now_usec() < deadline)
+    while (atomic_load(&server->active_requests) > 0 && now_usec() < deadline)
         usleep(10 * 1000);
-    if (atomic_load(&svc->active_requests) > 0)
+    if (atomic_load(&server->active_requests) > 0)
         log_warn("shutdown: %d requests still running after %lld ms; closing them",
-                 atomic_load(&svc->active_requests), (long long)grace_ms);
-    MHD_stop_daemon(svc->daemon);
-    svc->daemon = NULL;
+                 atomic_load(&server->active_requests), (long long)grace_ms);
+    MHD_stop_daemon(server->daemon);
+    free(server);
 }

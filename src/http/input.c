@@ -1,12 +1,12 @@
 /* Input validation that replies; see input.h. */
-#include "src/input.h"
+#include "src/http/input.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "src/json.h"
-#include "src/problem.h"
+#include "src/core/json.h"
+#include "src/http/problem.h"
 
 bool path_name_or_reply(struct request *req, const char *param, const char **out)
 {
@@ -185,4 +185,36 @@ bool ids_repeat(const char **ids, int n)
         if (!strcasecmp(ids[k - 1], ids[k]))
             return true;
     return false;
+}
+
+bool json_body_object_or_reply(struct request *req, bool optional, cJSON **out)
+{
+    *out = NULL;
+    size_t len = req->body_len;
+    const char *text = req->body ? req->body : "";
+    while (len > 0 && strchr(" \t\r\n", text[len - 1]))
+        len--;
+    if (len == 0) {
+        if (optional) {
+            *out = cJSON_CreateObject();
+            if (*out)
+                return true;
+            problem_reply_internal(req);
+            return false;
+        }
+        problem_reply(req, 400, "invalid_json", "a JSON object body is required");
+        return false;
+    }
+    cJSON *root = json_parse(text, len);
+    if (!root) {
+        problem_reply(req, 400, "invalid_json", "the body is not well-formed UTF-8 JSON (or repeats a key in an object)");
+        return false;
+    }
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        problem_reply(req, 400, "invalid_request", "the body must be a JSON object");
+        return false;
+    }
+    *out = root;
+    return true;
 }

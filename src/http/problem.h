@@ -5,7 +5,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "src/http.h"
+#include "src/http/server.h"
 
 #define PROBLEM_TYPE_BASE "https://streamq.dev/problems/"
 

@@ -1,5 +1,5 @@
 /* Small leaf helpers; see util.h. */
-#include "src/util.h"
+#include "src/core/util.h"
 
 #include <ctype.h>
 #include <errno.h>

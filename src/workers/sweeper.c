@@ -1,5 +1,5 @@
 /* Sweeper thread; see sweeper.h. */
-#include "src/sweeper.h"
+#include "src/workers/sweeper.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "db/messages.h"
-#include "src/log.h"
+#include "src/core/log.h"
 
 /* Rows per sweep step; a full step is followed at once by another. */
 #define SWEEP_BATCH 1000

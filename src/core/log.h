@@ -5,7 +5,8 @@
 
 #include <stdint.h>
 
-#include "src/config.h"
+enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 void log_init(enum log_format format, enum log_level level);
 

@@ -7,9 +7,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "src/http.h"
+#include "src/http/server.h"
 
 #define BATCH_TYPE_MAX_LEN 200
+
+/* Parses the request body as a JSON object into `*out` (owned by the caller).
+ * An empty body gives an empty object when `optional`; otherwise 400 invalid_json. */
+bool json_body_object_or_reply(struct request *req, bool optional, cJSON **out) MUST_CHECK;
 
 /* The path parameter `param` as a valid name (400 invalid_name otherwise). */
 bool path_name_or_reply(struct request *req, const char *param, const char **out) MUST_CHECK;

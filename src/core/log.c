@@ -1,5 +1,5 @@
 /* Text or JSON log lines on stderr; see log.h. */
-#include "src/log.h"
+#include "src/core/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,5 +1,7 @@
 /* The only module that talks to libmicrohttpd: request state, body buffering
- * with the size limit, request ids, and queueing responses. */
+ * with the size limit, request ids, and queueing responses. It knows nothing of
+ * the routes or the store: the route table and the application's context are
+ * handed to it at start. */
 #ifndef STREAMQ_HTTP_H
 #define STREAMQ_HTTP_H
 
@@ -8,15 +10,27 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
-#include "src/service.h"
-#include "src/util.h"
+#include "src/core/util.h"
 
 #define HTTP_MAX_PARAMS 4
 #define HTTP_MAX_EXTRA_HEADERS 6
 #define HTTP_REQUEST_ID_MAX 64
 
 struct route;
+struct http_server;
+/* The application's context, handed to http_server_start and reachable from
+ * every request; opaque to this layer. */
+struct service;
+
+struct http_options {
+    const struct sockaddr_storage *listen_addr;
+    const char *listen; /* as configured, for messages */
+    unsigned threads;
+    unsigned connection_timeout; /* seconds */
+    size_t max_body;
+};
 
 struct http_header {
     const char *name; /* static string */
@@ -25,7 +39,8 @@ struct http_header {
 
 struct request {
     struct MHD_Connection *conn;
-    struct service *svc;
+    struct service *svc;        /* the application's context */
+    struct http_server *server;
     const char *method; /* "GET", ...; HEAD is routed as GET */
     const char *url;    /* raw path, not percent-decoded */
     char request_id[HTTP_REQUEST_ID_MAX + 1];
@@ -50,10 +65,15 @@ struct request {
     bool queue_failed;
 };
 
-/* Starts the daemon on cfg->listen with cfg->threads worker threads; fills svc->port. */
-bool http_start(struct service *svc) MUST_CHECK;
-/* Stops accepting, waits up to `grace_ms` for in-flight requests, then stops the daemon. */
-void http_stop(struct service *svc, int64_t grace_ms);
+/* Starts serving `routes` (borrowed, static) on opts->listen_addr; `app` is what
+ * requests reach as req->svc. Returns NULL (logged) when it cannot listen. */
+struct http_server *http_server_start(const struct http_options *opts, const struct route *routes, size_t nroutes,
+                                      struct service *app) MUST_CHECK;
+/* The bound port (useful with port 0). */
+unsigned short http_server_port(const struct http_server *server);
+/* Stops accepting, waits up to `grace_ms` for in-flight requests, then stops and
+ * frees the server. Accepts NULL. */
+void http_server_stop(struct http_server *server, int64_t grace_ms);
 
 /* Responses. Each queues exactly one response for `req`; call one per request. */
 

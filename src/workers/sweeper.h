@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "src/config.h"
-#include "src/util.h"
+#include "src/core/util.h"
 
 struct db_pool;
 struct sweeper;

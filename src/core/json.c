@@ -1,11 +1,11 @@
 /* JSON helpers; see json.h. */
-#include "src/json.h"
+#include "src/core/json.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/problem.h"
+#include "src/core/util.h"
 
 static int compare_names(const void *a, const void *b)
 {
@@ -52,38 +52,6 @@ cJSON *json_parse(const char *text, size_t len)
         return NULL;
     }
     return root;
-}
-
-bool json_body_object_or_reply(struct request *req, bool optional, cJSON **out)
-{
-    *out = NULL;
-    size_t len = req->body_len;
-    const char *text = req->body ? req->body : "";
-    while (len > 0 && strchr(" \t\r\n", text[len - 1]))
-        len--;
-    if (len == 0) {
-        if (optional) {
-            *out = cJSON_CreateObject();
-            if (*out)
-                return true;
-            problem_reply_internal(req);
-            return false;
-        }
-        problem_reply(req, 400, "invalid_json", "a JSON object body is required");
-        return false;
-    }
-    cJSON *root = json_parse(text, len);
-    if (!root) {
-        problem_reply(req, 400, "invalid_json", "the body is not well-formed UTF-8 JSON (or repeats a key in an object)");
-        return false;
-    }
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        problem_reply(req, 400, "invalid_request", "the body must be a JSON object");
-        return false;
-    }
-    *out = root;
-    return true;
 }
 
 bool json_is_int(const cJSON *item, int64_t min, int64_t max)

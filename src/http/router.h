@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "src/http.h"
+#include "src/http/server.h"
 
 typedef void (*route_handler)(struct request *req);
 
@@ -31,9 +31,5 @@ struct route_match {
 enum router_result router_match(const struct route *table, size_t n, const char *method,
                                 const char *path, struct route_match *m);
 void router_match_free(struct route_match *m);
-
-/* The service's route table (routes/table.c). */
-extern const struct route route_table[];
-extern const size_t route_table_len;
 
 #endif

@@ -1,5 +1,5 @@
 /* Problem rendering; see problem.h. */
-#include "src/problem.h"
+#include "src/http/problem.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* Route matching; see router.h. */
-#include "src/router.h"
+#include "src/http/router.h"
 
 #include <stdio.h>
 #include <stdlib.h>
