@@ -26,7 +26,7 @@ bool query_string_or_reply(struct request *req, const char *name, const char **o
     bool bad;
     *out = http_query(req, name, &bad);
     if (bad) {
-        problem_reply(req, 400, "invalid_parameter", "query parameter %s has a malformed %%-escape", name);
+        problem_reply(req, 400, "invalid_parameter", "query parameter %s has a malformed %%-escape or is not UTF-8", name);
         return false;
     }
     return true;

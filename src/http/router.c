@@ -15,7 +15,9 @@ static bool match_pattern(const char *pattern, const char *path, struct route_ma
         u++;
         size_t plen = strcspn(p, "/"), ulen = strcspn(u, "/");
         if (p[0] == '{') {
-            if (ulen == 0 || n == HTTP_MAX_PARAMS)
+            /* An empty segment is a parameter too, so that the handler answers
+             * invalid_name rather than the router a misleading 404. */
+            if (n == HTTP_MAX_PARAMS)
                 goto fail;
             m->names[n] = p + 1; /* terminated by '}' — compared with name_matches */
             m->values[n] = percent_decode(u, ulen, false);

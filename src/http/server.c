@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "src/core/log.h"
@@ -57,23 +58,55 @@ static bool request_id_is_acceptable(const char *id)
     return n > 0;
 }
 
-static struct request *request_new(struct http_server *server, struct MHD_Connection *conn, const char *url,
-                                   const char *method)
+/* Bytes RFC 3986 allows in a request target (RFC 9112 section 3.2): unreserved,
+ * reserved and '%'. Anything else (controls, space, DEL, non-ASCII, "<>\\^`{|}")
+ * is refused before routing. */
+static bool target_byte_is_allowed(unsigned char c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return true;
+    return c != '\0' && strchr("-._~:/?#[]@!$&'()*+,;=%", c) != NULL;
+}
+
+/* libmicrohttpd calls this with the raw target before it splits or decodes it:
+ * the request starts here so that the target's bytes can still be checked. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     struct request *req = xcalloc(1, sizeof *req);
+    req->target_start = (uintptr_t)uri;
+    req->target_len = strlen(uri);
+    req->target_ok = req->target_len > 0;
+    for (size_t i = 0; i < req->target_len && req->target_ok; i++)
+        req->target_ok = target_byte_is_allowed((unsigned char)uri[i]);
+    return req;
+}
+
+/* The request line ends "<target> SP <version>": when the version does not start
+ * right after the bytes seen by on_uri, the target held a NUL byte that would
+ * otherwise cut the path short ("/queues/victim\0zzz" must not reach "victim"). */
+static bool target_is_whole(const struct request *req, const char *version)
+{
+    if (!version || !*version)
+        return true;
+    return (uintptr_t)version == req->target_start + req->target_len + 1;
+}
+
+static void request_begin(struct request *req, struct http_server *server, struct MHD_Connection *conn,
+                          const char *url, const char *method, const char *version)
+{
     req->conn = conn;
     req->server = server;
     req->svc = server->app;
     req->url = url;
     req->method = method;
     req->start_us = now_usec();
+    req->target_ok = req->target_ok && target_is_whole(req, version);
     const char *id = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
     if (id && request_id_is_acceptable(id))
         snprintf(req->request_id, sizeof req->request_id, "%s", id);
     else
         new_request_id(req->request_id);
     atomic_fetch_add(&server->active_requests, 1);
-    return req;
 }
 
 static void request_free(struct request *req)
@@ -171,6 +204,10 @@ const char *http_query(struct request *req, const char *name, bool *bad)
     if (!raw)
         return NULL;
     char *value = percent_decode(raw, strlen(raw), true);
+    if (value && !utf8_is_valid(value, strlen(value))) {
+        free(value);
+        value = NULL;
+    }
     if (!value) {
         *bad = true;
         return NULL;
@@ -223,6 +260,61 @@ static void reply_too_large(struct request *req)
                   (long long)req->server->opts.max_body);
 }
 
+/* How much of an oversize body is read and dropped so that its sender can read
+ * the 413: reading costs bandwidth, never memory, so the bound is generous. */
+static size_t drain_limit(size_t max_body)
+{
+    size_t floor = 16u << 20;
+    return 4 * max_body > floor ? 4 * max_body : floor;
+}
+
+/* True when a header value is text we are willing to look at: UTF-8 without control bytes. */
+static bool header_value_is_valid(const char *v)
+{
+    for (const char *c = v; *c; c++)
+        if (((unsigned char)*c < 0x20 && *c != '\t') || *c == 0x7f)
+            return false;
+    return utf8_is_valid(v, strlen(v));
+}
+
+struct header_scan {
+    int hosts;
+    const char *bad; /* name of the first header with an unacceptable value */
+};
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    struct header_scan *scan = cls;
+    if (!strcasecmp(key, MHD_HTTP_HEADER_HOST))
+        scan->hosts++;
+    if (!scan->bad && value && !header_value_is_valid(value))
+        scan->bad = key;
+    return MHD_YES;
+}
+
+/* The request line and headers, checked before routing: a target with bytes RFC 3986
+ * forbids, an HTTP/1.1 request without exactly one Host (RFC 9112 section 3.2), or a
+ * header value that is not UTF-8 text is answered 400 and reaches no handler. */
+static bool request_head_is_valid_or_reply(struct request *req, const char *version)
+{
+    if (!req->target_ok) {
+        problem_reply(req, 400, "invalid_request",
+                      "the request target holds a byte RFC 3986 does not allow there (control, space or non-ASCII)");
+        return false;
+    }
+    struct header_scan scan = {0, NULL};
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, scan_header, &scan);
+    if (scan.hosts > 1 || (scan.hosts == 0 && version && !strcmp(version, MHD_HTTP_VERSION_1_1))) {
+        problem_reply(req, 400, "invalid_request", "an HTTP/1.1 request needs exactly one Host header");
+        return false;
+    }
+    if (scan.bad) {
+        problem_reply(req, 400, "invalid_request", "the value of a header is not UTF-8 text");
+        return false;
+    }
+    return true;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -231,16 +323,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct request *req = *con_cls;
     size_t max_body = server->opts.max_body;
 
-    if (!req) {
-        req = request_new(server, conn, url, method);
-        *con_cls = req;
+    if (!req) /* on_uri always makes one; this is only a guard */
+        *con_cls = req = xcalloc(1, sizeof *req);
+    if (!req->conn) {
+        request_begin(req, server, conn, url, method, version);
+        if (!request_head_is_valid_or_reply(req, version))
+            return req->queue_failed ? MHD_NO : MHD_YES;
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
         int64_t declared;
-        if (cl && parse_int64(cl, 0, INT64_MAX, &declared) && (uint64_t)declared > max_body) {
-            /* Answer before reading the body; libmicrohttpd then closes the connection. */
+        if (cl && parse_int64(cl, 0, INT64_MAX, &declared) && (uint64_t)declared > max_body &&
+            ((expect && !strcasecmp(expect, "100-continue")) || (uint64_t)declared > drain_limit(max_body))) {
+            /* A client that waits for 100 Continue reads this before sending the body;
+             * one declaring far more than we would drain is answered and cut off. */
             reply_too_large(req);
             return req->queue_failed ? MHD_NO : MHD_YES;
         }
+        /* Otherwise the body is read and dropped (below) and the 413 sent after it,
+         * so that a client that sends without waiting can read the answer. */
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
@@ -259,7 +359,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 req->body_cap = 0;
             }
             req->body_len += n;
-            if (req->body_len > 4 * max_body) {
+            if (req->body_len > drain_limit(max_body)) {
                 reply_too_large(req);
                 return req->queue_failed ? MHD_NO : MHD_YES;
             }
@@ -295,10 +395,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct request *req = *con_cls;
     if (!req)
         return;
+    *con_cls = NULL;
+    if (!req->conn) { /* refused by libmicrohttpd before it reached us */
+        request_free(req);
+        return;
+    }
     log_request(req->request_id, req->method, req->route ? req->route->pattern : "-",
                 req->status ? req->status : 499, now_usec() - req->start_us);
     request_free(req);
-    *con_cls = NULL;
     atomic_fetch_sub(&server->active_requests, 1);
 }
 
@@ -334,6 +438,7 @@ struct http_server *http_server_start(const struct http_options *opts, const str
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4096,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
         MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_END);

@@ -43,6 +43,9 @@ struct request {
     struct http_server *server;
     const char *method; /* "GET", ...; HEAD is routed as GET */
     const char *url;    /* raw path, not percent-decoded */
+    uintptr_t target_start; /* where the raw target began, to detect a NUL in it */
+    size_t target_len;
+    bool target_ok;
     char request_id[HTTP_REQUEST_ID_MAX + 1];
     int64_t start_us;
 
@@ -94,7 +97,8 @@ void http_set_header(struct request *req, const char *name, const char *value);
 
 /* Request inspection. Returned strings live as long as the request. */
 const char *http_header(struct request *req, const char *name);
-/* Percent-decoded query value, NULL when absent; `*bad` set when the escape is malformed. */
+/* Percent-decoded query value, NULL when absent; `*bad` set when an escape is malformed,
+ * decodes to NUL, or the value is not UTF-8. */
 const char *http_query(struct request *req, const char *name, bool *bad);
 /* The decoded path parameter `name`; NULL when absent or undecodable. */
 const char *http_param(struct request *req, const char *name);

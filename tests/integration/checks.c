@@ -1,7 +1,12 @@
 /* Request helpers and response checks shared by the integration suites; see checks.h. */
 #include "checks.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -214,4 +219,52 @@ void expect_healthy(void)
     struct response *r = request("GET", "/healthz", NULL);
     ck_assert_int_eq(r->status, 200);
     response_free(r);
+}
+
+void raw_exchange(const char *bytes, size_t len, struct raw_answer *out)
+{
+    memset(out, 0, sizeof *out);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    struct timeval tv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)svc.port)};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof addr), 0);
+    size_t sent = 0;
+    while (sent < len) {
+        ssize_t n = send(fd, bytes + sent, len - sent, MSG_NOSIGNAL);
+        if (n <= 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        sent += (size_t)n;
+    }
+    out->sent_all = sent == len;
+    for (;;) {
+        ssize_t n = recv(fd, out->text + out->len, sizeof out->text - 1 - out->len, 0);
+        if (n <= 0 || (out->len += (size_t)n) == sizeof out->text - 1)
+            break;
+    }
+    out->text[out->len] = '\0';
+    close(fd);
+    if (!strncmp(out->text, "HTTP/1.", 7) && out->len > 12)
+        out->status = atoi(out->text + 9);
+}
+
+const char *raw_header(const struct raw_answer *a, const char *name, char *buf, size_t size)
+{
+    size_t n = strlen(name);
+    for (const char *line = strstr(a->text, "\r\n"); line && line[2] != '\r'; line = strstr(line + 2, "\r\n")) {
+        if (!strncasecmp(line + 2, name, n) && line[2 + n] == ':') {
+            const char *v = line + 3 + n;
+            while (*v == ' ')
+                v++;
+            size_t len = strcspn(v, "\r");
+            snprintf(buf, size, "%.*s", (int)len, v);
+            return buf;
+        }
+    }
+    return NULL;
 }

@@ -81,6 +81,20 @@ bool is_uuid(const char *s);
 /* A new random (v4) UUID into `out`. */
 void new_uuid(char out[UUID_LEN + 1]);
 
+/* What came back on a raw connection: the status (0 when the connection closed
+ * without an answer) and everything read, NUL-terminated. */
+struct raw_answer {
+    int status;
+    char text[8192];
+    size_t len;
+    bool sent_all; /* false when the service closed before taking every byte */
+};
+/* Sends `len` bytes as they are (NUL bytes, bad framing and all) on a new
+ * connection to `svc`, then reads until the service closes or 5 s pass. */
+void raw_exchange(const char *bytes, size_t len, struct raw_answer *out);
+/* The value of header `name` in a raw answer, copied into `buf`; NULL when absent. */
+const char *raw_header(const struct raw_answer *a, const char *name, char *buf, size_t size);
+
 /* GET /healthz is 200: the service survived what the test sent it. */
 void expect_healthy(void);
 

@@ -132,7 +132,7 @@ START_TEST(concurrent_appends_stay_gap_free_and_global_reader_sees_each_once)
     for (int s = 0; s < STREAMS; s++) {
         long long expect = 0;
         for (bool end = false; !end;) {
-            char path[200];
+            char path[512];
             snprintf(path, sizeof path, "/streams/%s/events?from=%lld&limit=1000", stream_names[s], expect);
             struct response *r = http(&svc, "GET", path, NULL, NULL);
             ck_assert_int_eq(r->status, 200);
