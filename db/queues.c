@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "db/rows.h"
+#include "db/tx.h"
 
 struct numbers {
     char a[24], b[24];
@@ -74,20 +75,23 @@ enum store_outcome db_queues_configure(struct db_pool *pool, const char *queue, 
                             in->has_max_delivery_attempts ? "t" : "f",
                             in->has_retention_seconds ? "t" : "f",
                             in->has_max_depth ? "t" : "f"};
+    struct db_tx tx;
     *meta = NULL;
-    enum store_outcome outcome = db_run(pool, STMT_QUEUES_CONFIGURE, 9, params, "configure queue", &res);
-    PQclear(res);
-    if (outcome != STORE_OK)
-        return outcome;
-    if (in->has_max_delivery_attempts) {
+    /* The new settings and the dead-lettering they imply commit together. */
+    if (db_tx_begin(pool, &tx) == STORE_OK) {
+        db_tx_exec(&tx, STMT_QUEUES_CONFIGURE, 9, params, "configure queue", &res);
+        PQclear(res);
+    }
+    if (in->has_max_delivery_attempts && tx.outcome == STORE_OK) {
         struct numbers d;
         defaults_text(defaults, &d);
         const char *spent[] = {queue, d.b};
-        outcome = db_run(pool, STMT_QUEUES_DEAD_LETTER_SPENT, 2, spent, "dead-letter spent messages", &res);
+        db_tx_exec(&tx, STMT_QUEUES_DEAD_LETTER_SPENT, 2, spent, "dead-letter spent messages", &res);
         PQclear(res);
-        if (outcome != STORE_OK)
-            return outcome;
     }
+    enum store_outcome outcome = db_tx_end(&tx);
+    if (outcome != STORE_OK)
+        return outcome;
     return db_queues_meta(pool, queue, defaults, meta);
 }
 

@@ -13,6 +13,8 @@
 
 const struct statement statements[STMT_COUNT_] = {
     [STMT_PING] = {"ping", "SELECT 1"},
+    [STMT_TX_BEGIN] = {"tx_begin", "BEGIN"},
+    [STMT_TX_COMMIT] = {"tx_commit", "COMMIT"},
 
     [STMT_EVENTS_APPEND] = {"events_append",
         "SELECT outcome, current_version, event_id, stream_offset, global_position"

@@ -5,6 +5,8 @@
 
 enum stmt_id {
     STMT_PING,
+    STMT_TX_BEGIN,
+    STMT_TX_COMMIT,
     /* events (db/events.c) */
     STMT_EVENTS_APPEND,
     STMT_EVENTS_APPEND_BATCH,

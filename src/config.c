@@ -33,6 +33,8 @@ static const char *const partitionings[] = {"none", NULL};
 static const struct option_def options[] = {
     {"listen", OPT_STRING, OFF(listen), "127.0.0.1:8080", 0, 0, NULL,
      "address:port to serve HTTP on; port 0 picks a free one (the log says which)"},
+    {"port-file", OPT_STRING, OFF(port_file), "", 0, 0, NULL,
+     "once listening, write the bound port (a decimal number and a newline) to this file"},
     {"database-url", OPT_STRING, OFF(database_url), "", 0, 0, NULL,
      "libpq connection string or URL; also DATABASE_URL; what it leaves out comes from PG* variables"},
     {"schema", OPT_STRING, OFF(schema), "event_streaming", 0, 0, NULL,

@@ -17,6 +17,7 @@ struct config {
     char *listen; /* "host:port" as given */
     struct sockaddr_storage listen_addr;
     socklen_t listen_addr_len;
+    char *port_file; /* "" for none */
     char *database_url; /* "" leaves everything to libpq's PG* variables */
     char *schema;
     char *table_prefix;

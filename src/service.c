@@ -14,6 +14,20 @@
 #include "src/service_run.h"
 #include "src/workers/sweeper.h"
 
+/* Written whole under a temporary name and renamed, so a reader never sees half of it. */
+static bool write_port_file(const char *path, unsigned short port)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return false;
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return false;
+    bool ok = fprintf(f, "%u\n", port) > 0;
+    ok = (fclose(f) == 0) && ok;
+    return ok && rename(tmp, path) == 0;
+}
+
 int service_run(const struct config *cfg)
 {
     char err[600];
@@ -66,6 +80,14 @@ int service_run(const struct config *cfg)
     log_info("streamq %s listening on http://%s:%u (schema %s, pool %lld-%lld, %lld threads)", STREAMQ_VERSION,
              cfg->listen_addr.ss_family == AF_INET6 ? "[::]" : "127.0.0.1", http_server_port(svc.http), cfg->schema,
              (long long)cfg->pool_min, (long long)cfg->pool_max, (long long)cfg->threads);
+
+    if (*cfg->port_file && !write_port_file(cfg->port_file, http_server_port(svc.http))) {
+        log_error("cannot write the port file %s", cfg->port_file);
+        http_server_stop(svc.http, 0);
+        sweeper_stop(sweeper);
+        db_pool_free(svc.pool);
+        return 1;
+    }
 
     int sig = 0;
     sigwait(&stop, &sig);

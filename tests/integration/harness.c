@@ -79,8 +79,11 @@ static void svc_spawn(struct service_proc *sp, const char *schema, const char *c
         if (*c == '-')
             *c = '_';
     snprintf(sp->log_path, sizeof sp->log_path, "/tmp/streamq-%s-%s.log", sp->schema, unique_name("p"));
-    const char *argv[64] = {"--listen", "127.0.0.1:0", "--schema", sp->schema, "--log-level", "info"};
-    int n = 6;
+    snprintf(sp->port_path, sizeof sp->port_path, "%s.port", sp->log_path);
+    unlink(sp->port_path);
+    const char *argv[64] = {"--listen", "127.0.0.1:0", "--schema", sp->schema, "--log-level", "info",
+                            "--port-file", sp->port_path};
+    int n = 8;
     for (int i = 0; args && args[i] && n < 62; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
@@ -90,15 +93,14 @@ static void svc_spawn(struct service_proc *sp, const char *schema, const char *c
 static bool svc_wait_listening(struct service_proc *sp)
 {
     for (int waited = 0; waited < 60000; waited += 20) {
-        char *text = read_file(sp->log_path);
-        const char *at = text ? strstr(text, "listening on http://") : NULL;
-        if (at) {
-            const char *colon = strchr(at + strlen("listening on http://"), ':');
-            sp->port = colon ? atoi(colon + 1) : 0;
+        /* The service writes the file whole (rename) once it listens. */
+        char *text = read_file(sp->port_path);
+        if (text) {
+            sp->port = atoi(text);
             free(text);
+            unlink(sp->port_path);
             return sp->port > 0;
         }
-        free(text);
         int status;
         if (waitpid(sp->pid, &status, WNOHANG) == sp->pid) {
             fprintf(stderr, "streamq exited during start-up; log %s\n", sp->log_path);

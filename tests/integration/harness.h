@@ -12,6 +12,7 @@ struct service_proc {
     pid_t pid;
     int port;
     char log_path[256];
+    char port_path[272]; /* --port-file: where the service writes its bound port */
     char schema[64];
 };
 

@@ -1,0 +1,35 @@
+/* Several statements as one transaction on one borrowed connection: a store
+ * call that writes in more than one statement begins, runs each, and ends,
+ * which commits only when every statement succeeded (else rolls back). */
+#ifndef STREAMQ_DB_TX_H
+#define STREAMQ_DB_TX_H
+
+#include <libpq-fe.h>
+
+#include "db/pool.h"
+
+struct db_tx {
+    struct db_pool *pool;
+    struct db_conn *conn;
+    enum store_outcome outcome; /* STORE_OK until a statement fails; then that failure */
+};
+
+/* Borrows a connection and opens a transaction on it. Whatever it returns, call
+ * db_tx_end once. */
+enum store_outcome db_tx_begin(struct db_pool *pool, struct db_tx *tx) MUST_CHECK;
+
+/* Runs prepared statement `id` in the transaction. The caller owns `*res` (NULL when
+ * the transaction had already failed) and PQclears it. A failure is remembered:
+ * later statements are skipped and db_tx_end rolls back. */
+enum store_outcome db_tx_exec(struct db_tx *tx, enum stmt_id id, int nparams, const char *const *values,
+                              const char *what, PGresult **res);
+
+/* Marks the transaction failed with `outcome` (a check in C refused what a
+ * statement returned), so that db_tx_end rolls back. */
+void db_tx_fail(struct db_tx *tx, enum store_outcome outcome);
+
+/* Commits when every statement succeeded, else rolls back; gives the connection
+ * back. Returns the transaction's outcome (a failed COMMIT included). */
+enum store_outcome db_tx_end(struct db_tx *tx);
+
+#endif
