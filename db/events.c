@@ -8,6 +8,7 @@
 
 #include "db/append_group.h"
 #include "db/rows.h"
+#include "src/core/text.h"
 #include "src/core/log.h"
 
 enum store_outcome db_events_outcome(const char *word)
@@ -73,70 +74,6 @@ void db_events_append_result_free(struct append_result *r)
 /* Event columns as EVENT_COLUMNS in statements.c lists them, from the first. */
 enum { EV_ID, EV_STREAM, EV_OFFSET, EV_POSITION, EV_TYPE, EV_DATA, EV_METADATA, EV_CREATED_US };
 
-/* A growable byte buffer for rendering. */
-struct text {
-    char *data;
-    size_t len, cap;
-};
-
-static void text_put(struct text *t, const char *s, size_t n)
-{
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 4096;
-        while (t->len + n + 1 > cap)
-            cap *= 2;
-        t->data = xrealloc(t->data, cap);
-        t->cap = cap;
-    }
-    memcpy(t->data + t->len, s, n);
-    t->len += n;
-    t->data[t->len] = '\0';
-}
-
-static void text_cstr(struct text *t, const char *s)
-{
-    text_put(t, s, strlen(s));
-}
-
-/* A JSON string literal of `s` (UTF-8 kept as is, quotes and controls escaped). */
-static void text_json_string(struct text *t, const char *s)
-{
-    text_put(t, "\"", 1);
-    const char *run = s;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        text_put(t, run, (size_t)(s - run));
-        char esc[8];
-        if (c == '"' || c == '\\')
-            snprintf(esc, sizeof esc, "\\%c", c);
-        else
-            snprintf(esc, sizeof esc, "\\u%04x", c);
-        text_cstr(t, esc);
-        run = s + 1;
-    }
-    text_put(t, run, (size_t)(s - run));
-    text_put(t, "\"", 1);
-}
-
-/* RFC 3339 UTC with microseconds from microseconds since the epoch. */
-static void text_timestamp(struct text *t, int64_t us)
-{
-    time_t sec = (time_t)(us / 1000000);
-    long frac = (long)(us % 1000000);
-    if (frac < 0) {
-        frac += 1000000;
-        sec--;
-    }
-    struct tm tm;
-    char out[40];
-    gmtime_r(&sec, &tm);
-    size_t n = strftime(out, sizeof out, "\"%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, sizeof out - n, ".%06ldZ\"", frac);
-    text_cstr(t, out);
-}
-
 /* Appends the API's JSON object for the event in `row`, whose columns start at
  * `col`. Rendered here rather than in SQL: it is the hot path of every read. */
 static void render_event(struct text *t, const PGresult *res, int row, int col)
@@ -159,7 +96,7 @@ static void render_event(struct text *t, const PGresult *res, int row, int col)
     else
         text_put(t, PQgetvalue(res, row, col + EV_METADATA), (size_t)PQgetlength(res, row, col + EV_METADATA));
     text_cstr(t, ",\"created_at\":");
-    text_timestamp(t, db_int(res, row, col + EV_CREATED_US));
+    text_json_time(t, db_int(res, row, col + EV_CREATED_US));
     text_put(t, "}", 1);
 }
 

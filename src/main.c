@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "src/config.h"
+#include "src/core/json.h"
 #include "src/core/log.h"
 #include "src/service_run.h"
 
@@ -16,6 +17,8 @@ int main(int argc, char **argv)
     struct config cfg;
     char err[512] = "";
     int status;
+
+    json_init();
 
     switch (config_load(&cfg, argc, argv, env_lookup, err, sizeof err)) {
     case CONFIG_HELP:

@@ -38,6 +38,17 @@ static bool has_repeated_keys(const cJSON *node)
     return false;
 }
 
+static void *json_alloc(size_t n)
+{
+    return xmalloc(n);
+}
+
+void json_init(void)
+{
+    cJSON_Hooks hooks = {json_alloc, free};
+    cJSON_InitHooks(&hooks);
+}
+
 cJSON *json_parse(const char *text, size_t len)
 {
     const char *end = NULL;

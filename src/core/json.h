@@ -9,6 +9,11 @@
 
 #include "src/core/util.h"
 
+/* Makes cJSON allocate with xmalloc, which aborts on exhaustion: from then on a
+ * cJSON constructor never returns NULL, so callers need no out-of-memory branches.
+ * Call once at start-up, before any other thread runs. */
+void json_init(void);
+
 /* Parses `len` bytes of UTF-8 JSON; NULL when malformed, not UTF-8, or when an
  * object names a key twice (PostgreSQL would keep a different one than we checked). */
 cJSON *json_parse(const char *text, size_t len);

@@ -1,0 +1,112 @@
+/* Buffers and formatters; see text.h. */
+#include "src/core/text.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "src/core/util.h"
+
+void text_put(struct text *t, const char *s, size_t n)
+{
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap : 256;
+        while (t->len + n + 1 > cap)
+            cap *= 2;
+        t->data = xrealloc(t->data, cap);
+        t->cap = cap;
+    }
+    memcpy(t->data + t->len, s, n);
+    t->len += n;
+    t->data[t->len] = '\0';
+}
+
+void text_cstr(struct text *t, const char *s)
+{
+    text_put(t, s, strlen(s));
+}
+
+void text_printf(struct text *t, const char *fmt, ...)
+{
+    char small[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n < sizeof small) {
+        text_put(t, small, (size_t)n);
+        return;
+    }
+    char *big = xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    text_put(t, big, (size_t)n);
+    free(big);
+}
+
+void text_json_string(struct text *t, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    text_put(t, "\"", 1);
+    const char *run = s;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        text_put(t, run, (size_t)(s - run));
+        if (c == '"' || c == '\\') {
+            char esc[2] = {'\\', (char)c};
+            text_put(t, esc, 2);
+        } else {
+            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            text_put(t, esc, 6);
+        }
+        run = s + 1;
+    }
+    text_put(t, run, (size_t)(s - run));
+    text_put(t, "\"", 1);
+}
+
+void text_json_time(struct text *t, int64_t unix_us)
+{
+    char out[RFC3339_LEN + 3];
+    out[0] = '"';
+    rfc3339_format(unix_us, out + 1);
+    out[RFC3339_LEN + 1] = '"';
+    text_put(t, out, RFC3339_LEN + 2);
+}
+
+void text_free(struct text *t)
+{
+    free(t->data);
+    t->data = NULL;
+    t->len = t->cap = 0;
+}
+
+size_t rfc3339_format(int64_t unix_us, char out[RFC3339_LEN + 1])
+{
+    time_t sec = (time_t)(unix_us / 1000000);
+    long frac = (long)(unix_us % 1000000);
+    if (frac < 0) {
+        frac += 1000000;
+        sec--;
+    }
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    size_t n = strftime(out, RFC3339_LEN + 1, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, RFC3339_LEN + 1 - n, ".%06ldZ", frac);
+    return RFC3339_LEN;
+}
+
+int64_t wall_usec(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
