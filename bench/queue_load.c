@@ -174,8 +174,7 @@ static int post(struct worker *w, const char *path, const char *body, size_t bod
                     else if (!strncasecmp(line, "Connection:", 11)) {
                         const char *c = strcasestr(line, "close");
                         close_after = c && c < strstr(line, "\r\n");
-                    }
-                    else if (!strncasecmp(line, "Transfer-Encoding:", 18)) {
+                    } else if (!strncasecmp(line, "Transfer-Encoding:", 18)) {
                         fprintf(stderr, "queue_load: chunked responses are not supported\n");
                         exit(1);
                     }
@@ -251,9 +250,10 @@ static void *run(void *arg)
         /* enqueue */
         size_t n = (size_t)snprintf(enq_body, sizeof enq_body, "{\"messages\": [");
         for (int i = 0; i < g_batch; i++)
-            n += (size_t)snprintf(enq_body + n, sizeof enq_body - n,
-                                  "%s{\"type\": \"Bench\", \"data\": {\"order\": %ld, \"sku\": \"abc-123\", \"qty\": 1}}",
-                                  i ? ", " : "", ++order);
+            n += (size_t)snprintf(
+                enq_body + n, sizeof enq_body - n,
+                "%s{\"type\": \"Bench\", \"data\": {\"order\": %ld, \"sku\": \"abc-123\", \"qty\": 1}}", i ? ", " : "",
+                ++order);
         n += (size_t)snprintf(enq_body + n, sizeof enq_body - n, "]}");
         snprintf(path, sizeof path, "/queues/%s/messages", g_queue);
         int st = post(w, path, enq_body, n, &rb, &rl);

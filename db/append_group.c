@@ -115,9 +115,9 @@ static void write_group(struct db_pool *pool, struct waiter *group, int count)
     for (struct waiter *w = group; w; w = w->next) {
         /* Names and expectations are validated (no characters needing escapes);
          * the body is the client's validated JSON, embedded as is. */
-        len += (size_t)snprintf(json + len, cap - len, "%s{\"s\":\"%s\",\"x\":\"%s\",\"c\":%s,\"b\":",
-                                w == group ? "" : ",", w->in->stream, w->in->expected,
-                                w->in->check_ids ? "true" : "false");
+        len += (size_t)snprintf(json + len, cap - len,
+                                "%s{\"s\":\"%s\",\"x\":\"%s\",\"c\":%s,\"b\":", w == group ? "" : ",", w->in->stream,
+                                w->in->expected, w->in->check_ids ? "true" : "false");
         memcpy(json + len, w->in->body, w->body_len);
         len += w->body_len;
         json[len++] = '}';
@@ -143,8 +143,8 @@ static void write_group(struct db_pool *pool, struct waiter *group, int count)
 enum store_outcome db_append_group(struct db_pool *pool, const struct append_input *in, struct append_result *out,
                                    int max_writers)
 {
-    struct waiter self = {.in = in, .out = out, .outcome = STORE_ERROR, .body_len = strlen(in->body),
-                          .events = in->events};
+    struct waiter self = {
+        .in = in, .out = out, .outcome = STORE_ERROR, .body_len = strlen(in->body), .events = in->events};
     memset(out, 0, sizeof *out);
 
     pthread_mutex_lock(&group_lock);

@@ -8,8 +8,8 @@
 
 #include "db/append_group.h"
 #include "db/rows.h"
-#include "src/core/text.h"
 #include "src/core/log.h"
+#include "src/core/text.h"
 
 enum store_outcome db_events_outcome(const char *word)
 {
@@ -29,14 +29,13 @@ enum store_outcome db_events_outcome(const char *word)
     return STORE_ERROR;
 }
 
-enum store_outcome db_events_append(struct db_pool *pool, const struct append_input *in,
-                                    struct append_result *out, int max_writers)
+enum store_outcome db_events_append(struct db_pool *pool, const struct append_input *in, struct append_result *out,
+                                    int max_writers)
 {
     return db_append_group(pool, in, out, max_writers);
 }
 
-enum store_outcome db_events_append_one(struct db_pool *pool, const struct append_input *in,
-                                        struct append_result *out)
+enum store_outcome db_events_append_one(struct db_pool *pool, const struct append_input *in, struct append_result *out)
 {
     memset(out, 0, sizeof *out);
     PGresult *res;
@@ -131,8 +130,8 @@ static enum store_outcome read_rows(struct db_pool *pool, const struct read_inpu
     snprintf(limit, sizeof limit, "%lld", (long long)in->limit);
     const char *params[] = {in->stream, from, in->types, in->since, in->until, limit};
     memset(out, 0, sizeof *out);
-    enum store_outcome outcome = db_run(pool, in->backward ? STMT_EVENTS_READ_BACKWARD : STMT_EVENTS_READ_FORWARD,
-                                        6, params, "read", res);
+    enum store_outcome outcome =
+        db_run(pool, in->backward ? STMT_EVENTS_READ_BACKWARD : STMT_EVENTS_READ_FORWARD, 6, params, "read", res);
     if (outcome != STORE_OK)
         return outcome;
     int rows = PQntuples(*res);
@@ -159,8 +158,8 @@ enum store_outcome db_events_read(struct db_pool *pool, const struct read_input 
     return outcome;
 }
 
-enum store_outcome db_events_read_ndjson(struct db_pool *pool, const struct read_input *in, char **buf,
-                                         size_t *len, size_t *cap, struct read_page *out)
+enum store_outcome db_events_read_ndjson(struct db_pool *pool, const struct read_input *in, char **buf, size_t *len,
+                                         size_t *cap, struct read_page *out)
 {
     PGresult *res;
     enum store_outcome outcome = read_rows(pool, in, &res, out);
@@ -202,8 +201,8 @@ enum store_outcome db_events_get(struct db_pool *pool, const char *stream, int64
     return outcome;
 }
 
-enum store_outcome db_events_global_read(struct db_pool *pool, const struct global_read_input *in,
-                                         cJSON **events, int64_t *next_position)
+enum store_outcome db_events_global_read(struct db_pool *pool, const struct global_read_input *in, cJSON **events,
+                                         int64_t *next_position)
 {
     char from[24], limit[24];
     snprintf(from, sizeof from, "%lld", (long long)in->from_position);

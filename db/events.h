@@ -11,10 +11,10 @@
 
 struct append_input {
     const char *stream;
-    const char *expected;    /* "any", "no_stream", "exists" or a decimal version */
-    const char *body;        /* the request body: {"events": [{id?, type, data, metadata?}...]} */
-    bool check_ids;          /* some id came from the client: look for retries and duplicates */
-    int events;              /* how many events the body holds */
+    const char *expected; /* "any", "no_stream", "exists" or a decimal version */
+    const char *body;     /* the request body: {"events": [{id?, type, data, metadata?}...]} */
+    bool check_ids;       /* some id came from the client: look for retries and duplicates */
+    int events;           /* how many events the body holds */
 };
 
 struct appended_event {
@@ -32,8 +32,8 @@ struct append_result {
 /* STORE_CREATED (written), STORE_OK (idempotent retry: nothing written, the
  * original offsets), STORE_VERSION_CONFLICT, STORE_DUPLICATE, STORE_ARCHIVED,
  * STORE_INVALID, STORE_UNAVAILABLE or STORE_ERROR. */
-enum store_outcome db_events_append(struct db_pool *pool, const struct append_input *in,
-                                    struct append_result *out, int max_writers) MUST_CHECK;
+enum store_outcome db_events_append(struct db_pool *pool, const struct append_input *in, struct append_result *out,
+                                    int max_writers) MUST_CHECK;
 void db_events_append_result_free(struct append_result *r);
 
 /* The outcome named by append_events()/append_batch() ("created", "idempotent", ...). */
@@ -46,30 +46,29 @@ enum store_outcome db_events_append_one(struct db_pool *pool, const struct appen
 
 struct read_input {
     const char *stream;
-    int64_t from;       /* first offset (backward: last), inclusive */
+    int64_t from; /* first offset (backward: last), inclusive */
     bool backward;
-    const char *types;  /* comma-separated, or NULL */
-    const char *since;  /* RFC 3339, or NULL */
+    const char *types; /* comma-separated, or NULL */
+    const char *since; /* RFC 3339, or NULL */
     const char *until;
     int64_t limit;
 };
 
 struct read_page {
-    cJSON *events;      /* array of raw event objects, owned by the caller */
+    cJSON *events; /* array of raw event objects, owned by the caller */
     int count;
-    int64_t version;    /* the stream's version */
+    int64_t version; /* the stream's version */
     int64_t first_offset;
     int64_t last_offset_read; /* offset of the last event in the page, when count > 0 */
 };
 
 /* One page of a stream. STORE_NOT_FOUND when the stream does not exist. */
-enum store_outcome db_events_read(struct db_pool *pool, const struct read_input *in,
-                                  struct read_page *out) MUST_CHECK;
+enum store_outcome db_events_read(struct db_pool *pool, const struct read_input *in, struct read_page *out) MUST_CHECK;
 
 /* Like db_events_read, but appends each event's JSON and a newline to `buf`
  * (growing it) instead of building cJSON; for NDJSON export. */
-enum store_outcome db_events_read_ndjson(struct db_pool *pool, const struct read_input *in, char **buf,
-                                         size_t *len, size_t *cap, struct read_page *out) MUST_CHECK;
+enum store_outcome db_events_read_ndjson(struct db_pool *pool, const struct read_input *in, char **buf, size_t *len,
+                                         size_t *cap, struct read_page *out) MUST_CHECK;
 
 /* The event at `offset`, as a new raw JSON object in `*out`. STORE_NOT_FOUND with
  * `*stream_exists` telling which of the two is missing. */
@@ -85,7 +84,7 @@ struct global_read_input {
 
 /* Events of every stream after `from_position`, below the commit watermark.
  * `next_position` is where the reader continues. */
-enum store_outcome db_events_global_read(struct db_pool *pool, const struct global_read_input *in,
-                                         cJSON **events, int64_t *next_position) MUST_CHECK;
+enum store_outcome db_events_global_read(struct db_pool *pool, const struct global_read_input *in, cJSON **events,
+                                         int64_t *next_position) MUST_CHECK;
 
 #endif

@@ -10,8 +10,7 @@
 
 static enum store_outcome settle_outcome(const char *word)
 {
-    if (!strcmp(word, "acked") || !strcmp(word, "requeued") || !strcmp(word, "dead_lettered") ||
-        !strcmp(word, "ok"))
+    if (!strcmp(word, "acked") || !strcmp(word, "requeued") || !strcmp(word, "dead_lettered") || !strcmp(word, "ok"))
         return STORE_OK;
     if (!strcmp(word, "not_found"))
         return STORE_NOT_FOUND;
@@ -21,8 +20,7 @@ static enum store_outcome settle_outcome(const char *word)
     return STORE_ERROR;
 }
 
-enum store_outcome db_messages_enqueue(struct db_pool *pool, const char *queue, const char *body,
-                                       cJSON **messages)
+enum store_outcome db_messages_enqueue(struct db_pool *pool, const char *queue, const char *body, cJSON **messages)
 {
     PGresult *res;
     const char *params[] = {queue, body};
@@ -139,8 +137,8 @@ enum store_outcome db_messages_nack(struct db_pool *pool, const struct nack_inpu
     return outcome;
 }
 
-enum store_outcome db_messages_visibility(struct db_pool *pool, const char *queue, const char *id,
-                                          const char *receipt, int64_t timeout, char visible_until[DB_TIMESTAMP_LEN])
+enum store_outcome db_messages_visibility(struct db_pool *pool, const char *queue, const char *id, const char *receipt,
+                                          int64_t timeout, char visible_until[DB_TIMESTAMP_LEN])
 {
     PGresult *res;
     char t[24];

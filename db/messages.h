@@ -36,8 +36,8 @@ enum store_outcome db_messages_ack(struct db_pool *pool, const char *queue, cons
 
 /* Acks each {id, receipt} of `body` ({"acks": [...]}): ids into `*acked`, the rest
  * into `*failed` as {id, code}. */
-enum store_outcome db_messages_ack_batch(struct db_pool *pool, const char *queue, const char *body,
-                                         cJSON **acked, cJSON **failed) MUST_CHECK;
+enum store_outcome db_messages_ack_batch(struct db_pool *pool, const char *queue, const char *body, cJSON **acked,
+                                         cJSON **failed) MUST_CHECK;
 
 struct nack_input {
     const char *queue, *id, *receipt;
@@ -50,9 +50,8 @@ enum store_outcome db_messages_nack(struct db_pool *pool, const struct nack_inpu
                                     const struct queue_defaults *defaults) MUST_CHECK;
 
 /* Moves the lease's end to now + timeout; `visible_until` gets the new end. */
-enum store_outcome db_messages_visibility(struct db_pool *pool, const char *queue, const char *id,
-                                          const char *receipt, int64_t timeout,
-                                          char visible_until[DB_TIMESTAMP_LEN]) MUST_CHECK;
+enum store_outcome db_messages_visibility(struct db_pool *pool, const char *queue, const char *id, const char *receipt,
+                                          int64_t timeout, char visible_until[DB_TIMESTAMP_LEN]) MUST_CHECK;
 
 struct sweep_counts {
     int64_t requeued, dead_lettered, expired;

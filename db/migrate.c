@@ -43,11 +43,10 @@ static bool run(PGconn *pg, const char *sql, const char *what, char *err, size_t
 /* The version the database is at, 0 when never migrated, -1 on error. */
 static int applied_version(PGconn *pg, const struct config *cfg, char *err, size_t errlen)
 {
-    char *sql = statements_expand(
-        "SELECT coalesce(max(version), 0) FROM {p}schema_migrations", cfg->table_prefix);
+    char *sql = statements_expand("SELECT coalesce(max(version), 0) FROM {p}schema_migrations", cfg->table_prefix);
     char exists_sql[300];
-    snprintf(exists_sql, sizeof exists_sql,
-             "SELECT to_regclass('%s.%sschema_migrations') IS NOT NULL", cfg->schema, cfg->table_prefix);
+    snprintf(exists_sql, sizeof exists_sql, "SELECT to_regclass('%s.%sschema_migrations') IS NOT NULL", cfg->schema,
+             cfg->table_prefix);
     int version = -1;
     PGresult *res = PQexec(pg, exists_sql);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -101,8 +100,8 @@ static bool apply_pending(PGconn *pg, const struct config *cfg, char *err, size_
         free(body);
         if (!ok)
             goto fail;
-        char *record = statements_expand("INSERT INTO {p}schema_migrations (version, name) VALUES ($1, $2)",
-                                         cfg->table_prefix);
+        char *record =
+            statements_expand("INSERT INTO {p}schema_migrations (version, name) VALUES ($1, $2)", cfg->table_prefix);
         char num[16];
         snprintf(num, sizeof num, "%d", n);
         const char *params[] = {num, f->name};

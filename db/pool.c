@@ -242,8 +242,8 @@ enum store_outcome db_outcome(struct db_conn *conn, const PGresult *res, const c
         return STORE_DUPLICATE;
     if (!strncmp(state, "22", 2))
         return STORE_INVALID;
-    if (!strncmp(state, "08", 2) || !strncmp(state, "57", 2) || !strncmp(state, "53", 2) ||
-        !strcmp(state, "40001") || !strcmp(state, "40P01") || !strcmp(state, "55P03")) {
+    if (!strncmp(state, "08", 2) || !strncmp(state, "57", 2) || !strncmp(state, "53", 2) || !strcmp(state, "40001") ||
+        !strcmp(state, "40P01") || !strcmp(state, "55P03")) {
         log_warn("%s: database unavailable (%s): %.*s", what, state, msglen, msg);
         return STORE_UNAVAILABLE;
     }

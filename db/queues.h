@@ -25,8 +25,7 @@ enum store_outcome db_queues_meta(struct db_pool *pool, const char *queue, const
 /* Queues by name after `after` starting with `prefix` (both may be NULL); `next_after`
  * (NAME_MAX_LEN + 1 bytes) is the last name when more follow, else "". */
 enum store_outcome db_queues_list(struct db_pool *pool, const char *prefix, const char *after, int64_t limit,
-                                  const struct queue_defaults *defaults, cJSON **queues,
-                                  char *next_after) MUST_CHECK;
+                                  const struct queue_defaults *defaults, cJSON **queues, char *next_after) MUST_CHECK;
 
 struct queue_config {
     /* has_*: the member was given; value < 0 means JSON null (back to the default). */

@@ -7,10 +7,12 @@
 #include "src/core/util.h"
 
 /* The columns db/events.c renders an event from, for an events row aliased e. */
-#define EVENT_COLUMNS                                                                                          \
-    "e.event_id::text, e.stream, e.stream_offset, e.global_position, e.event_type, e.data::text,"              \
+#define EVENT_COLUMNS                                                                                                  \
+    "e.event_id::text, e.stream, e.stream_offset, e.global_position, e.event_type, e.data::text,"                      \
     " e.metadata::text, (extract(epoch FROM e.created_at) * 1000000)::bigint"
 
+/* The SQL is laid out by hand, one clause per line. */
+/* clang-format off */
 const struct statement statements[STMT_COUNT_] = {
     [STMT_PING] = {"ping", "SELECT 1"},
     [STMT_TX_BEGIN] = {"tx_begin", "BEGIN"},
@@ -242,6 +244,7 @@ const struct statement statements[STMT_COUNT_] = {
     [STMT_DEAD_LETTERS_DELETE] = {"dead_letters_delete",
         "DELETE FROM {p}dead_letter_queue WHERE queue = $1 AND message_id = $2::uuid RETURNING 1"},
 };
+/* clang-format on */
 
 char *statements_expand(const char *sql, const char *prefix)
 {

@@ -48,8 +48,8 @@ enum store_outcome db_streams_list(struct db_pool *pool, const char *prefix, con
     return outcome;
 }
 
-enum store_outcome db_streams_set_retention(struct db_pool *pool, const char *stream,
-                                            const struct retention_input *in, cJSON **meta)
+enum store_outcome db_streams_set_retention(struct db_pool *pool, const char *stream, const struct retention_input *in,
+                                            cJSON **meta)
 {
     PGresult *res;
     char age[24], count[24];

@@ -2,8 +2,8 @@
  * pages, and the `after` cursor of sequence-ordered pages. */
 #include "db/store.h"
 #include "routes/routes.h"
-#include "src/http/input.h"
 #include "src/core/json.h"
+#include "src/http/input.h"
 #include "src/http/problem.h"
 
 void route_reply_store_failure(struct request *req, enum store_outcome outcome)

@@ -5,8 +5,8 @@
 
 #include "db/dead_letters.h"
 #include "routes/routes.h"
-#include "src/http/input.h"
 #include "src/core/json.h"
+#include "src/http/input.h"
 #include "src/http/problem.h"
 
 #define REDRIVE_MAX_IDS 1000

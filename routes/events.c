@@ -6,8 +6,8 @@
 
 #include "db/events.h"
 #include "routes/routes.h"
-#include "src/http/input.h"
 #include "src/core/json.h"
+#include "src/http/input.h"
 #include "src/http/problem.h"
 
 #define PAGE_LIMIT_DEFAULT 100
@@ -17,14 +17,14 @@
 /* What an append expects of the stream's version, gathered from the body and
  * the HTTP precondition headers. */
 struct expectation {
-    char text[32];      /* "any", "no_stream", "exists" or a decimal version */
-    char shown[32];     /* as the client wrote it, for the problem: -1 stays -1 */
-    bool from_header;   /* a failed check answers 412 instead of 409 */
+    char text[32];    /* "any", "no_stream", "exists" or a decimal version */
+    char shown[32];   /* as the client wrote it, for the problem: -1 stays -1 */
+    bool from_header; /* a failed check answers 412 instead of 409 */
 };
 
 /* Reads body.expected_version into `text`; false after replying 400. */
-static bool body_expectation_or_reply(struct request *req, const cJSON *body, char *text, size_t size,
-                                      char *shown, bool *given)
+static bool body_expectation_or_reply(struct request *req, const cJSON *body, char *text, size_t size, char *shown,
+                                      bool *given)
 {
     const cJSON *ev = cJSON_GetObjectItemCaseSensitive(body, "expected_version");
     *given = ev && !cJSON_IsNull(ev);
@@ -74,8 +74,7 @@ static bool header_expectation_or_reply(struct request *req, char *text, size_t 
         if (len < 3 || len > 22 || match[0] != '"' || match[len - 1] != '"')
             goto bad;
         snprintf(digits, sizeof digits, "%.*s", (int)(len - 2), match + 1);
-        if (!parse_int64(digits, -1, POSITION_MAX, &v) || (digits[0] == '0' && digits[1]) ||
-            !strncmp(digits, "-0", 2))
+        if (!parse_int64(digits, -1, POSITION_MAX, &v) || (digits[0] == '0' && digits[1]) || !strncmp(digits, "-0", 2))
             goto bad;
         snprintf(shown, size, "%lld", (long long)v);
         snprintf(text, size, "%s", v < 0 ? "no_stream" : shown);
@@ -95,8 +94,8 @@ static bool expectation_or_reply(struct request *req, const cJSON *body, struct 
         !header_expectation_or_reply(req, from_header, sizeof from_header, header_shown, &header_given))
         return false;
     if (body_given && header_given && strcmp(from_body, from_header) != 0) {
-        problem_reply(req, 400, "invalid_request",
-                      "the precondition header (%s) and expected_version (%s) disagree", from_header, from_body);
+        problem_reply(req, 400, "invalid_request", "the precondition header (%s) and expected_version (%s) disagree",
+                      from_header, from_body);
         return false;
     }
     exp->from_header = header_given;
@@ -233,9 +232,8 @@ static bool read_input_or_reply(struct request *req, struct read_input *in)
     memset(in, 0, sizeof *in);
     if (!path_name_or_reply(req, "stream", &in->stream) || !query_string_or_reply(req, "direction", &direction) ||
         !query_int_or_reply(req, "limit", 1, PAGE_LIMIT_MAX, PAGE_LIMIT_DEFAULT, &in->limit) ||
-        !query_int_or_reply(req, "from", 0, INT64_MAX, -1, &from) ||
-        !query_string_or_reply(req, "type", &in->types) || !query_string_or_reply(req, "since", &in->since) ||
-        !query_string_or_reply(req, "until", &in->until))
+        !query_int_or_reply(req, "from", 0, INT64_MAX, -1, &from) || !query_string_or_reply(req, "type", &in->types) ||
+        !query_string_or_reply(req, "since", &in->since) || !query_string_or_reply(req, "until", &in->until))
         return false;
     if (direction && strcmp(direction, "forward") != 0 && strcmp(direction, "backward") != 0) {
         problem_reply(req, 400, "invalid_parameter", "direction must be forward or backward");

@@ -6,8 +6,8 @@
 
 #include "db/messages.h"
 #include "routes/routes.h"
-#include "src/http/input.h"
 #include "src/core/json.h"
+#include "src/http/input.h"
 #include "src/http/problem.h"
 
 #define DELAY_MAX 43200

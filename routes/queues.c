@@ -5,8 +5,8 @@
 
 #include "db/queues.h"
 #include "routes/routes.h"
-#include "src/http/input.h"
 #include "src/core/json.h"
+#include "src/http/input.h"
 #include "src/http/problem.h"
 
 #define PAGE_LIMIT_MAX 1000

@@ -5,8 +5,8 @@
 
 #include "db/streams.h"
 #include "routes/routes.h"
-#include "src/http/input.h"
 #include "src/core/json.h"
+#include "src/http/input.h"
 #include "src/http/problem.h"
 
 static void reply_failure(struct request *req, enum store_outcome outcome, const char *stream)

@@ -41,10 +41,8 @@ static const struct option_def options[] = {
      "PostgreSQL schema holding streamq's tables (created by migrations)"},
     {"table-prefix", OPT_STRING, OFF(table_prefix), "", 0, 0, NULL,
      "prefix for every table, view and function name, e.g. sq_ (lower case, digits, _)"},
-    {"pool-min", OPT_INT, OFF(pool_min), "2", 1, 1000, NULL,
-     "database connections opened at start-up"},
-    {"pool-max", OPT_INT, OFF(pool_max), "16", 1, 1000, NULL,
-     "most database connections open at once"},
+    {"pool-min", OPT_INT, OFF(pool_min), "2", 1, 1000, NULL, "database connections opened at start-up"},
+    {"pool-max", OPT_INT, OFF(pool_max), "16", 1, 1000, NULL, "most database connections open at once"},
     {"acquire-timeout-ms", OPT_INT, OFF(acquire_timeout_ms), "5000", 1, 600000, NULL,
      "how long a request waits for a free connection before 503 unavailable"},
     {"command-timeout-ms", OPT_INT, OFF(command_timeout_ms), "30000", 0, 3600000, NULL,
@@ -59,12 +57,10 @@ static const struct option_def options[] = {
      "default deliveries before a message is dead-lettered"},
     {"sweep-interval-ms", OPT_INT, OFF(sweep_interval_ms), "1000", 50, 3600000, NULL,
      "how often the sweeper returns expired leases and applies retention"},
-    {"partitioning", OPT_ENUM, OFF(partitioning), "none", 0, 0, partitionings,
-     "table partitioning of events (none)"},
+    {"partitioning", OPT_ENUM, OFF(partitioning), "none", 0, 0, partitionings, "table partitioning of events (none)"},
     {"max-body", OPT_INT, OFF(max_body), "4194304", 1024, 1073741824, NULL,
      "largest request body in bytes; larger ones get 413"},
-    {"max-batch", OPT_INT, OFF(max_batch), "1000", 1, 4096, NULL,
-     "most events or messages in one append or enqueue"},
+    {"max-batch", OPT_INT, OFF(max_batch), "1000", 1, 4096, NULL, "most events or messages in one append or enqueue"},
     {"append-writers", OPT_INT, OFF(append_writers), "4", 1, 1000, NULL,
      "appends written at once; appends arriving meanwhile are combined into shared commits"},
     {"threads", OPT_INT, OFF(threads), "16", 1, 1024, NULL, "HTTP worker threads"},
@@ -111,8 +107,8 @@ static bool is_identifier(const char *s, bool allow_empty, bool allow_leading_di
 }
 
 /* Stores `value` into the option's field; `source` names where it came from for errors. */
-static bool set_option(struct config *cfg, const struct option_def *opt, const char *value,
-                       const char *source, char *err, size_t errlen)
+static bool set_option(struct config *cfg, const struct option_def *opt, const char *value, const char *source,
+                       char *err, size_t errlen)
 {
     char *field = (char *)cfg + opt->offset;
     switch (opt->type) {
@@ -123,8 +119,8 @@ static bool set_option(struct config *cfg, const struct option_def *opt, const c
     case OPT_INT: {
         int64_t v;
         if (!parse_int64(value, opt->min, opt->max, &v)) {
-            snprintf(err, errlen, "invalid value for %s (from %s): expected an integer from %lld to %lld",
-                     opt->name, source, (long long)opt->min, (long long)opt->max);
+            snprintf(err, errlen, "invalid value for %s (from %s): expected an integer from %lld to %lld", opt->name,
+                     source, (long long)opt->min, (long long)opt->max);
             return false;
         }
         *(int64_t *)field = v;
@@ -199,8 +195,8 @@ static bool apply_file(struct config *cfg, const char *path, char *err, size_t e
                  fabs(item->valuedouble) < 0x1p53)
             snprintf(value, sizeof value, "%.0f", item->valuedouble);
         else {
-            snprintf(err, errlen, "config: option \"%s\" in %s must be a string, whole number or boolean",
-                     item->string, path);
+            snprintf(err, errlen, "config: option \"%s\" in %s must be a string, whole number or boolean", item->string,
+                     path);
             goto out;
         }
         if (!set_option(cfg, opt, v, path, err, errlen))
@@ -250,8 +246,7 @@ static bool parse_listen(struct config *cfg, char *err, size_t errlen)
         }
     }
 bad:
-    snprintf(err, errlen, "invalid value for listen: \"%s\" is not an IPv4 address, [IPv6] or localhost",
-             cfg->listen);
+    snprintf(err, errlen, "invalid value for listen: \"%s\" is not an IPv4 address, [IPv6] or localhost", cfg->listen);
     return false;
 }
 
@@ -264,7 +259,8 @@ static bool check_config(struct config *cfg, char *err, size_t errlen)
         return false;
     }
     if (!is_identifier(cfg->table_prefix, true, false)) {
-        snprintf(err, errlen, "invalid value for table-prefix: use up to 40 of a-z, 0-9 and _, not starting with a digit");
+        snprintf(err, errlen,
+                 "invalid value for table-prefix: use up to 40 of a-z, 0-9 and _, not starting with a digit");
         return false;
     }
     if (*cfg->tokens_file) {
@@ -273,15 +269,15 @@ static bool check_config(struct config *cfg, char *err, size_t errlen)
         return false;
     }
     if (cfg->pool_min > cfg->pool_max) {
-        snprintf(err, errlen, "invalid value for pool-min: %lld is above pool-max %lld",
-                 (long long)cfg->pool_min, (long long)cfg->pool_max);
+        snprintf(err, errlen, "invalid value for pool-min: %lld is above pool-max %lld", (long long)cfg->pool_min,
+                 (long long)cfg->pool_max);
         return false;
     }
     return true;
 }
 
-enum config_result config_load(struct config *cfg, int argc, char **argv, config_getenv_fn get_env,
-                               char *err, size_t errlen)
+enum config_result config_load(struct config *cfg, int argc, char **argv, config_getenv_fn get_env, char *err,
+                               size_t errlen)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->command = xstrdup("serve");
@@ -381,19 +377,17 @@ void config_free(struct config *cfg)
 
 void config_print_help(FILE *out)
 {
-    fprintf(out,
-            "usage: streamq [serve|migrate] [--option value]...\n\n"
-            "  serve    run the HTTP service (default)\n"
-            "  migrate  apply pending schema migrations and exit\n\n"
-            "Each option is also read from the variable shown, and from a JSON file\n"
-            "given with --config FILE (or STREAMQ_CONFIG) whose keys are the option names.\n"
-            "Precedence: flags > environment > config file > defaults.\n\n");
+    fprintf(out, "usage: streamq [serve|migrate] [--option value]...\n\n"
+                 "  serve    run the HTTP service (default)\n"
+                 "  migrate  apply pending schema migrations and exit\n\n"
+                 "Each option is also read from the variable shown, and from a JSON file\n"
+                 "given with --config FILE (or STREAMQ_CONFIG) whose keys are the option names.\n"
+                 "Precedence: flags > environment > config file > defaults.\n\n");
     for (size_t i = 0; i < ARRAY_LEN(options); i++) {
         char name[64];
         env_name(&options[i], name, sizeof name);
-        fprintf(out, "  --%-24s %s\n  %-26s %s (default: \"%s\")\n", options[i].name, name, "",
-                options[i].help, options[i].def);
+        fprintf(out, "  --%-24s %s\n  %-26s %s (default: \"%s\")\n", options[i].name, name, "", options[i].help,
+                options[i].def);
     }
-    fprintf(out, "  --%-24s %s\n  %-26s %s\n  --help, --version\n", "config", "STREAMQ_CONFIG", "",
-            "JSON config file");
+    fprintf(out, "  --%-24s %s\n  %-26s %s\n  --help, --version\n", "config", "STREAMQ_CONFIG", "", "JSON config file");
 }

@@ -12,12 +12,11 @@
 #include "src/core/log.h"
 #include "src/core/util.h"
 
-
 struct config {
     char *listen; /* "host:port" as given */
     struct sockaddr_storage listen_addr;
     socklen_t listen_addr_len;
-    char *port_file; /* "" for none */
+    char *port_file;    /* "" for none */
     char *database_url; /* "" leaves everything to libpq's PG* variables */
     char *schema;
     char *table_prefix;
@@ -52,8 +51,8 @@ typedef const char *(*config_getenv_fn)(const char *name);
 /* Fills `cfg` from argv, the environment (through `get_env`) and the config file.
  * On CONFIG_ERROR `err` holds a message naming the option. Call config_free after,
  * whatever the result. */
-enum config_result config_load(struct config *cfg, int argc, char **argv, config_getenv_fn get_env,
-                               char *err, size_t errlen) MUST_CHECK;
+enum config_result config_load(struct config *cfg, int argc, char **argv, config_getenv_fn get_env, char *err,
+                               size_t errlen) MUST_CHECK;
 
 void config_free(struct config *cfg);
 

@@ -9,8 +9,8 @@
 #include "db/migrate.h"
 #include "db/pool.h"
 #include "routes/routes.h"
-#include "src/http/server.h"
 #include "src/core/log.h"
+#include "src/http/server.h"
 #include "src/service_run.h"
 #include "src/workers/sweeper.h"
 

@@ -55,8 +55,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
     emit(&line);
 }
 
-void log_request(const char *request_id, const char *method, const char *route, int status,
-                 int64_t duration_us)
+void log_request(const char *request_id, const char *method, const char *route, int status, int64_t duration_us)
 {
     if (LOG_INFO < log_min)
         return;
@@ -73,8 +72,7 @@ void log_request(const char *request_id, const char *method, const char *route, 
         text_printf(&line, ",\"status\":%d,\"duration_ms\":%.3f}", status, (double)duration_us / 1000.0);
     } else {
         put_time(&line);
-        text_printf(&line, " info %s %s %s %d %.3fms", request_id, method, route, status,
-                    (double)duration_us / 1000.0);
+        text_printf(&line, " info %s %s %s %d %.3fms", request_id, method, route, status, (double)duration_us / 1000.0);
     }
     emit(&line);
 }

@@ -19,7 +19,6 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 
 /* The access line of one request: method, route pattern, status, duration, request id. */
-void log_request(const char *request_id, const char *method, const char *route, int status,
-                 int64_t duration_us);
+void log_request(const char *request_id, const char *method, const char *route, int status, int64_t duration_us);
 
 #endif

@@ -12,9 +12,8 @@ bool path_name_or_reply(struct request *req, const char *param, const char **out
 {
     const char *v = http_param(req, param);
     if (!v || !name_is_valid(v)) {
-        problem_reply(req, 400, "invalid_name",
-                      "%s must be 1-%d characters of A-Z a-z 0-9 . _ : - (and not . or ..)", param,
-                      NAME_MAX_LEN);
+        problem_reply(req, 400, "invalid_name", "%s must be 1-%d characters of A-Z a-z 0-9 . _ : - (and not . or ..)",
+                      param, NAME_MAX_LEN);
         return false;
     }
     *out = v;
@@ -26,14 +25,14 @@ bool query_string_or_reply(struct request *req, const char *name, const char **o
     bool bad;
     *out = http_query(req, name, &bad);
     if (bad) {
-        problem_reply(req, 400, "invalid_parameter", "query parameter %s has a malformed %%-escape or is not UTF-8", name);
+        problem_reply(req, 400, "invalid_parameter", "query parameter %s has a malformed %%-escape or is not UTF-8",
+                      name);
         return false;
     }
     return true;
 }
 
-bool query_int_or_reply(struct request *req, const char *name, int64_t min, int64_t max, int64_t def,
-                        int64_t *out)
+bool query_int_or_reply(struct request *req, const char *name, int64_t min, int64_t max, int64_t def, int64_t *out)
 {
     const char *v;
     if (!query_string_or_reply(req, name, &v))
@@ -43,31 +42,31 @@ bool query_int_or_reply(struct request *req, const char *name, int64_t min, int6
         return true;
     }
     if (!parse_int64(v, min, max, out)) {
-        problem_reply(req, 400, "invalid_parameter", "query parameter %s must be an integer from %lld to %lld",
-                      name, (long long)min, (long long)max);
+        problem_reply(req, 400, "invalid_parameter", "query parameter %s must be an integer from %lld to %lld", name,
+                      (long long)min, (long long)max);
         return false;
     }
     return true;
 }
 
-bool body_int_or_reply(struct request *req, const cJSON *obj, const char *name, int64_t min, int64_t max,
-                       int64_t *out, bool *present)
+bool body_int_or_reply(struct request *req, const cJSON *obj, const char *name, int64_t min, int64_t max, int64_t *out,
+                       bool *present)
 {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
     *present = item && !cJSON_IsNull(item);
     if (!*present)
         return true;
     if (!json_is_int(item, min, max)) {
-        problem_reply(req, 400, "invalid_request", "%s must be an integer from %lld to %lld", name,
-                      (long long)min, (long long)max);
+        problem_reply(req, 400, "invalid_request", "%s must be an integer from %lld to %lld", name, (long long)min,
+                      (long long)max);
         return false;
     }
     *out = (int64_t)item->valuedouble;
     return true;
 }
 
-bool body_string_or_reply(struct request *req, const cJSON *obj, const char *name, size_t max_len,
-                          bool required, const char **out)
+bool body_string_or_reply(struct request *req, const cJSON *obj, const char *name, size_t max_len, bool required,
+                          const char **out)
 {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
     *out = NULL;
@@ -104,8 +103,8 @@ bool body_bool_or_reply(struct request *req, const cJSON *obj, const char *name,
     return true;
 }
 
-bool body_nullable_int_or_reply(struct request *req, const cJSON *obj, const char *name, int64_t min,
-                                int64_t max, bool *has, int64_t *value)
+bool body_nullable_int_or_reply(struct request *req, const cJSON *obj, const char *name, int64_t min, int64_t max,
+                                bool *has, int64_t *value)
 {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
     *has = item != NULL;
@@ -207,7 +206,8 @@ bool json_body_object_or_reply(struct request *req, bool optional, cJSON **out)
     }
     cJSON *root = json_parse(text, len);
     if (!root) {
-        problem_reply(req, 400, "invalid_json", "the body is not well-formed UTF-8 JSON (or repeats a key in an object)");
+        problem_reply(req, 400, "invalid_json",
+                      "the body is not well-formed UTF-8 JSON (or repeats a key in an object)");
         return false;
     }
     if (!cJSON_IsObject(root)) {

@@ -26,12 +26,12 @@ bool query_string_or_reply(struct request *req, const char *name, const char **o
 
 /* Body member `name` as an integer in [min, max]; `*present` tells whether it was given
  * (JSON null counts as absent). */
-bool body_int_or_reply(struct request *req, const cJSON *obj, const char *name, int64_t min, int64_t max,
-                       int64_t *out, bool *present) MUST_CHECK;
+bool body_int_or_reply(struct request *req, const cJSON *obj, const char *name, int64_t min, int64_t max, int64_t *out,
+                       bool *present) MUST_CHECK;
 /* Body member that may be absent (keep), null (`*value` = -1) or an integer in [min, max]
  * (min >= 0); `*has` tells whether it was given at all. */
-bool body_nullable_int_or_reply(struct request *req, const cJSON *obj, const char *name, int64_t min,
-                                int64_t max, bool *has, int64_t *value) MUST_CHECK;
+bool body_nullable_int_or_reply(struct request *req, const cJSON *obj, const char *name, int64_t min, int64_t max,
+                                bool *has, int64_t *value) MUST_CHECK;
 /* Body member as a UUID string (required). */
 bool body_uuid_or_reply(struct request *req, const cJSON *obj, const char *name, const char **out) MUST_CHECK;
 /* Path parameter `param` as a UUID (400 invalid_parameter otherwise). */
@@ -45,8 +45,8 @@ bool batch_item_or_reply(struct request *req, const cJSON *item, const char *lis
 bool ids_repeat(const char **ids, int n);
 
 /* Body member as a string of 1..max_len chars; NULL when absent and not `required`. */
-bool body_string_or_reply(struct request *req, const cJSON *obj, const char *name, size_t max_len,
-                          bool required, const char **out) MUST_CHECK;
+bool body_string_or_reply(struct request *req, const cJSON *obj, const char *name, size_t max_len, bool required,
+                          const char **out) MUST_CHECK;
 /* Body member as a boolean, `def` when absent. */
 bool body_bool_or_reply(struct request *req, const cJSON *obj, const char *name, bool def, bool *out) MUST_CHECK;
 

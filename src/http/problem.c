@@ -66,8 +66,7 @@ cJSON *problem_new(unsigned status, const char *code, const char *detail, cJSON 
     return p;
 }
 
-static void reply(struct request *req, unsigned status, const char *code, cJSON *extra,
-                  const char *fmt, va_list ap)
+static void reply(struct request *req, unsigned status, const char *code, cJSON *extra, const char *fmt, va_list ap)
 {
     char detail[512];
     vsnprintf(detail, sizeof detail, fmt, ap);
@@ -89,8 +88,7 @@ void problem_reply(struct request *req, unsigned status, const char *code, const
     va_end(ap);
 }
 
-void problem_reply_extra(struct request *req, unsigned status, const char *code, cJSON *extra,
-                         const char *fmt, ...)
+void problem_reply_extra(struct request *req, unsigned status, const char *code, cJSON *extra, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

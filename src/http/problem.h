@@ -17,8 +17,8 @@ cJSON *problem_new(unsigned status, const char *code, const char *detail, cJSON 
 void problem_reply(struct request *req, unsigned status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Same, with extra members (consumed). */
-void problem_reply_extra(struct request *req, unsigned status, const char *code, cJSON *extra,
-                         const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void problem_reply_extra(struct request *req, unsigned status, const char *code, cJSON *extra, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /* 503 unavailable with Retry-After: the database did not answer in time. */
 void problem_reply_unavailable(struct request *req);

@@ -48,8 +48,8 @@ static void add_allow(char *allow, size_t size, const char *method)
     snprintf(allow + len, size - len, "%s%s", len ? ", " : "", method);
 }
 
-enum router_result router_match(const struct route *table, size_t n, const char *method,
-                                const char *path, struct route_match *m)
+enum router_result router_match(const struct route *table, size_t n, const char *method, const char *path,
+                                struct route_match *m)
 {
     memset(m, 0, sizeof *m);
     if (!strcmp(method, "HEAD"))

@@ -28,8 +28,8 @@ struct route_match {
 
 /* Finds the first route whose pattern and method match. HEAD matches GET routes.
  * On ROUTER_FOUND, `m` owns decoded values: free them with router_match_free. */
-enum router_result router_match(const struct route *table, size_t n, const char *method,
-                                const char *path, struct route_match *m);
+enum router_result router_match(const struct route *table, size_t n, const char *method, const char *path,
+                                struct route_match *m);
 void router_match_free(struct route_match *m);
 
 #endif

@@ -50,8 +50,7 @@ static bool request_id_is_acceptable(const char *id)
     size_t n = 0;
     for (; id[n]; n++) {
         char c = id[n];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  strchr("-_.:/+=", c);
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-_.:/+=", c);
         if (!ok || n >= HTTP_REQUEST_ID_MAX)
             return false;
     }
@@ -91,8 +90,8 @@ static bool target_is_whole(const struct request *req, const char *version)
     return (uintptr_t)version == req->target_start + req->target_len + 1;
 }
 
-static void request_begin(struct request *req, struct http_server *server, struct MHD_Connection *conn,
-                          const char *url, const char *method, const char *version)
+static void request_begin(struct request *req, struct http_server *server, struct MHD_Connection *conn, const char *url,
+                          const char *method, const char *version)
 {
     req->conn = conn;
     req->server = server;
@@ -162,8 +161,7 @@ void http_reply_owned(struct request *req, unsigned status, const char *content_
 
 void http_reply_static(struct request *req, unsigned status, const char *content_type, const char *body, size_t len)
 {
-    queue(req, status, content_type,
-          MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_PERSISTENT));
+    queue(req, status, content_type, MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_PERSISTENT));
 }
 
 void http_reply_json(struct request *req, unsigned status, cJSON *root)
@@ -183,8 +181,8 @@ void http_reply_empty(struct request *req, unsigned status)
     queue(req, status, NULL, MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT));
 }
 
-void http_reply_stream(struct request *req, unsigned status, const char *content_type,
-                       MHD_ContentReaderCallback reader, void *cls, MHD_ContentReaderFreeCallback free_cls)
+void http_reply_stream(struct request *req, unsigned status, const char *content_type, MHD_ContentReaderCallback reader,
+                       void *cls, MHD_ContentReaderFreeCallback free_cls)
 {
     struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, reader, cls, free_cls);
     if (!resp)
@@ -239,8 +237,7 @@ static void dispatch(struct request *req)
         }
         m.route->handler(req);
         if (req->status == 0) {
-            log_error("%s: handler for %s %s queued no response", req->request_id, req->method,
-                      m.route->pattern);
+            log_error("%s: handler for %s %s queued no response", req->request_id, req->method, m.route->pattern);
             problem_reply_internal(req);
         }
         return;
@@ -315,9 +312,9 @@ static bool request_head_is_valid_or_reply(struct request *req, const char *vers
     return true;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **con_cls)
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
 {
     struct http_server *server = cls;
     struct request *req = *con_cls;
@@ -388,8 +385,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return req->queue_failed ? MHD_NO : MHD_YES;
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
     struct http_server *server = cls;
     struct request *req = *con_cls;
@@ -400,8 +396,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         request_free(req);
         return;
     }
-    log_request(req->request_id, req->method, req->route ? req->route->pattern : "-",
-                req->status ? req->status : 499, now_usec() - req->start_us);
+    log_request(req->request_id, req->method, req->route ? req->route->pattern : "-", req->status ? req->status : 499,
+                now_usec() - req->start_us);
     request_free(req);
     atomic_fetch_sub(&server->active_requests, 1);
 }
@@ -431,17 +427,11 @@ struct http_server *http_server_start(const struct http_options *opts, const str
     atomic_init(&server->active_requests, 0);
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     server->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, server,
-        MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)opts->listen_addr,
-        MHD_OPTION_THREAD_POOL_SIZE, opts->threads,
-        MHD_OPTION_CONNECTION_TIMEOUT, opts->connection_timeout,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4096,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-        MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-        MHD_OPTION_END);
+        flags, 0, NULL, NULL, on_request, server, MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)opts->listen_addr,
+        MHD_OPTION_THREAD_POOL_SIZE, opts->threads, MHD_OPTION_CONNECTION_TIMEOUT, opts->connection_timeout,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4096, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, server, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+        MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
     if (!server->daemon) {
         log_error("cannot listen on %s (address in use or not available)", opts->listen);
         free(server);

@@ -39,10 +39,10 @@ struct http_header {
 
 struct request {
     struct MHD_Connection *conn;
-    struct service *svc;        /* the application's context */
+    struct service *svc; /* the application's context */
     struct http_server *server;
-    const char *method; /* "GET", ...; HEAD is routed as GET */
-    const char *url;    /* raw path, not percent-decoded */
+    const char *method;     /* "GET", ...; HEAD is routed as GET */
+    const char *url;        /* raw path, not percent-decoded */
     uintptr_t target_start; /* where the raw target began, to detect a NUL in it */
     size_t target_len;
     bool target_ok;
@@ -53,8 +53,8 @@ struct request {
     size_t body_len, body_cap;
     bool body_too_large;
 
-    const struct route *route;          /* matched route, for logs */
-    char *params[HTTP_MAX_PARAMS];      /* decoded path parameters; NULL when undecodable */
+    const struct route *route;     /* matched route, for logs */
+    char *params[HTTP_MAX_PARAMS]; /* decoded path parameters; NULL when undecodable */
     const char *param_names[HTTP_MAX_PARAMS];
     int nparams;
 
@@ -89,8 +89,8 @@ void http_reply_static(struct request *req, unsigned status, const char *content
 void http_reply_empty(struct request *req, unsigned status);
 /* Streams a body produced by `reader` (libmicrohttpd content-reader contract); `free_cls`
  * releases `cls` when the response is done, whatever happened. */
-void http_reply_stream(struct request *req, unsigned status, const char *content_type,
-                       MHD_ContentReaderCallback reader, void *cls, MHD_ContentReaderFreeCallback free_cls);
+void http_reply_stream(struct request *req, unsigned status, const char *content_type, MHD_ContentReaderCallback reader,
+                       void *cls, MHD_ContentReaderFreeCallback free_cls);
 
 /* Adds a header to the response queued later; `name` must be a static string. */
 void http_set_header(struct request *req, const char *name, const char *value);

@@ -34,8 +34,8 @@ static void sweep_once(struct sweeper *s)
         atomic_fetch_add(&s->dead_lettered, c.dead_lettered);
         atomic_fetch_add(&s->expired, c.expired);
         if (c.requeued + c.dead_lettered > 0 || c.expired > 0)
-            log_debug("sweeper: %lld leases returned, %lld dead-lettered, %lld past retention",
-                      (long long)c.requeued, (long long)c.dead_lettered, (long long)c.expired);
+            log_debug("sweeper: %lld leases returned, %lld dead-lettered, %lld past retention", (long long)c.requeued,
+                      (long long)c.dead_lettered, (long long)c.expired);
         if (c.requeued + c.dead_lettered < SWEEP_BATCH && c.expired < SWEEP_BATCH)
             return;
     }

@@ -5,13 +5,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <strings.h>
-#include <sys/socket.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -87,8 +87,7 @@ const char *header(const struct response *r, const char *name)
 
 void expect_json_at(int line, const struct response *r, long status)
 {
-    ck_assert_msg(r->status == status, "line %d: status %ld, want %ld; body %s", line, r->status, status,
-                  r->body);
+    ck_assert_msg(r->status == status, "line %d: status %ld, want %ld; body %s", line, r->status, status, r->body);
     const char *type = header(r, "Content-Type");
     ck_assert_msg(type && !strcmp(type, JSON_TYPE), "line %d: Content-Type %s", line, type ? type : "(none)");
     ck_assert_msg(r->json != NULL, "line %d: body is not JSON: %s", line, r->body);
@@ -97,12 +96,12 @@ void expect_json_at(int line, const struct response *r, long status)
 
 void expect_problem_at(int line, const struct response *r, long status, const char *code)
 {
-    ck_assert_msg(r->status == status, "line %d: status %ld, want %ld (%s); body %s", line, r->status, status,
-                  code, r->body);
+    ck_assert_msg(r->status == status, "line %d: status %ld, want %ld (%s); body %s", line, r->status, status, code,
+                  r->body);
     const char *type = header(r, "Content-Type");
     ck_assert_msg(type && !strcmp(type, PROBLEM_TYPE), "line %d: Content-Type %s", line, type ? type : "(none)");
-    ck_assert_msg(!strcmp(response_code(r), code), "line %d: code %s, want %s; body %s", line, response_code(r),
-                  code, r->body);
+    ck_assert_msg(!strcmp(response_code(r), code), "line %d: code %s, want %s; body %s", line, response_code(r), code,
+                  r->body);
     ck_assert_msg(response_int(r, "status") == status, "line %d: problem status field: %s", line, r->body);
     const cJSON *ptype = cJSON_GetObjectItemCaseSensitive(r->json, "type");
     char want[96];
@@ -182,8 +181,8 @@ double timestamp_seconds(const char *s)
     ck_assert_msg(is_timestamp(s), "not a timestamp: %s", s ? s : "(null)");
     struct tm tm = {0};
     int usec = 0;
-    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%6dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-           &tm.tm_sec, &usec);
+    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%6dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+           &usec);
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
     return (double)timegm(&tm) + usec / 1e6;

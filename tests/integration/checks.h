@@ -37,19 +37,19 @@ void expect_json_at(int line, const struct response *r, long status);
 void expect_problem_at(int line, const struct response *r, long status, const char *code);
 #define EXPECT_PROBLEM(r, status, code) expect_problem_at(__LINE__, (r), (status), (code))
 /* Sends the request, checks the problem, frees the response. */
-#define EXPECT_PROBLEM_FREE(expr, status, code)                                                                    \
-    do {                                                                                                           \
-        struct response *r_ = (expr);                                                                              \
-        expect_problem_at(__LINE__, r_, (status), (code));                                                         \
-        response_free(r_);                                                                                         \
+#define EXPECT_PROBLEM_FREE(expr, status, code)                                                                        \
+    do {                                                                                                               \
+        struct response *r_ = (expr);                                                                                  \
+        expect_problem_at(__LINE__, r_, (status), (code));                                                             \
+        response_free(r_);                                                                                             \
     } while (0)
 /* Sends the request, checks it is 204 with no body, frees the response. */
-#define EXPECT_204_FREE(expr)                                                                                      \
-    do {                                                                                                           \
-        struct response *r_ = (expr);                                                                              \
-        ck_assert_msg(r_->status == 204 && r_->len == 0, "line %d: status %ld, body %s", __LINE__, r_->status,    \
-                      r_->body);                                                                                   \
-        response_free(r_);                                                                                         \
+#define EXPECT_204_FREE(expr)                                                                                          \
+    do {                                                                                                               \
+        struct response *r_ = (expr);                                                                                  \
+        ck_assert_msg(r_->status == 204 && r_->len == 0, "line %d: status %ld, body %s", __LINE__, r_->status,         \
+                      r_->body);                                                                                       \
+        response_free(r_);                                                                                             \
     } while (0)
 /* GET of `path` is 404 with problem `code`: the resource was never made. */
 void expect_absent_at(int line, const char *path, const char *code);

@@ -81,8 +81,8 @@ static void svc_spawn(struct service_proc *sp, const char *schema, const char *c
     snprintf(sp->log_path, sizeof sp->log_path, "/tmp/streamq-%s-%s.log", sp->schema, unique_name("p"));
     snprintf(sp->port_path, sizeof sp->port_path, "%s.port", sp->log_path);
     unlink(sp->port_path);
-    const char *argv[64] = {"--listen", "127.0.0.1:0", "--schema", sp->schema, "--log-level", "info",
-                            "--port-file", sp->port_path};
+    const char *argv[64] = {"--listen",    "127.0.0.1:0", "--schema",    sp->schema,
+                            "--log-level", "info",        "--port-file", sp->port_path};
     int n = 8;
     for (int i = 0; args && args[i] && n < 62; i++)
         argv[n++] = args[i];
@@ -206,8 +206,8 @@ static size_t collect(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-struct response *http(const struct service_proc *sp, const char *method, const char *path,
-                      const char *body, const char *const *headers)
+struct response *http(const struct service_proc *sp, const char *method, const char *path, const char *body,
+                      const char *const *headers)
 {
     struct response *r = calloc(1, sizeof *r);
     struct buffer b = {0}, h = {0};
@@ -249,8 +249,7 @@ struct response *http(const struct service_proc *sp, const char *method, const c
     return r;
 }
 
-struct response *httpf(const struct service_proc *sp, const char *method, const char *path,
-                       const char *fmt, ...)
+struct response *httpf(const struct service_proc *sp, const char *method, const char *path, const char *fmt, ...)
 {
     char *body = NULL;
     va_list ap;
@@ -318,8 +317,7 @@ const char *unique_name(const char *prefix)
     char *b = bufs[next++ % 8];
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    snprintf(b, sizeof bufs[0], "%s-%x%lx%llx", prefix, (unsigned)getpid(), (long)(ts.tv_nsec & 0xfffff),
-             counter++);
+    snprintf(b, sizeof bufs[0], "%s-%x%lx%llx", prefix, (unsigned)getpid(), (long)(ts.tv_nsec & 0xfffff), counter++);
     return b;
 }
 

@@ -44,11 +44,11 @@ struct response {
 
 /* Sends a request; `headers` is a NULL-terminated list of "Name: value" (may be NULL).
  * Never returns NULL; status 0 means the request failed at the transport level. */
-struct response *http(const struct service_proc *sp, const char *method, const char *path,
-                      const char *body, const char *const *headers);
+struct response *http(const struct service_proc *sp, const char *method, const char *path, const char *body,
+                      const char *const *headers);
 /* printf-style body convenience. */
-struct response *httpf(const struct service_proc *sp, const char *method, const char *path,
-                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+struct response *httpf(const struct service_proc *sp, const char *method, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 void response_free(struct response *r);
 /* The value of header `name` (case-insensitive), copied into `buf`; NULL when absent. */
 const char *response_header(const struct response *r, const char *name, char *buf, size_t size);

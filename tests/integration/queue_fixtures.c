@@ -66,8 +66,8 @@ void qf_expect_counts_at(int line, const char *queue, long long pending, long lo
     expect_json_at(line, r, 200);
     ck_assert_msg(response_int(r, "pending") == pending && response_int(r, "in_flight") == in_flight &&
                       response_int(r, "delayed") == delayed && response_int(r, "dead_letters") == dead_letters,
-                  "line %d: want pending %lld, in_flight %lld, delayed %lld, dead_letters %lld; got %s", line,
-                  pending, in_flight, delayed, dead_letters, r->body);
+                  "line %d: want pending %lld, in_flight %lld, delayed %lld, dead_letters %lld; got %s", line, pending,
+                  in_flight, delayed, dead_letters, r->body);
     response_free(r);
 }
 

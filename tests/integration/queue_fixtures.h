@@ -12,11 +12,11 @@
 #include "harness.h"
 
 /* The limits qf_main starts the service with. */
-#define QF_MAX_BATCH 10        /* --max-batch */
-#define QF_MAX_BODY 65536      /* --max-body */
-#define QF_SWEEP_MS 200        /* --sweep-interval-ms */
-#define QF_DEFAULT_VT 30       /* --visibility-timeout (service default) */
-#define QF_DEFAULT_ATTEMPTS 5  /* --max-delivery-attempts (service default) */
+#define QF_MAX_BATCH 10       /* --max-batch */
+#define QF_MAX_BODY 65536     /* --max-body */
+#define QF_SWEEP_MS 200       /* --sweep-interval-ms */
+#define QF_DEFAULT_VT 30      /* --visibility-timeout (service default) */
+#define QF_DEFAULT_ATTEMPTS 5 /* --max-delivery-attempts (service default) */
 #define QF_DEFAULT_RETENTION 1209600
 
 /* POST /queues/{queue}/messages/{id}/{action} with `body`; returns a response to free. */

@@ -277,22 +277,22 @@ START_TEST(if_match_and_if_none_match_preconditions)
 
     /* Header and body that disagree: 400, whatever the stream's version. */
     const char *match2[] = {"If-Match: \"2\"", NULL};
-    EXPECT_PROBLEM_FREE(append_raw(s, "{\"expected_version\":5,\"events\":[{\"type\":\"A\",\"data\":1}]}", match2),
-                        400, "invalid_request");
+    EXPECT_PROBLEM_FREE(append_raw(s, "{\"expected_version\":5,\"events\":[{\"type\":\"A\",\"data\":1}]}", match2), 400,
+                        "invalid_request");
     EXPECT_PROBLEM_FREE(
         append_raw(s, "{\"expected_version\":\"exists\",\"events\":[{\"type\":\"A\",\"data\":1}]}", none), 400,
         "invalid_request");
 
     /* Malformed If-Match values. */
     static const char *const malformed[] = {
-        "If-Match: 2",         /* not quoted */
-        "If-Match: \"abc\"",   /* not a number */
-        "If-Match: W/\"2\"",   /* weak tag */
-        "If-Match: \"\"",      /* empty */
-        "If-Match: \"-2\"",    /* below -1 */
+        "If-Match: 2",            /* not quoted */
+        "If-Match: \"abc\"",      /* not a number */
+        "If-Match: W/\"2\"",      /* weak tag */
+        "If-Match: \"\"",         /* empty */
+        "If-Match: \"-2\"",       /* below -1 */
         "If-Match: \"2\", \"3\"", /* a list */
-        "If-Match: \"+0\"",    /* a sign */
-        "If-Match: \"01\"",    /* a leading zero */
+        "If-Match: \"+0\"",       /* a sign */
+        "If-Match: \"01\"",       /* a leading zero */
     };
     for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++) {
         const char *h[] = {malformed[i], NULL};
@@ -436,9 +436,8 @@ START_TEST(failed_append_leaves_no_trace)
     response_free(r);
 
     /* A conflicting batch. */
-    EXPECT_PROBLEM_FREE(appendf(s,
-                                "{\"expected_version\":0,\"events\":[{\"type\":\"X\",\"data\":1},"
-                                "{\"type\":\"X\",\"data\":2},{\"type\":\"X\",\"data\":3}]}"),
+    EXPECT_PROBLEM_FREE(appendf(s, "{\"expected_version\":0,\"events\":[{\"type\":\"X\",\"data\":1},"
+                                   "{\"type\":\"X\",\"data\":2},{\"type\":\"X\",\"data\":3}]}"),
                         409, "version_conflict");
     /* A batch whose middle event is bad. */
     EXPECT_PROBLEM_FREE(
@@ -499,40 +498,40 @@ START_TEST(bad_append_bodies_are_400_and_change_nothing)
         const char *body;
         const char *code;
     } cases[] = {
-        {"{\"events\":[{\"type\":\"A\",\"data\":1}]", "invalid_json"},        /* truncated */
-        {"not json", "invalid_json"},                                         /* not JSON */
-        {"{\"events\":[{\"type\":\"A\",\"data\":1}]} x", "invalid_json"},     /* trailing garbage */
+        {"{\"events\":[{\"type\":\"A\",\"data\":1}]", "invalid_json"},             /* truncated */
+        {"not json", "invalid_json"},                                              /* not JSON */
+        {"{\"events\":[{\"type\":\"A\",\"data\":1}]} x", "invalid_json"},          /* trailing garbage */
         {"{\"events\":[{\"type\":\"A\",\"data\":\"\xff\xfe\"}]}", "invalid_json"}, /* not UTF-8 */
         {"{\"events\":[{\"type\":\"A\",\"data\":\"\xc3\"}]}", "invalid_json"},     /* cut UTF-8 sequence */
         /* Well-formed JSON that is not an object is a bad request, not bad JSON. */
-        {"[{\"type\":\"A\",\"data\":1}]", "invalid_request"},                 /* an array */
-        {"[1]", "invalid_request"},                                           /* an array */
-        {"\"events\"", "invalid_request"},                                    /* a string */
-        {"\"x\"", "invalid_request"},                                         /* a string */
-        {"null", "invalid_request"},                                          /* null */
-        {"42", "invalid_request"},                                            /* a number */
-        {"{}", "invalid_request"},                                            /* events missing */
-        {"{\"events\":null}", "invalid_request"},                             /* events null */
-        {"{\"events\":[]}", "invalid_request"},                               /* empty */
-        {"{\"events\":{\"type\":\"A\",\"data\":1}}", "invalid_request"},      /* not an array */
-        {"{\"events\":\"A\"}", "invalid_request"},                            /* not an array */
-        {too_many, "invalid_request"},                                        /* over max batch */
-        {"{\"events\":[1]}", "invalid_request"},                              /* event not an object */
-        {"{\"events\":[{\"data\":1}]}", "invalid_request"},                   /* type missing */
-        {"{\"events\":[{\"type\":\"\",\"data\":1}]}", "invalid_request"},     /* type empty */
-        {"{\"events\":[{\"type\":null,\"data\":1}]}", "invalid_request"},     /* type null */
-        {long_type, "invalid_request"},                                       /* type 201 chars */
-        {wide_type, "invalid_request"},                                       /* type 201 two-byte chars */
-        {"{\"events\":[{\"type\":5,\"data\":1}]}", "invalid_request"},        /* type a number */
-        {"{\"events\":[{\"type\":[\"A\"],\"data\":1}]}", "invalid_request"},  /* type an array */
-        {"{\"events\":[{\"type\":\"A\"}]}", "invalid_request"},               /* data missing */
+        {"[{\"type\":\"A\",\"data\":1}]", "invalid_request"},                          /* an array */
+        {"[1]", "invalid_request"},                                                    /* an array */
+        {"\"events\"", "invalid_request"},                                             /* a string */
+        {"\"x\"", "invalid_request"},                                                  /* a string */
+        {"null", "invalid_request"},                                                   /* null */
+        {"42", "invalid_request"},                                                     /* a number */
+        {"{}", "invalid_request"},                                                     /* events missing */
+        {"{\"events\":null}", "invalid_request"},                                      /* events null */
+        {"{\"events\":[]}", "invalid_request"},                                        /* empty */
+        {"{\"events\":{\"type\":\"A\",\"data\":1}}", "invalid_request"},               /* not an array */
+        {"{\"events\":\"A\"}", "invalid_request"},                                     /* not an array */
+        {too_many, "invalid_request"},                                                 /* over max batch */
+        {"{\"events\":[1]}", "invalid_request"},                                       /* event not an object */
+        {"{\"events\":[{\"data\":1}]}", "invalid_request"},                            /* type missing */
+        {"{\"events\":[{\"type\":\"\",\"data\":1}]}", "invalid_request"},              /* type empty */
+        {"{\"events\":[{\"type\":null,\"data\":1}]}", "invalid_request"},              /* type null */
+        {long_type, "invalid_request"},                                                /* type 201 chars */
+        {wide_type, "invalid_request"},                                                /* type 201 two-byte chars */
+        {"{\"events\":[{\"type\":5,\"data\":1}]}", "invalid_request"},                 /* type a number */
+        {"{\"events\":[{\"type\":[\"A\"],\"data\":1}]}", "invalid_request"},           /* type an array */
+        {"{\"events\":[{\"type\":\"A\"}]}", "invalid_request"},                        /* data missing */
         {"{\"events\":[{\"type\":\"A\",\"data\":\"a\\u0000b\"}]}", "invalid_request"}, /* \u0000 in data */
-        {"{\"events\":[{\"type\":\"A\",\"data\":1,\"metadata\":[1]}]}", "invalid_request"}, /* metadata array */
-        {"{\"events\":[{\"type\":\"A\",\"data\":1,\"metadata\":\"m\"}]}", "invalid_request"}, /* metadata string */
-        {"{\"events\":[{\"type\":\"A\",\"data\":1,\"metadata\":7}]}", "invalid_request"},   /* metadata number */
+        {"{\"events\":[{\"type\":\"A\",\"data\":1,\"metadata\":[1]}]}", "invalid_request"},      /* metadata array */
+        {"{\"events\":[{\"type\":\"A\",\"data\":1,\"metadata\":\"m\"}]}", "invalid_request"},    /* metadata string */
+        {"{\"events\":[{\"type\":\"A\",\"data\":1,\"metadata\":7}]}", "invalid_request"},        /* metadata number */
         {"{\"events\":[{\"id\":\"not-a-uuid\",\"type\":\"A\",\"data\":1}]}", "invalid_request"}, /* id */
-        {"{\"events\":[{\"id\":\"\",\"type\":\"A\",\"data\":1}]}", "invalid_request"},         /* id empty */
-        {"{\"events\":[{\"id\":42,\"type\":\"A\",\"data\":1}]}", "invalid_request"},           /* id number */
+        {"{\"events\":[{\"id\":\"\",\"type\":\"A\",\"data\":1}]}", "invalid_request"},           /* id empty */
+        {"{\"events\":[{\"id\":42,\"type\":\"A\",\"data\":1}]}", "invalid_request"},             /* id number */
         {"{\"events\":[{\"id\":\"0b9a4a6e-3b55-4c1e-9f3c-2f1f4f0c7a1\",\"type\":\"A\",\"data\":1}]}",
          "invalid_request"}, /* id one digit short */
         {"{\"events\":[{\"id\":\"0b9a4a6e-3b55-4c1e-9f3c-2f1f4f0c7a11x\",\"type\":\"A\",\"data\":1}]}",
@@ -550,8 +549,7 @@ START_TEST(bad_append_bodies_are_400_and_change_nothing)
         const char *targets[] = {s, never};
         for (int t = 0; t < 2; t++) {
             struct response *r = append_raw(targets[t], cases[i].body, NULL);
-            ck_assert_msg(r->status == 400, "case %zu (%.60s): status %ld; %s", i, cases[i].body, r->status,
-                          r->body);
+            ck_assert_msg(r->status == 400, "case %zu (%.60s): status %ld; %s", i, cases[i].body, r->status, r->body);
             EXPECT_PROBLEM(r, 400, cases[i].code);
             response_free(r);
         }
@@ -574,8 +572,7 @@ START_TEST(body_over_limit_is_413_and_under_limit_is_accepted)
     char *pad = malloc(n + 1);
     memset(pad, 'x', n);
     pad[n] = '\0';
-    EXPECT_PROBLEM_FREE(appendf(s, "{\"events\":[{\"type\":\"Big\",\"data\":\"%s\"}]}", pad), 413,
-                        "payload_too_large");
+    EXPECT_PROBLEM_FREE(appendf(s, "{\"events\":[{\"type\":\"Big\",\"data\":\"%s\"}]}", pad), 413, "payload_too_large");
     ck_assert_int_eq(stream_version(s), 0);
     expect_healthy();
 
@@ -626,17 +623,17 @@ START_TEST(names_are_checked)
     response_free(r);
 
     static const char *const bad[] = {
-        "%2F..%2Fx",                           /* encoded slashes */
-        "a%2Fb",                               /* encoded slash */
+        "%2F..%2Fx",                            /* encoded slashes */
+        "a%2Fb",                                /* encoded slash */
         "%27%3B%20drop%20table%20streams%3B--", /* '; drop table streams;-- */
-        "..",                                  /* dot-dot */
-        ".",                                   /* dot */
-        "%2E%2E",                              /* encoded dot-dot */
-        "a%20b",                               /* space */
-        "caf%C3%A9",                           /* non-ASCII */
-        "a%00b",                               /* NUL */
-        "a%ZZ",                                /* malformed escape */
-        "a*b",                                 /* not in the alphabet */
+        "..",                                   /* dot-dot */
+        ".",                                    /* dot */
+        "%2E%2E",                               /* encoded dot-dot */
+        "a%20b",                                /* space */
+        "caf%C3%A9",                            /* non-ASCII */
+        "a%00b",                                /* NUL */
+        "a%ZZ",                                 /* malformed escape */
+        "a*b",                                  /* not in the alphabet */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *path = fmt("/streams/%s/events", bad[i]);

@@ -224,10 +224,24 @@ START_TEST(read_from_limit_and_direction)
     response_free(r);
 
     static const char *const bad[] = {
-        "limit=0", "limit=1001", "limit=x", "limit=-1", "limit=", "limit=1.5",
-        "from=-1", "from=x", "from=1.5", "direction=sideways", "direction=", "direction=BACKWARD",
-        "since=yesterday", "until=2026-13-01T00:00:00Z", "since=2026-11-24", "until=10:00:00Z",
-        "since=2026-02-30T00:00:00Z", "type=",
+        "limit=0",
+        "limit=1001",
+        "limit=x",
+        "limit=-1",
+        "limit=",
+        "limit=1.5",
+        "from=-1",
+        "from=x",
+        "from=1.5",
+        "direction=sideways",
+        "direction=",
+        "direction=BACKWARD",
+        "since=yesterday",
+        "until=2026-13-01T00:00:00Z",
+        "since=2026-11-24",
+        "until=10:00:00Z",
+        "since=2026-02-30T00:00:00Z",
+        "type=",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         r = get("/streams/%s/events?%s", s, bad[i]);
@@ -450,8 +464,7 @@ START_TEST(ndjson_exports_the_whole_stream)
         const char *body = "{\"events\":[";
         for (int k = 0; k < MAX_BATCH; k++) {
             int off = done + k;
-            body = fmt("%s%s{\"type\":\"%s\",\"data\":{\"i\":%d}}", body, k ? "," : "", off % 2 ? "Odd" : "Even",
-                       off);
+            body = fmt("%s%s{\"type\":\"%s\",\"data\":{\"i\":%d}}", body, k ? "," : "", off % 2 ? "Odd" : "Even", off);
         }
         struct response *r = append_raw(s, fmt("%s]}", body), NULL);
         EXPECT_JSON(r, 201);
@@ -563,8 +576,8 @@ static cJSON *global_collect(const char *prefix, const char *extra, int limit, i
         response_free(r);
     }
     ck_assert_int_eq(cJSON_GetArraySize(all), want);
-    struct response *r = get("/events?stream_prefix=%s&from_position=%lld&limit=%d%s%s", prefix, from, limit,
-                             *extra ? "&" : "", extra);
+    struct response *r =
+        get("/events?stream_prefix=%s&from_position=%lld&limit=%d%s%s", prefix, from, limit, *extra ? "&" : "", extra);
     EXPECT_JSON(r, 200);
     ck_assert_int_eq(cJSON_GetArraySize(field(r->json, "events")), 0);
     ck_assert_int_ge(response_int(r, "next_position"), from);

@@ -19,8 +19,7 @@
 static void expect_raw_problem_at(int line, const struct raw_answer *a, int status)
 {
     char buf[256];
-    ck_assert_msg(a->status == status, "line %d: status %d, want %d; answer: %.300s", line, a->status, status,
-                  a->text);
+    ck_assert_msg(a->status == status, "line %d: status %d, want %d; answer: %.300s", line, a->status, status, a->text);
     ck_assert_msg(raw_header(a, "Content-Type", buf, sizeof buf) && !strcmp(buf, PROBLEM_TYPE),
                   "line %d: content type %s", line, raw_header(a, "Content-Type", buf, sizeof buf));
     ck_assert_msg(raw_header(a, "X-Request-Id", buf, sizeof buf) != NULL, "line %d: no request id", line);
@@ -29,8 +28,8 @@ static void expect_raw_problem_at(int line, const struct raw_answer *a, int stat
 
 static void make_queue_with_message(const char *queue)
 {
-    struct response *r = requestf("POST", fmt("/queues/%s/messages", queue),
-                                  "{\"messages\":[{\"type\":\"Keep\",\"data\":{\"k\":1}}]}");
+    struct response *r =
+        requestf("POST", fmt("/queues/%s/messages", queue), "{\"messages\":[{\"type\":\"Keep\",\"data\":{\"k\":1}}]}");
     ck_assert_int_eq(r->status, 201);
     response_free(r);
 }
@@ -119,7 +118,8 @@ END_TEST
 START_TEST(header_value_that_is_not_utf8_text_is_400)
 {
     struct raw_answer a;
-    static const char latin1[] = "GET /version HTTP/1.1\r\nHost: t\r\nIf-None-Match: \"\xff\"\r\nConnection: close\r\n\r\n";
+    static const char latin1[] =
+        "GET /version HTTP/1.1\r\nHost: t\r\nIf-None-Match: \"\xff\"\r\nConnection: close\r\n\r\n";
     raw_exchange(latin1, sizeof latin1 - 1, &a);
     EXPECT_RAW_PROBLEM(&a, 400);
     static const char control[] = "GET /version HTTP/1.1\r\nHost: t\r\nAccept: a\x01z\r\nConnection: close\r\n\r\n";
@@ -131,15 +131,11 @@ END_TEST
 START_TEST(query_value_that_is_not_utf8_is_400)
 {
     static const char *const paths[] = {
-        "/events?type=%FF",
-        "/events?stream_prefix=%FF",
+        "/events?type=%FF",           "/events?stream_prefix=%FF",
         "/events?type=%C0%AF", /* overlong encoding of '/' */
-        "/streams?after=%FF",
-        "/streams?prefix=%FE",
-        "/queues?prefix=%FF",
-        "/queues?after=%ED%A0%80", /* an encoded surrogate */
-        "/streams/x/events?type=%FF",
-        "/queues/x/messages?state=%FF",
+        "/streams?after=%FF",         "/streams?prefix=%FE",
+        "/queues?prefix=%FF",         "/queues?after=%ED%A0%80", /* an encoded surrogate */
+        "/streams/x/events?type=%FF", "/queues/x/messages?state=%FF",
     };
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
         EXPECT_PROBLEM_FREE(get("%s", paths[i]), 400, "invalid_parameter");

@@ -2,8 +2,8 @@
  * a PostgreSQL restart. Runs alone: one test stops the shared PostgreSQL. */
 #include <check.h>
 #include <curl/curl.h>
-#include <pthread.h>
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,11 +156,27 @@ START_TEST(help_lists_every_option)
     const char *args[] = {"--help", NULL};
     char out[8192];
     ck_assert_int_eq(svc_run_to_exit(args, out, sizeof out), 0);
-    const char *expect[] = {"--listen", "STREAMQ_DATABASE_URL", "--pool-min", "--pool-max", "--acquire-timeout-ms",
-                            "--command-timeout-ms", "--auto-migrate", "--read-batch-size", "--visibility-timeout",
-                            "--max-delivery-attempts", "--sweep-interval-ms", "--partitioning", "--max-body",
-                            "--max-batch", "--threads", "--tokens-file", "--log-format", "--log-level",
-                            "--table-prefix", "--schema", "--config"};
+    const char *expect[] = {"--listen",
+                            "STREAMQ_DATABASE_URL",
+                            "--pool-min",
+                            "--pool-max",
+                            "--acquire-timeout-ms",
+                            "--command-timeout-ms",
+                            "--auto-migrate",
+                            "--read-batch-size",
+                            "--visibility-timeout",
+                            "--max-delivery-attempts",
+                            "--sweep-interval-ms",
+                            "--partitioning",
+                            "--max-body",
+                            "--max-batch",
+                            "--threads",
+                            "--tokens-file",
+                            "--log-format",
+                            "--log-level",
+                            "--table-prefix",
+                            "--schema",
+                            "--config"};
     for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++)
         ck_assert_msg(strstr(out, expect[i]), "--help lacks %s", expect[i]);
 }

@@ -177,17 +177,17 @@ START_TEST(bad_enqueue_bodies_are_400_and_change_nothing)
     static const struct {
         const char *body, *code;
     } cases[] = {
-        {"", "invalid_json"},                                                        /* no body */
-        {"{\"messages\":", "invalid_json"},                                          /* cut short */
-        {"[]", "invalid_request"},                                                   /* not an object */
-        {"{}", "invalid_request"},                                                   /* no messages */
-        {"{\"messages\":{}}", "invalid_request"},                                    /* not an array */
-        {"{\"messages\":[]}", "invalid_request"},                                    /* empty batch */
-        {"{\"messages\":[1]}", "invalid_request"},                                   /* not an object */
-        {"{\"messages\":[{\"data\":1}]}", "invalid_request"},                        /* no type */
-        {"{\"messages\":[{\"type\":\"\",\"data\":1}]}", "invalid_request"},          /* empty type */
-        {"{\"messages\":[{\"type\":5,\"data\":1}]}", "invalid_request"},             /* type not a string */
-        {"{\"messages\":[{\"type\":\"A\"}]}", "invalid_request"},                    /* no data */
+        {"", "invalid_json"},                                                                /* no body */
+        {"{\"messages\":", "invalid_json"},                                                  /* cut short */
+        {"[]", "invalid_request"},                                                           /* not an object */
+        {"{}", "invalid_request"},                                                           /* no messages */
+        {"{\"messages\":{}}", "invalid_request"},                                            /* not an array */
+        {"{\"messages\":[]}", "invalid_request"},                                            /* empty batch */
+        {"{\"messages\":[1]}", "invalid_request"},                                           /* not an object */
+        {"{\"messages\":[{\"data\":1}]}", "invalid_request"},                                /* no type */
+        {"{\"messages\":[{\"type\":\"\",\"data\":1}]}", "invalid_request"},                  /* empty type */
+        {"{\"messages\":[{\"type\":5,\"data\":1}]}", "invalid_request"},                     /* type not a string */
+        {"{\"messages\":[{\"type\":\"A\"}]}", "invalid_request"},                            /* no data */
         {"{\"messages\":[{\"type\":\"A\",\"data\":1,\"metadata\":5}]}", "invalid_request"},  /* metadata a number */
         {"{\"messages\":[{\"type\":\"A\",\"data\":1,\"metadata\":[]}]}", "invalid_request"}, /* metadata an array */
         {"{\"messages\":[{\"type\":\"A\",\"data\":1,\"id\":\"nope\"}]}", "invalid_request"}, /* id not a UUID */
@@ -196,7 +196,7 @@ START_TEST(bad_enqueue_bodies_are_400_and_change_nothing)
         {"{\"messages\":[{\"type\":\"A\",\"data\":1,\"delay_seconds\":-1}]}", "invalid_request"},    /* negative */
         {"{\"messages\":[{\"type\":\"A\",\"data\":1,\"delay_seconds\":1.5}]}", "invalid_request"},   /* fraction */
         {"{\"messages\":[{\"type\":\"A\",\"data\":1,\"delay_seconds\":\"5\"}]}", "invalid_request"}, /* a string */
-        {"{\"messages\":[{\"type\":\"A\",\"data\":\"a\\u0000b\"}]}", "invalid_request"},  /* NUL in data */
+        {"{\"messages\":[{\"type\":\"A\",\"data\":\"a\\u0000b\"}]}", "invalid_request"},             /* NUL in data */
         {"{\"messages\":[{\"type\":\"A\",\"data\":1,\"metadata\":{\"k\":\"\\u0000\"}}]}", "invalid_request"},
         /* a good message does not carry a bad one */
         {"{\"messages\":[{\"type\":\"A\",\"data\":1},{\"type\":\"B\"}]}", "invalid_request"},
@@ -329,10 +329,18 @@ END_TEST
 START_TEST(dequeue_parameters_are_validated)
 {
     static const char *const bad[] = {
-        "{\"max_messages\":0}",          "{\"max_messages\":101}",      "{\"max_messages\":\"1\"}",
-        "{\"max_messages\":1.5}",        "{\"visibility_timeout\":-1}", "{\"visibility_timeout\":43201}",
-        "{\"wait_seconds\":-1}",         "{\"wait_seconds\":61}",       "{\"wait_seconds\":true}",
-        "{\"consumer\":\"\"}",           "{\"consumer\":5}",            "[]",
+        "{\"max_messages\":0}",
+        "{\"max_messages\":101}",
+        "{\"max_messages\":\"1\"}",
+        "{\"max_messages\":1.5}",
+        "{\"visibility_timeout\":-1}",
+        "{\"visibility_timeout\":43201}",
+        "{\"wait_seconds\":-1}",
+        "{\"wait_seconds\":61}",
+        "{\"wait_seconds\":true}",
+        "{\"consumer\":\"\"}",
+        "{\"consumer\":5}",
+        "[]",
     };
     const char *q = unique_name("q");
     qf_enqueue_n(q, 2, "A", NULL);
@@ -562,9 +570,9 @@ START_TEST(batch_ack_reports_each_message)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         EXPECT_PROBLEM_FREE(request("POST", path, bad[i]), 400, "invalid_request");
     static const char *const bad_second[] = {
-        "{\"id\":\"nope\",\"receipt\":\"x\"}",                       /* id not a UUID */
-        "{\"id\":\"6f1c0a52-3c1e-4b7a-9d0e-2f4a5b6c7d8e\"}",           /* no receipt */
-        "{\"receipt\":\"x\"}",                                       /* no id */
+        "{\"id\":\"nope\",\"receipt\":\"x\"}",                                /* id not a UUID */
+        "{\"id\":\"6f1c0a52-3c1e-4b7a-9d0e-2f4a5b6c7d8e\"}",                  /* no receipt */
+        "{\"receipt\":\"x\"}",                                                /* no id */
         "{\"id\":\"6f1c0a52-3c1e-4b7a-9d0e-2f4a5b6c7d8e\",\"receipt\":\"\"}", /* empty receipt */
     };
     for (size_t i = 0; i < sizeof bad_second / sizeof bad_second[0]; i++)

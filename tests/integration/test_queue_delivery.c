@@ -263,7 +263,8 @@ START_TEST(kill_9_with_leases_loses_nothing)
     ck_assert_int_eq(r->status, 200);
     int seen[20] = {0};
     const cJSON *m;
-    cJSON_ArrayForEach(m, cJSON_GetObjectItem(r->json, "messages")) seen[message_number(m)]++;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItem(r->json, "messages"))
+        seen[message_number(m)]++;
     response_free(r);
     for (int i = 0; i < 20; i++)
         ck_assert_msg(seen[i] == (gone[i] ? 0 : 1), "message %d delivered %d times after the crash", i, seen[i]);

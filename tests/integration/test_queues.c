@@ -33,7 +33,7 @@ static void expect_config_at(int line, const cJSON *meta, long long vt, long lon
     else
         ck_assert_msg(cJSON_IsNumber(d) && (long long)d->valuedouble == depth, "line %d: max_depth", line);
 }
-#define EXPECT_CONFIG(meta, vt, attempts, retention, depth)                                                        \
+#define EXPECT_CONFIG(meta, vt, attempts, retention, depth)                                                            \
     expect_config_at(__LINE__, (meta), (vt), (attempts), (retention), (depth))
 
 /* GET /queues/{queue} asserted 200; returns the response to free. */
@@ -169,17 +169,17 @@ END_TEST
 START_TEST(put_rejects_out_of_range_and_changes_nothing)
 {
     static const char *const bad[] = {
-        "{\"visibility_timeout\":-1}",        /* below 0 */
-        "{\"visibility_timeout\":43201}",     /* above 12 h */
-        "{\"visibility_timeout\":\"5\"}",     /* a string */
-        "{\"visibility_timeout\":1.5}",       /* not an integer */
-        "{\"max_delivery_attempts\":0}",      /* below 1 */
-        "{\"max_delivery_attempts\":1001}",   /* above 1000 */
-        "{\"max_delivery_attempts\":true}",   /* a boolean */
-        "{\"retention_seconds\":59}",         /* below a minute */
-        "{\"retention_seconds\":[]}",         /* an array */
-        "{\"max_depth\":0}",                  /* below 1 */
-        "{\"max_depth\":-5}",                 /* negative */
+        "{\"visibility_timeout\":-1}",                   /* below 0 */
+        "{\"visibility_timeout\":43201}",                /* above 12 h */
+        "{\"visibility_timeout\":\"5\"}",                /* a string */
+        "{\"visibility_timeout\":1.5}",                  /* not an integer */
+        "{\"max_delivery_attempts\":0}",                 /* below 1 */
+        "{\"max_delivery_attempts\":1001}",              /* above 1000 */
+        "{\"max_delivery_attempts\":true}",              /* a boolean */
+        "{\"retention_seconds\":59}",                    /* below a minute */
+        "{\"retention_seconds\":[]}",                    /* an array */
+        "{\"max_depth\":0}",                             /* below 1 */
+        "{\"max_depth\":-5}",                            /* negative */
         "{\"max_depth\":2,\"max_delivery_attempts\":0}", /* one bad member refuses the whole body */
     };
     const char *q = unique_name("q");

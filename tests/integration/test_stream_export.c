@@ -100,8 +100,8 @@ START_TEST(ndjson_export_of_200k_events_is_complete_ordered_and_flat_in_memory)
     curl_slist_free_all(headers);
     curl_easy_cleanup(curl);
 
-    fprintf(stderr, "exported %lld lines; service RSS %ld KiB before, %ld KiB at most while streaming\n",
-            x.lines, rss_before, x.rss_max);
+    fprintf(stderr, "exported %lld lines; service RSS %ld KiB before, %ld KiB at most while streaming\n", x.lines,
+            rss_before, x.rss_max);
     ck_assert_int_eq(x.partial_len, 0);
     ck_assert_int_eq(x.lines, EVENTS);
     ck_assert_int_eq(x.out_of_order, 0);

@@ -108,7 +108,7 @@ START_TEST(list_streams_by_prefix_in_pages)
     char after[128] = "";
     for (int page = 0; page < 3; page++) {
         struct response *r = after[0] ? get("/streams?prefix=%s&limit=2&after=%s", prefix, after)
-                                       : get("/streams?prefix=%s&limit=2", prefix);
+                                      : get("/streams?prefix=%s&limit=2", prefix);
         EXPECT_JSON(r, 200);
         const cJSON *streams = field(r->json, "streams"), *m;
         ck_assert_int_eq(cJSON_GetArraySize(streams), page < 2 ? 2 : 1);
@@ -236,9 +236,15 @@ START_TEST(retention_is_set_kept_and_cleared)
     response_free(r);
 
     static const char *const bad[] = {
-        "{\"max_age_seconds\":-1}",  "{\"max_age_seconds\":0}",      "{\"max_age_seconds\":\"60\"}",
-        "{\"max_age_seconds\":1.5}", "{\"max_age_seconds\":true}",   "{\"max_count\":-5}",
-        "{\"max_count\":0}",         "{\"max_count\":\"10\"}",       "{\"max_count\":[1]}",
+        "{\"max_age_seconds\":-1}",
+        "{\"max_age_seconds\":0}",
+        "{\"max_age_seconds\":\"60\"}",
+        "{\"max_age_seconds\":1.5}",
+        "{\"max_age_seconds\":true}",
+        "{\"max_count\":-5}",
+        "{\"max_count\":0}",
+        "{\"max_count\":\"10\"}",
+        "{\"max_count\":[1]}",
         "{\"max_count\":10,\"max_age_seconds\":-1}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -397,8 +403,8 @@ START_TEST(wrong_methods_are_405_with_allow)
         ck_assert_msg(r->status == 405, "%s %s: %ld", cases[i].method, path, r->status);
         EXPECT_PROBLEM(r, 405, "method_not_allowed");
         const char *allow = header(r, "Allow");
-        ck_assert_msg(allow && allow_is(allow, cases[i].allow, cases[i].n), "%s %s: Allow %s", cases[i].method,
-                      path, allow ? allow : "(none)");
+        ck_assert_msg(allow && allow_is(allow, cases[i].allow, cases[i].n), "%s %s: Allow %s", cases[i].method, path,
+                      allow ? allow : "(none)");
         response_free(r);
     }
     struct response *r = request("PUT", "/events", "{}");

@@ -46,9 +46,9 @@ static void write_temp_file(const char *text, char path[64])
 /* ---- one load from a row's sources ---- */
 
 struct sources {
-    const char *file;               /* config file text, or NULL for no file */
-    const char *env[MAX_ENV];       /* "NAME=value", NULL-terminated */
-    const char *args[MAX_ARGS];     /* after argv[0], NULL-terminated */
+    const char *file;           /* config file text, or NULL for no file */
+    const char *env[MAX_ENV];   /* "NAME=value", NULL-terminated */
+    const char *args[MAX_ARGS]; /* after argv[0], NULL-terminated */
 };
 
 /* Runs config_load over `src`; when there is a file it is passed as --config=PATH
@@ -152,8 +152,20 @@ END_TEST
 
 /* ---- sources that load: one row per way of setting a value ---- */
 
-enum field { F_LISTEN, F_DATABASE_URL, F_SCHEMA, F_TABLE_PREFIX, F_POOL_MIN, F_POOL_MAX, F_AUTO_MIGRATE,
-             F_LOG_LEVEL, F_LOG_FORMAT, F_MAX_BODY, F_COMMAND, F_CONFIG_FILE_SET };
+enum field {
+    F_LISTEN,
+    F_DATABASE_URL,
+    F_SCHEMA,
+    F_TABLE_PREFIX,
+    F_POOL_MIN,
+    F_POOL_MAX,
+    F_AUTO_MIGRATE,
+    F_LOG_LEVEL,
+    F_LOG_FORMAT,
+    F_MAX_BODY,
+    F_COMMAND,
+    F_CONFIG_FILE_SET
+};
 
 static const struct {
     struct sources src;
@@ -165,7 +177,10 @@ static const struct {
     /* flag forms */
     {{NULL, {NULL}, {"--schema=analytics"}}, F_SCHEMA, "analytics", 0, "--opt=value"},
     {{NULL, {NULL}, {"--schema", "analytics"}}, F_SCHEMA, "analytics", 0, "--opt value"},
-    {{NULL, {NULL}, {"--database-url=postgres://u@h/db?x=1"}}, F_DATABASE_URL, "postgres://u@h/db?x=1", 0,
+    {{NULL, {NULL}, {"--database-url=postgres://u@h/db?x=1"}},
+     F_DATABASE_URL,
+     "postgres://u@h/db?x=1",
+     0,
      "value with '=' inside, --opt=value"},
     {{NULL, {NULL}, {"--table-prefix="}}, F_TABLE_PREFIX, "", 0, "empty value with --opt="},
     /* environment names */
@@ -175,21 +190,38 @@ static const struct {
     {{NULL, {"STREAMQ_MAX_BODY=1024"}, {NULL}}, F_MAX_BODY, NULL, 1024, "STREAMQ_MAX_BODY, at min"},
     {{NULL, {"STREAMQ_LOG_LEVEL=debug"}, {NULL}}, F_LOG_LEVEL, NULL, LOG_DEBUG, "enum from env"},
     {{NULL, {"STREAMQ_LOG_FORMAT=json"}, {NULL}}, F_LOG_FORMAT, NULL, LOG_FORMAT_JSON, "log format from env"},
-    {{NULL, {"pool_max=99", "streamq_pool_max=99"}, {NULL}}, F_POOL_MAX, NULL, 16,
+    {{NULL, {"pool_max=99", "streamq_pool_max=99"}, {NULL}},
+     F_POOL_MAX,
+     NULL,
+     16,
      "only the exact STREAMQ_ upper-case name counts"},
     /* DATABASE_URL */
-    {{NULL, {"DATABASE_URL=postgres://plain"}, {NULL}}, F_DATABASE_URL, "postgres://plain", 0,
-     "DATABASE_URL alone"},
+    {{NULL, {"DATABASE_URL=postgres://plain"}, {NULL}}, F_DATABASE_URL, "postgres://plain", 0, "DATABASE_URL alone"},
     {{NULL, {"DATABASE_URL=postgres://plain", "STREAMQ_DATABASE_URL=postgres://prefixed"}, {NULL}},
-     F_DATABASE_URL, "postgres://prefixed", 0, "STREAMQ_DATABASE_URL beats DATABASE_URL"},
+     F_DATABASE_URL,
+     "postgres://prefixed",
+     0,
+     "STREAMQ_DATABASE_URL beats DATABASE_URL"},
     {{NULL, {"STREAMQ_DATABASE_URL=postgres://prefixed", "DATABASE_URL=postgres://plain"}, {NULL}},
-     F_DATABASE_URL, "postgres://prefixed", 0, "STREAMQ_ wins whatever the order"},
-    {{"{\"database-url\": \"postgres://file\"}", {"DATABASE_URL="}, {NULL}}, F_DATABASE_URL,
-     "postgres://file", 0, "empty DATABASE_URL is ignored"},
-    {{"{\"database-url\": \"postgres://file\"}", {"DATABASE_URL=postgres://plain"}, {NULL}}, F_DATABASE_URL,
-     "postgres://plain", 0, "DATABASE_URL is environment: beats the file"},
-    {{NULL, {"DATABASE_URL=postgres://plain"}, {"--database-url=postgres://flag"}}, F_DATABASE_URL,
-     "postgres://flag", 0, "flag beats DATABASE_URL"},
+     F_DATABASE_URL,
+     "postgres://prefixed",
+     0,
+     "STREAMQ_ wins whatever the order"},
+    {{"{\"database-url\": \"postgres://file\"}", {"DATABASE_URL="}, {NULL}},
+     F_DATABASE_URL,
+     "postgres://file",
+     0,
+     "empty DATABASE_URL is ignored"},
+    {{"{\"database-url\": \"postgres://file\"}", {"DATABASE_URL=postgres://plain"}, {NULL}},
+     F_DATABASE_URL,
+     "postgres://plain",
+     0,
+     "DATABASE_URL is environment: beats the file"},
+    {{NULL, {"DATABASE_URL=postgres://plain"}, {"--database-url=postgres://flag"}},
+     F_DATABASE_URL,
+     "postgres://flag",
+     0,
+     "flag beats DATABASE_URL"},
     /* bools */
     {{NULL, {NULL}, {"--auto-migrate=false"}}, F_AUTO_MIGRATE, NULL, 0, "bool false"},
     {{NULL, {NULL}, {"--auto-migrate=off"}}, F_AUTO_MIGRATE, NULL, 0, "bool off"},
@@ -213,8 +245,11 @@ static const struct {
     {{NULL, {NULL}, {"--listen=[::1]:8080"}}, F_LISTEN, "[::1]:8080", 0, "bracketed IPv6"},
     /* schema and table prefix identifiers */
     {{NULL, {NULL}, {"--schema=a"}}, F_SCHEMA, "a", 0, "one-char schema"},
-    {{NULL, {NULL}, {"--schema=abcdefghijabcdefghijabcdefghijabcdefghij"}}, F_SCHEMA,
-     "abcdefghijabcdefghijabcdefghijabcdefghij", 0, "40-char schema (max)"},
+    {{NULL, {NULL}, {"--schema=abcdefghijabcdefghijabcdefghijabcdefghij"}},
+     F_SCHEMA,
+     "abcdefghijabcdefghijabcdefghijabcdefghij",
+     0,
+     "40-char schema (max)"},
     {{NULL, {NULL}, {"--schema=_x9"}}, F_SCHEMA, "_x9", 0, "leading underscore"},
     /* commands */
     {{NULL, {NULL}, {NULL}}, F_COMMAND, "serve", 0, "serve by default"},
@@ -235,18 +270,47 @@ static void check_field(const struct config *cfg, int row)
     bool is_str = false;
 
     switch (ok_rows[row].field) {
-    case F_LISTEN: s = cfg->listen; is_str = true; break;
-    case F_DATABASE_URL: s = cfg->database_url; is_str = true; break;
-    case F_SCHEMA: s = cfg->schema; is_str = true; break;
-    case F_TABLE_PREFIX: s = cfg->table_prefix; is_str = true; break;
-    case F_COMMAND: s = cfg->command; is_str = true; break;
-    case F_POOL_MIN: v = cfg->pool_min; break;
-    case F_POOL_MAX: v = cfg->pool_max; break;
-    case F_AUTO_MIGRATE: v = cfg->auto_migrate; break;
-    case F_LOG_LEVEL: v = cfg->log_level; break;
-    case F_LOG_FORMAT: v = cfg->log_format; break;
-    case F_MAX_BODY: v = cfg->max_body; break;
-    case F_CONFIG_FILE_SET: v = cfg->config_file != NULL; break;
+    case F_LISTEN:
+        s = cfg->listen;
+        is_str = true;
+        break;
+    case F_DATABASE_URL:
+        s = cfg->database_url;
+        is_str = true;
+        break;
+    case F_SCHEMA:
+        s = cfg->schema;
+        is_str = true;
+        break;
+    case F_TABLE_PREFIX:
+        s = cfg->table_prefix;
+        is_str = true;
+        break;
+    case F_COMMAND:
+        s = cfg->command;
+        is_str = true;
+        break;
+    case F_POOL_MIN:
+        v = cfg->pool_min;
+        break;
+    case F_POOL_MAX:
+        v = cfg->pool_max;
+        break;
+    case F_AUTO_MIGRATE:
+        v = cfg->auto_migrate;
+        break;
+    case F_LOG_LEVEL:
+        v = cfg->log_level;
+        break;
+    case F_LOG_FORMAT:
+        v = cfg->log_format;
+        break;
+    case F_MAX_BODY:
+        v = cfg->max_body;
+        break;
+    case F_CONFIG_FILE_SET:
+        v = cfg->config_file != NULL;
+        break;
     }
     if (is_str)
         ck_assert_msg(s && strcmp(s, ok_rows[row].want_str) == 0, "row %d (%s): got \"%s\", want \"%s\"", row,
@@ -349,9 +413,13 @@ static const struct {
     {{"[1, 2]", {NULL}, {NULL}}, "not a JSON object", NULL, "file is an array"},
     {{"", {NULL}, {NULL}}, "not a JSON object", NULL, "file is empty"},
     {{"{\"pool-max\": ", {NULL}, {NULL}}, "not a JSON object", NULL, "file is truncated JSON"},
-    {{NULL, {"STREAMQ_CONFIG=/nonexistent/streamq.json"}, {NULL}}, "/nonexistent/streamq.json", NULL,
+    {{NULL, {"STREAMQ_CONFIG=/nonexistent/streamq.json"}, {NULL}},
+     "/nonexistent/streamq.json",
+     NULL,
      "STREAMQ_CONFIG names a missing file"},
-    {{NULL, {NULL}, {"--config", "/nonexistent/streamq.json"}}, "/nonexistent/streamq.json", NULL,
+    {{NULL, {NULL}, {"--config", "/nonexistent/streamq.json"}},
+     "/nonexistent/streamq.json",
+     NULL,
      "--config PATH names a missing file"},
 };
 
@@ -428,18 +496,17 @@ END_TEST
 
 START_TEST(test_file_sets_many)
 {
-    static const struct sources src = {
-        "{\n"
-        "  \"listen\": \"0.0.0.0:9090\",\n"
-        "  \"schema\": \"sq\",\n"
-        "  \"pool-min\": 4,\n"
-        "  \"pool-max\": 8,\n"
-        "  \"auto-migrate\": false,\n"
-        "  \"log-format\": \"json\",\n"
-        "  \"log-level\": \"warn\"\n"
-        "}\n",
-        {NULL},
-        {NULL}};
+    static const struct sources src = {"{\n"
+                                       "  \"listen\": \"0.0.0.0:9090\",\n"
+                                       "  \"schema\": \"sq\",\n"
+                                       "  \"pool-min\": 4,\n"
+                                       "  \"pool-max\": 8,\n"
+                                       "  \"auto-migrate\": false,\n"
+                                       "  \"log-format\": \"json\",\n"
+                                       "  \"log-level\": \"warn\"\n"
+                                       "}\n",
+                                       {NULL},
+                                       {NULL}};
     struct config cfg;
     char err[256];
     ck_assert_msg(load(&src, &cfg, err, sizeof err) == CONFIG_OK, "%s", err);

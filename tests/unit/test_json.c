@@ -89,8 +89,8 @@ START_TEST(test_parse_accepts)
     size_t len = accept_rows[_i].len ? accept_rows[_i].len : strlen(accept_rows[_i].text);
     cJSON *root = json_parse(accept_rows[_i].text, len);
     ck_assert_msg(root != NULL, "row %d (%s): rejected", _i, accept_rows[_i].why);
-    ck_assert_msg((root->type & 0xFF) == accept_rows[_i].type, "row %d (%s): root type %d", _i,
-                  accept_rows[_i].why, root->type & 0xFF);
+    ck_assert_msg((root->type & 0xFF) == accept_rows[_i].type, "row %d (%s): root type %d", _i, accept_rows[_i].why,
+                  root->type & 0xFF);
     cJSON_Delete(root);
 }
 END_TEST

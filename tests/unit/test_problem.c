@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/http/problem.h"
 #include "src/core/util.h"
+#include "src/http/problem.h"
 
 /* Members of `obj` named `name` (cJSON objects may hold duplicates). */
 static int count_members(const cJSON *obj, const char *name)
@@ -55,8 +55,8 @@ START_TEST(test_titles)
     cJSON *p = problem_new(title_rows[_i].status, title_rows[_i].code, "d", NULL);
     ck_assert_ptr_nonnull(p);
     snprintf(type, sizeof type, "https://streamq.dev/problems/%s", title_rows[_i].code);
-    ck_assert_msg(string_member(p, "type") && strcmp(string_member(p, "type"), type) == 0,
-                  "row %d (%s): type %s", _i, title_rows[_i].why, string_member(p, "type"));
+    ck_assert_msg(string_member(p, "type") && strcmp(string_member(p, "type"), type) == 0, "row %d (%s): type %s", _i,
+                  title_rows[_i].why, string_member(p, "type"));
     ck_assert_msg(string_member(p, "title") && strcmp(string_member(p, "title"), title_rows[_i].title) == 0,
                   "row %d (%s): title %s", _i, title_rows[_i].why, string_member(p, "title"));
     ck_assert_msg(string_member(p, "code") && strcmp(string_member(p, "code"), title_rows[_i].code) == 0,
@@ -161,11 +161,8 @@ static const struct {
     const char *member;
     const char *why;
 } override_rows[] = {
-    {"type", "type replaced"},
-    {"title", "title replaced"},
-    {"status", "status replaced"},
-    {"detail", "detail replaced"},
-    {"code", "code replaced"},
+    {"type", "type replaced"},     {"title", "title replaced"}, {"status", "status replaced"},
+    {"detail", "detail replaced"}, {"code", "code replaced"},
 };
 
 START_TEST(test_extra_overrides)

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/http/router.h"
 #include "src/core/util.h"
+#include "src/http/router.h"
 
 static void handle_nothing(struct request *req)
 {
@@ -78,7 +78,14 @@ static const struct {
     {"GET", "/a/1/2/3", ROUTER_NOT_FOUND, R_NONE, "", 0, {0}, "one segment fewer than the pattern"},
     /* percent-decoding, one segment at a time */
     {"GET", "/streams/a%2Fb", ROUTER_FOUND, R_STREAM_GET, "", 1, {"a/b"}, "%2F stays inside the parameter"},
-    {"GET", "/streams/a%2fb/events/7", ROUTER_FOUND, R_EVENT_GET, "", 2, {"a/b", "7"}, "lower-case %2f, not a new segment"},
+    {"GET",
+     "/streams/a%2fb/events/7",
+     ROUTER_FOUND,
+     R_EVENT_GET,
+     "",
+     2,
+     {"a/b", "7"},
+     "lower-case %2f, not a new segment"},
     {"GET", "/streams/%2F", ROUTER_FOUND, R_STREAM_GET, "", 1, {"/"}, "parameter that is only a slash"},
     {"GET", "/streams/caf%C3%A9", ROUTER_FOUND, R_STREAM_GET, "", 1, {"caf\xC3\xA9"}, "UTF-8 escapes"},
     {"GET", "/streams/a+b", ROUTER_FOUND, R_STREAM_GET, "", 1, {"a+b"}, "'+' is not a space in a path"},
@@ -99,9 +106,23 @@ static const struct {
     {"POST", "/streams/x", ROUTER_METHOD_NOT_ALLOWED, R_NONE, "GET, HEAD, PUT, DELETE", 0, {0}, "Allow in table order"},
     {"GET", "/queues/q/messages", ROUTER_METHOD_NOT_ALLOWED, R_NONE, "POST", 0, {0}, "no HEAD without GET"},
     {"PUT", "/healthz", ROUTER_METHOD_NOT_ALLOWED, R_NONE, "GET, HEAD", 0, {0}, "literal path, wrong method"},
-    {"PATCH", "/streams/x", ROUTER_METHOD_NOT_ALLOWED, R_NONE, "GET, HEAD, PUT, DELETE", 0, {0}, "method no route uses"},
+    {"PATCH",
+     "/streams/x",
+     ROUTER_METHOD_NOT_ALLOWED,
+     R_NONE,
+     "GET, HEAD, PUT, DELETE",
+     0,
+     {0},
+     "method no route uses"},
     {"get", "/healthz", ROUTER_METHOD_NOT_ALLOWED, R_NONE, "GET, HEAD", 0, {0}, "methods are case-sensitive"},
-    {"POST", "/streams/%zz", ROUTER_METHOD_NOT_ALLOWED, R_NONE, "GET, HEAD, PUT, DELETE", 0, {0}, "405 with a bad escape"},
+    {"POST",
+     "/streams/%zz",
+     ROUTER_METHOD_NOT_ALLOWED,
+     R_NONE,
+     "GET, HEAD, PUT, DELETE",
+     0,
+     {0},
+     "405 with a bad escape"},
     /* 404 */
     {"GET", "/nope", ROUTER_NOT_FOUND, R_NONE, "", 0, {0}, "unknown path"},
     {"POST", "/nope", ROUTER_NOT_FOUND, R_NONE, "", 0, {0}, "unknown path is 404 for any method"},
@@ -110,7 +131,14 @@ static const struct {
     {"GET", "/streams/x/events", ROUTER_NOT_FOUND, R_NONE, "", 0, {0}, "missing last segment"},
     /* trailing slash and empty segments */
     {"GET", "/healthz/", ROUTER_NOT_FOUND, R_NONE, "", 0, {0}, "trailing slash on a literal"},
-    {"GET", "/streams/", ROUTER_FOUND, R_STREAM_GET, "", 1, {""}, "trailing slash: an empty parameter (the handler refuses the name)"},
+    {"GET",
+     "/streams/",
+     ROUTER_FOUND,
+     R_STREAM_GET,
+     "",
+     1,
+     {""},
+     "trailing slash: an empty parameter (the handler refuses the name)"},
     {"GET", "/streams/x/", ROUTER_NOT_FOUND, R_NONE, "", 0, {0}, "trailing slash after a parameter"},
     {"GET", "//healthz", ROUTER_NOT_FOUND, R_NONE, "", 0, {0}, "empty first segment"},
     {"GET", "/streams//events/1", ROUTER_FOUND, R_EVENT_GET, "", 2, {"", "1"}, "empty parameter segment"},
@@ -123,8 +151,8 @@ START_TEST(test_router_rows)
     struct route_match m;
     enum router_result got = router_match(table, ARRAY_LEN(table), rows[_i].method, rows[_i].path, &m);
 
-    ck_assert_msg(got == rows[_i].want, "row %d (%s): %s %s gave %d, want %d", _i, rows[_i].why,
-                  rows[_i].method, rows[_i].path, got, rows[_i].want);
+    ck_assert_msg(got == rows[_i].want, "row %d (%s): %s %s gave %d, want %d", _i, rows[_i].why, rows[_i].method,
+                  rows[_i].path, got, rows[_i].want);
     switch (got) {
     case ROUTER_FOUND:
         ck_assert_msg(m.route == &table[rows[_i].route], "row %d (%s): matched %s %s", _i, rows[_i].why,
@@ -133,8 +161,8 @@ START_TEST(test_router_rows)
         for (int k = 0; k < m.nparams; k++) {
             const char *want = rows[_i].values[k];
             if (!want)
-                ck_assert_msg(m.values[k] == NULL, "row %d (%s): value %d should be NULL, is \"%s\"", _i,
-                              rows[_i].why, k, m.values[k]);
+                ck_assert_msg(m.values[k] == NULL, "row %d (%s): value %d should be NULL, is \"%s\"", _i, rows[_i].why,
+                              k, m.values[k]);
             else
                 ck_assert_msg(m.values[k] && strcmp(m.values[k], want) == 0,
                               "row %d (%s): value %d is \"%s\", want \"%s\"", _i, rows[_i].why, k,
@@ -142,8 +170,8 @@ START_TEST(test_router_rows)
         }
         break;
     case ROUTER_METHOD_NOT_ALLOWED:
-        ck_assert_msg(strcmp(m.allow, rows[_i].allow) == 0, "row %d (%s): Allow \"%s\", want \"%s\"", _i,
-                      rows[_i].why, m.allow, rows[_i].allow);
+        ck_assert_msg(strcmp(m.allow, rows[_i].allow) == 0, "row %d (%s): Allow \"%s\", want \"%s\"", _i, rows[_i].why,
+                      m.allow, rows[_i].allow);
         ck_assert_msg(m.nparams == 0, "row %d (%s): 405 kept %d params", _i, rows[_i].why, m.nparams);
         break;
     case ROUTER_NOT_FOUND:
@@ -189,8 +217,7 @@ START_TEST(test_reuse_match)
 {
     /* A match struct reused after a 405 must not carry the old Allow list. */
     struct route_match m;
-    ck_assert_int_eq(router_match(table, ARRAY_LEN(table), "DELETE", "/streams", &m),
-                     ROUTER_METHOD_NOT_ALLOWED);
+    ck_assert_int_eq(router_match(table, ARRAY_LEN(table), "DELETE", "/streams", &m), ROUTER_METHOD_NOT_ALLOWED);
     router_match_free(&m);
     ck_assert_int_eq(router_match(table, ARRAY_LEN(table), "GET", "/streams", &m), ROUTER_FOUND);
     ck_assert_str_eq(m.allow, "");

@@ -52,8 +52,7 @@ START_TEST(test_parse_int64)
     ck_assert_msg(ok == int64_rows[_i].ok, "row %d (%s): \"%s\" returned %d", _i, int64_rows[_i].why,
                   int64_rows[_i].in ? int64_rows[_i].in : "(null)", ok);
     if (ok)
-        ck_assert_msg(got == int64_rows[_i].want, "row %d (%s): got %lld", _i, int64_rows[_i].why,
-                      (long long)got);
+        ck_assert_msg(got == int64_rows[_i].want, "row %d (%s): got %lld", _i, int64_rows[_i].why, (long long)got);
     else
         ck_assert_msg(got == -12345, "row %d (%s): output written on failure", _i, int64_rows[_i].why);
 }
@@ -187,8 +186,8 @@ START_TEST(test_percent_decode)
     if (!pct_rows[_i].want)
         ck_assert_msg(got == NULL, "row %d (%s): expected NULL, got \"%s\"", _i, pct_rows[_i].why, got);
     else
-        ck_assert_msg(got && strcmp(got, pct_rows[_i].want) == 0, "row %d (%s): got \"%s\"", _i,
-                      pct_rows[_i].why, got ? got : "(null)");
+        ck_assert_msg(got && strcmp(got, pct_rows[_i].want) == 0, "row %d (%s): got \"%s\"", _i, pct_rows[_i].why,
+                      got ? got : "(null)");
     free(got);
 }
 END_TEST
