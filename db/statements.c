@@ -67,6 +67,39 @@ const struct statement statements[STMT_COUNT_] = {
         "     ORDER BY ev.global_position LIMIT $2) e ON true"
         " ORDER BY e.global_position"},
 
+    /* Commits a group's offset in one statement. No row from `up` means it was
+     * refused: the stream is missing ($1 NULL version), the offset is past
+     * version + 1, or it moves backwards without force; the caller tells which
+     * from the columns. The DO UPDATE condition is checked against the locked row,
+     * so two racing commits cannot move a group backwards. */
+    [STMT_CONSUMERS_COMMIT] = {"consumers_commit",
+        "WITH s AS (SELECT version FROM {p}streams WHERE name = $1),"
+        " old AS (SELECT c.\"offset\" FROM {p}consumer_offsets c WHERE c.stream = $1 AND c.group_name = $2),"
+        " up AS ("
+        "   INSERT INTO {p}consumer_offsets AS c (stream, group_name, \"offset\")"
+        "   SELECT $1, $2, $3::bigint FROM s WHERE $3::bigint <= s.version + 1"
+        "   ON CONFLICT (stream, group_name) DO UPDATE SET \"offset\" = excluded.\"offset\", updated_at = now()"
+        "     WHERE $4::boolean OR c.\"offset\" <= excluded.\"offset\""
+        "   RETURNING c.\"offset\", c.updated_at)"
+        " SELECT (SELECT version FROM s), (SELECT \"offset\" FROM old), up.\"offset\","
+        "        (extract(epoch FROM up.updated_at) * 1000000)::bigint"
+        "   FROM (SELECT 1) one LEFT JOIN up ON true"},
+    [STMT_CONSUMERS_GET] = {"consumers_get",
+        "SELECT s.version, c.\"offset\", (extract(epoch FROM c.updated_at) * 1000000)::bigint"
+        "  FROM {p}streams s"
+        "  LEFT JOIN {p}consumer_offsets c ON c.stream = s.name AND c.group_name = $2"
+        " WHERE s.name = $1"},
+    /* Every group of the stream by name; one row with NULLs when it has none. */
+    [STMT_CONSUMERS_LIST] = {"consumers_list",
+        "SELECT s.version, c.group_name, c.\"offset\", (extract(epoch FROM c.updated_at) * 1000000)::bigint"
+        "  FROM {p}streams s"
+        "  LEFT JOIN {p}consumer_offsets c ON c.stream = s.name"
+        " WHERE s.name = $1"
+        " ORDER BY c.group_name COLLATE \"C\""},
+    [STMT_CONSUMERS_DELETE] = {"consumers_delete",
+        "WITH gone AS (DELETE FROM {p}consumer_offsets WHERE stream = $1 AND group_name = $2 RETURNING 1)"
+        " SELECT EXISTS (SELECT 1 FROM {p}streams WHERE name = $1), (SELECT count(*) FROM gone)"},
+
     [STMT_STREAMS_META] = {"streams_meta",
         "SELECT {p}stream_json(m), m.version FROM {p}stream_metadata m WHERE m.stream = $1"},
     [STMT_STREAMS_LIST] = {"streams_list",

@@ -14,6 +14,11 @@ enum stmt_id {
     STMT_EVENTS_READ_BACKWARD,
     STMT_EVENTS_GET,
     STMT_EVENTS_GLOBAL_READ,
+    /* consumer groups (db/consumers.c) */
+    STMT_CONSUMERS_COMMIT,
+    STMT_CONSUMERS_GET,
+    STMT_CONSUMERS_LIST,
+    STMT_CONSUMERS_DELETE,
     /* streams (db/streams.c) */
     STMT_STREAMS_META,
     STMT_STREAMS_LIST,

@@ -22,6 +22,11 @@ void route_events_read(struct request *req);
 void route_events_get(struct request *req);
 void route_events_global_read(struct request *req);
 
+void route_consumers_commit(struct request *req);
+void route_consumers_get(struct request *req);
+void route_consumers_list(struct request *req);
+void route_consumers_delete(struct request *req);
+
 void route_streams_get(struct request *req);
 void route_streams_list(struct request *req);
 void route_streams_put_retention(struct request *req);

@@ -30,6 +30,8 @@ static const struct problem_title titles[] = {
     {"dead_letter_not_found", "Dead letter not found"},
     {"stale_receipt", "Receipt is stale"},
     {"queue_full", "Queue is full"},
+    {"consumer_not_found", "Consumer group not found"},
+    {"offset_regression", "Offset moves backwards"},
 };
 
 static const char *title_for(const char *code)
