@@ -2,6 +2,8 @@
  * is opened at start-up (the first pool-min) or on first use. */
 #include "db/pool.h"
 
+#include "db/listen.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -28,9 +30,14 @@ struct db_pool {
 
 PGconn *db_connect(const struct config *cfg, char *err, size_t errlen)
 {
-    char options[200];
-    snprintf(options, sizeof options, "-c search_path=%s -c statement_timeout=%lld", cfg->schema,
-             (long long)cfg->command_timeout_ms);
+    char options[300], channel[DB_CHANNEL_LEN + 1] = "";
+    /* The channel makes this connection's commits wake waiting readers (schema/002_notify.sql). */
+    if (cfg->notify)
+        db_notify_channel(cfg, channel);
+    int n = snprintf(options, sizeof options, "-c search_path=%s -c statement_timeout=%lld", cfg->schema,
+                     (long long)cfg->command_timeout_ms);
+    if (*channel)
+        snprintf(options + n, sizeof options - (size_t)n, " -c streamq.notify_channel=%s", channel);
     const char *keys[] = {"connect_timeout", "application_name", "dbname", "options", NULL};
     const char *vals[] = {"5", "streamq", cfg->database_url, options, NULL};
     if (!*cfg->database_url) {

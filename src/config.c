@@ -57,6 +57,9 @@ static const struct option_def options[] = {
      "default deliveries before a message is dead-lettered"},
     {"sweep-interval-ms", OPT_INT, OFF(sweep_interval_ms), "1000", 50, 3600000, NULL,
      "how often the sweeper returns expired leases and applies retention"},
+    {"notify", OPT_BOOL, OFF(notify), "true", 0, 0, NULL,
+     "commits send a PostgreSQL NOTIFY that wakes long polls and SSE streams at once; false: waiters wake only at "
+     "their deadline (for measuring NOTIFY's cost)"},
     {"partitioning", OPT_ENUM, OFF(partitioning), "none", 0, 0, partitionings, "table partitioning of events (none)"},
     {"max-body", OPT_INT, OFF(max_body), "4194304", 1024, 1073741824, NULL,
      "largest request body in bytes; larger ones get 413"},

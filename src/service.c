@@ -5,13 +5,16 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "db/migrate.h"
 #include "db/pool.h"
 #include "routes/routes.h"
 #include "src/core/log.h"
 #include "src/http/server.h"
+#include "src/http/waiters.h"
 #include "src/service_run.h"
+#include "src/workers/notifier.h"
 #include "src/workers/sweeper.h"
 
 /* Written whole under a temporary name and renamed, so a reader never sees half of it. */
@@ -28,9 +31,31 @@ static bool write_port_file(const char *path, unsigned short port)
     return ok && rename(tmp, path) == 0;
 }
 
+/* Parked long polls and SSE streams cost a descriptor each: take every descriptor
+ * the hard limit allows, and let the server accept nearly that many connections
+ * (the rest is kept for the pool, the log and the notifier). */
+static unsigned raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 1000;
+    rlim_t before = rl.rlim_cur;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            rl.rlim_cur = before;
+    }
+    rlim_t limit = rl.rlim_cur > 1000000 ? 1000000 : rl.rlim_cur;
+    unsigned connections = limit > 1024 ? (unsigned)(limit - 256) : (unsigned)(limit * 3 / 4);
+    log_info("open files: soft limit %llu (was %llu), hard %llu; accepting up to %u connections",
+             (unsigned long long)rl.rlim_cur, (unsigned long long)before, (unsigned long long)rl.rlim_max, connections);
+    return connections;
+}
+
 int service_run(const struct config *cfg)
 {
     char err[600];
+    int status = 0;
     struct service svc;
     memset(&svc, 0, sizeof svc);
     svc.cfg = cfg;
@@ -58,9 +83,13 @@ int service_run(const struct config *cfg)
         log_error("cannot open the database pool");
         return 1;
     }
-    struct sweeper *sweeper = sweeper_start(cfg, svc.pool);
-    if (!sweeper) {
-        log_error("cannot start the sweeper thread");
+    struct waiters *waiters = waiters_new();
+    struct sweeper *sweeper = waiters ? sweeper_start(cfg, svc.pool) : NULL;
+    struct notifier *notifier = sweeper ? notifier_start(cfg, waiters) : NULL;
+    if (!notifier) {
+        log_error("cannot start the background threads");
+        sweeper_stop(sweeper);
+        waiters_free(waiters);
         db_pool_free(svc.pool);
         return 1;
     }
@@ -70,10 +99,14 @@ int service_run(const struct config *cfg)
         .threads = (unsigned)cfg->threads,
         .connection_timeout = (unsigned)cfg->connection_timeout,
         .max_body = (size_t)cfg->max_body,
+        .connection_limit = raise_fd_limit(),
+        .waiters = waiters,
     };
     svc.http = http_server_start(&http, route_table, route_table_len, &svc);
     if (!svc.http) {
+        notifier_stop(notifier);
         sweeper_stop(sweeper);
+        waiters_free(waiters);
         db_pool_free(svc.pool);
         return 1;
     }
@@ -83,19 +116,22 @@ int service_run(const struct config *cfg)
 
     if (*cfg->port_file && !write_port_file(cfg->port_file, http_server_port(svc.http))) {
         log_error("cannot write the port file %s", cfg->port_file);
-        http_server_stop(svc.http, 0);
-        sweeper_stop(sweeper);
-        db_pool_free(svc.pool);
-        return 1;
+        status = 1;
+        goto stop;
     }
 
     int sig = 0;
     sigwait(&stop, &sig);
-    log_info("received %s; finishing in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-
+    log_info("received %s; answering waiters and finishing in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+stop:
+    /* Waiters first: parked requests answer with what they have, then count as
+     * in-flight requests that the server lets finish. */
+    waiters_close(waiters);
     http_server_stop(svc.http, cfg->shutdown_timeout * 1000);
+    notifier_stop(notifier);
     sweeper_stop(sweeper);
+    waiters_free(waiters);
     db_pool_free(svc.pool);
     log_info("stopped");
-    return 0;
+    return status;
 }

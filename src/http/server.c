@@ -14,6 +14,7 @@
 #include "src/core/log.h"
 #include "src/http/problem.h"
 #include "src/http/router.h"
+#include "src/http/waiters.h"
 
 struct http_server {
     struct http_options opts;
@@ -96,6 +97,7 @@ static void request_begin(struct request *req, struct http_server *server, struc
     req->conn = conn;
     req->server = server;
     req->svc = server->app;
+    req->server_waiters = server->opts.waiters;
     req->url = url;
     req->method = method;
     req->start_us = now_usec();
@@ -110,6 +112,8 @@ static void request_begin(struct request *req, struct http_server *server, struc
 
 static void request_free(struct request *req)
 {
+    if (req->server)
+        http_wait_cancel(req);
     free(req->body);
     for (int i = 0; i < req->nparams; i++)
         free(req->params[i]);
@@ -135,6 +139,7 @@ void http_set_header(struct request *req, const char *name, const char *value)
 static void queue(struct request *req, unsigned status, const char *content_type, struct MHD_Response *resp)
 {
     assert(req->status == 0);
+    http_wait_cancel(req);
     if (!resp) {
         req->queue_failed = true;
         req->status = 500;
@@ -224,9 +229,25 @@ const char *http_param(struct request *req, const char *name)
     return NULL;
 }
 
+/* Runs the matched handler; it either queues a response or parks the request
+ * (waiters.c), in which case it runs again from the start when resumed. */
+static void run_handler(struct request *req)
+{
+    req->parked = false;
+    req->route->handler(req);
+    if (req->status == 0 && !req->parked) {
+        log_error("%s: handler for %s %s queued no response", req->request_id, req->method, req->route->pattern);
+        problem_reply_internal(req);
+    }
+}
+
 static void dispatch(struct request *req)
 {
     struct route_match m;
+    if (req->route) { /* resumed after waiting */
+        run_handler(req);
+        return;
+    }
     switch (router_match(req->server->routes, req->server->nroutes, req->method, req->url, &m)) {
     case ROUTER_FOUND:
         req->route = m.route;
@@ -235,11 +256,7 @@ static void dispatch(struct request *req)
             req->param_names[i] = m.names[i];
             req->params[i] = m.values[i]; /* ownership moves to the request */
         }
-        m.route->handler(req);
-        if (req->status == 0) {
-            log_error("%s: handler for %s %s queued no response", req->request_id, req->method, m.route->pattern);
-            problem_reply_internal(req);
-        }
+        run_handler(req);
         return;
     case ROUTER_METHOD_NOT_ALLOWED:
         http_set_header(req, MHD_HTTP_HEADER_ALLOW, m.allow);
@@ -429,9 +446,10 @@ struct http_server *http_server_start(const struct http_options *opts, const str
     server->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, server, MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)opts->listen_addr,
         MHD_OPTION_THREAD_POOL_SIZE, opts->threads, MHD_OPTION_CONNECTION_TIMEOUT, opts->connection_timeout,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4096, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, server, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-        MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, opts->connection_limit ? opts->connection_limit : 4096u,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
     if (!server->daemon) {
         log_error("cannot listen on %s (address in use or not available)", opts->listen);
         free(server);
@@ -440,6 +458,17 @@ struct http_server *http_server_start(const struct http_options *opts, const str
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_BIND_PORT);
     server->port = info ? info->port : 0;
     return server;
+}
+
+void http_request_suspend(struct request *req)
+{
+    req->parked = true;
+    MHD_suspend_connection(req->conn);
+}
+
+void http_request_resume(struct request *req)
+{
+    MHD_resume_connection(req->conn);
 }
 
 unsigned short http_server_port(const struct http_server *server)

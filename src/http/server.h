@@ -20,6 +20,8 @@
 
 struct route;
 struct http_server;
+struct waiters;
+struct watch;
 /* The application's context, handed to http_server_start and reachable from
  * every request; opaque to this layer. */
 struct service;
@@ -30,6 +32,8 @@ struct http_options {
     unsigned threads;
     unsigned connection_timeout; /* seconds */
     size_t max_body;
+    unsigned connection_limit;
+    struct waiters *waiters; /* where handlers park requests (waiters.h) */
 };
 
 struct http_header {
@@ -64,6 +68,14 @@ struct request {
     struct http_header extra[HTTP_MAX_EXTRA_HEADERS];
     int nextra;
 
+    /* Waiting (waiters.c): the request's watch, guarded by the registry's lock;
+     * `parked` tells the dispatcher that no response is due yet; `wait_until_us`
+     * is for handlers, 0 until a handler sets the deadline of a long poll. */
+    struct waiters *server_waiters;
+    struct watch *watch;
+    bool parked;
+    int64_t wait_until_us;
+
     int status; /* 0 until a response is queued */
     bool queue_failed;
 };
@@ -72,6 +84,11 @@ struct request {
  * requests reach as req->svc. Returns NULL (logged) when it cannot listen. */
 struct http_server *http_server_start(const struct http_options *opts, const struct route *routes, size_t nroutes,
                                       struct service *app) MUST_CHECK;
+/* For waiters.c only: suspend the request's connection (from its handler) and
+ * resume it (from any thread). */
+void http_request_suspend(struct request *req);
+void http_request_resume(struct request *req);
+
 /* The bound port (useful with port 0). */
 unsigned short http_server_port(const struct http_server *server);
 /* Stops accepting, waits up to `grace_ms` for in-flight requests, then stops and

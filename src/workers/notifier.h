@@ -1,0 +1,21 @@
+/* The notifier: a thread holding one LISTEN connection (db/listen.h). Each
+ * notification names the streams and queues a commit changed, and wakes the
+ * requests parked on them (src/http/waiters.h); it also wakes parked requests
+ * whose deadline passed. When its connection drops it reconnects (every second
+ * until it can) and then wakes every waiter once, since notifications sent
+ * meanwhile are lost; a waiter that wakes reads again, so nothing is missed. */
+#ifndef STREAMQ_WORKERS_NOTIFIER_H
+#define STREAMQ_WORKERS_NOTIFIER_H
+
+#include "src/config.h"
+#include "src/core/util.h"
+
+struct notifier;
+struct waiters;
+
+/* Starts the thread; LISTENs only when cfg->notify. NULL when the thread could not start. */
+struct notifier *notifier_start(const struct config *cfg, struct waiters *waiters) MUST_CHECK;
+/* Stops the thread and frees. Accepts NULL. */
+void notifier_stop(struct notifier *n);
+
+#endif
