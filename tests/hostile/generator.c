@@ -253,9 +253,9 @@ struct gen {
     uint64_t seed, index, k; /* k: requests of this category before this one */
     const struct fixture_names *fx;
     struct hreq *out;
-    struct buf req;      /* the bytes */
-    char throwaway[80];  /* a valid name no fixture has */
-    char uuid[37];       /* a fresh random UUID */
+    struct buf req;     /* the bytes */
+    char throwaway[80]; /* a valid name no fixture has */
+    char uuid[37];      /* a fresh random UUID */
 };
 
 static void describe(struct gen *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -320,7 +320,7 @@ struct req {
     const char *version; /* NULL: HTTP/1.1 */
     struct buf headers;  /* extra lines, each ending in CRLF */
     struct buf body;
-    bool with_body;      /* send the body with a Content-Length */
+    bool with_body; /* send the body with a Content-Length */
     bool no_host, no_length, no_type;
 };
 
@@ -421,11 +421,16 @@ static int slot_count(const struct shape *s)
 }
 
 /* Values of the wrong JSON type for each kind of member: the contract says 400. */
-static const char *const wrong_int[] = {"\"1\"", "true", "false", "[]", "{}", "1.5", "\"\"", "[1]", "{\"v\":1}", "\"0x10\""};
+static const char *const wrong_int[] = {"\"1\"", "true", "false", "[]",        "{}",
+                                        "1.5",   "\"\"", "[1]",   "{\"v\":1}", "\"0x10\""};
 static const char *const wrong_str[] = {"1", "true", "[]", "{}", "[\"x\"]", "0", "{\"s\":\"x\"}", "false"};
 static const char *const wrong_bool[] = {"\"false\"", "\"true\"", "0", "1", "[]", "{}", "\"no\""};
 static const char *const wrong_meta[] = {"1", "\"x\"", "[]", "true", "[{}]"};
-static const char *const wrong_uuid[] = {"1", "\"not-a-uuid\"", "[]", "{}", "true",
+static const char *const wrong_uuid[] = {"1",
+                                         "\"not-a-uuid\"",
+                                         "[]",
+                                         "{}",
+                                         "true",
                                          "\"123e4567-e89b-12d3-a456-42661417400\"",
                                          "\"123e4567-e89b-12d3-a456-4266141740000\"",
                                          "\"zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz\""};
@@ -588,9 +593,8 @@ static const struct route *find_route(const char *method, const char *pattern)
 
 /* ---- category: every route with every method ---- */
 
-static const char *const methods[] = {"GET",   "HEAD", "POST",     "PUT",      "DELETE", "PATCH",
-                                      "OPTIONS", "TRACE", "PROPFIND", "M-SEARCH", "FOO",    "get",
-                                      "delete", "Post", "CONNECT"};
+static const char *const methods[] = {"GET",      "HEAD",     "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE",
+                                      "PROPFIND", "M-SEARCH", "FOO",  "get", "delete", "Post",  "CONNECT"};
 
 static void gen_route_method(struct gen *g)
 {
@@ -657,11 +661,12 @@ static const struct bad_value bad_names[] = {
     {"a%5Cb", true},
 };
 
-static const char *const bad_offsets[] = {"-1", "abc", "1.5", "99999999999999999999", "%00", "0x1", "+1",
-                                          "%201", "1e3", "%FF", "9223372036854775808", "1%00"};
-static const char *const bad_ids[] = {"not-a-uuid", "%00", "123e4567-e89b-12d3-a456-42661417400",
-                                      "123e4567-e89b-12d3-a456-4266141740000", "%FF", "x'%3B--",
-                                      "123e4567e89b12d3a456426614174000%00", "{}", "%2F", "1"};
+static const char *const bad_offsets[] = {"-1",   "abc", "1.5", "99999999999999999999", "%00", "0x1", "+1",
+                                          "%201", "1e3", "%FF", "9223372036854775808",  "1%00"};
+static const char *const bad_ids[] = {
+    "not-a-uuid", "%00",     "123e4567-e89b-12d3-a456-42661417400", "123e4567-e89b-12d3-a456-4266141740000",
+    "%FF",        "x'%3B--", "123e4567e89b12d3a456426614174000%00", "{}",
+    "%2F",        "1"};
 
 static void gen_bad_name(struct gen *g)
 {
@@ -786,9 +791,14 @@ static const struct bad_query bad_queries[] = {
 
 static void gen_bad_query(struct gen *g)
 {
-    static const char *const query_routes[] = {"/streams", "/streams/{stream}/events", "/events", "/queues",
-                                               "/queues/{queue}/messages", "/queues/{queue}/dead-letters",
-                                               "/streams/{stream}/events/{offset}", "/streams/{stream}",
+    static const char *const query_routes[] = {"/streams",
+                                               "/streams/{stream}/events",
+                                               "/events",
+                                               "/queues",
+                                               "/queues/{queue}/messages",
+                                               "/queues/{queue}/dead-letters",
+                                               "/streams/{stream}/events/{offset}",
+                                               "/streams/{stream}",
                                                "/healthz"};
     /* The first requests send %FF to each text parameter in turn: the reported defect. */
     static const struct {
@@ -900,29 +910,60 @@ static void gen_wrong_types(struct gen *g)
 /* ---- category: broken JSON ---- */
 
 static const char *const junk_bodies[] = {
-    "not json", "{", "}", "{\"a\":}", "{,}", "{'a':1}", "{\"a\":1,}", "/*c*/{}", "{\"a\":NaN}", "{\"a\":0x1}",
-    "{\"a\":01}", "{\"a\":+1}", "{\"a\" 1}", "{\"a\":tru}", "{\"a\":\"\\x41\"}", "{\"a\":\"\\u12\"}",
-    "\"unterminated", "{\"a\":[1,2}", "[", "{\"a\":1}}", "{\"a\":1}{\"b\":2}", "{}[]", "{} x", "{\"a\":\"b\"c}",
-    "{\"a\"::1}", "{\"a\":-}", "{\"a\":1.}", "{\"a\":.5}", "{\"a\":1e}", "{\"a\":\"\\uDZ00\"}", "\x01{}",
+    "not json",
+    "{",
+    "}",
+    "{\"a\":}",
+    "{,}",
+    "{'a':1}",
+    "{\"a\":1,}",
+    "/*c*/{}",
+    "{\"a\":NaN}",
+    "{\"a\":0x1}",
+    "{\"a\":01}",
+    "{\"a\":+1}",
+    "{\"a\" 1}",
+    "{\"a\":tru}",
+    "{\"a\":\"\\x41\"}",
+    "{\"a\":\"\\u12\"}",
+    "\"unterminated",
+    "{\"a\":[1,2}",
+    "[",
+    "{\"a\":1}}",
+    "{\"a\":1}{\"b\":2}",
+    "{}[]",
+    "{} x",
+    "{\"a\":\"b\"c}",
+    "{\"a\"::1}",
+    "{\"a\":-}",
+    "{\"a\":1.}",
+    "{\"a\":.5}",
+    "{\"a\":1e}",
+    "{\"a\":\"\\uDZ00\"}",
+    "\x01{}",
 };
 
 /* Throw-away targets only: valid JSON a server may accept, or oddities whose
  * refusal the contract does not spell out. */
 static const char *const odd_bodies[] = {
     "{\"events\":[{\"type\":\"a\\u0000b\",\"data\":{}}],\"messages\":[{\"type\":\"a\\u0000b\",\"data\":{}}]}",
-    "{\"events\":[{\"type\":\"t\",\"data\":{\"\\u0000\":\"\\u0000\"}}],\"messages\":[{\"type\":\"t\",\"data\":{\"k\\u0000\":1}}]}",
+    "{\"events\":[{\"type\":\"t\",\"data\":{\"\\u0000\":\"\\u0000\"}}],\"messages\":[{\"type\":\"t\",\"data\":{"
+    "\"k\\u0000\":1}}]}",
     "{\"events\":[{\"type\":\"t\",\"data\":\"\\ud800\"}],\"messages\":[{\"type\":\"t\",\"data\":\"\\udc00\\ud800\"}]}",
     "{\"events\":[{\"type\":\"\\ud83d\\ude00\",\"data\":1e999}],\"messages\":[{\"type\":\"t\",\"data\":-0}]}",
     "{\"events\":[{\"type\":\"t\",\"type\":\"u\",\"data\":{}}],\"messages\":[{\"type\":\"t\",\"data\":{},\"data\":1}]}",
     "{\"max_messages\":1,\"max_messages\":\"x\",\"receipt\":\"a\",\"receipt\":\"b\",\"ids\":[],\"ids\":null}",
     "\xEF\xBB\xBF{\"events\":[{\"type\":\"t\",\"data\":{}}]}",
-    "{\"events\":[{\"type\":\"t\",\"data\":1E-400}],\"messages\":[{\"type\":\"t\",\"data\":123456789012345678901234567890}]}",
+    "{\"events\":[{\"type\":\"t\",\"data\":1E-400}],\"messages\":[{\"type\":\"t\",\"data\":"
+    "123456789012345678901234567890}]}",
     "{\"events\":[{\"type\":\"t\x01\",\"data\":\"\t\"}],\"messages\":[{\"type\":\"t\\n\",\"data\":\"\x1f\"}]}",
     "{\"events\":[{\"type\":\"t\",\"data\":{}}],\"messages\":[{\"type\":\"t\",\"data\":{}}]}\n\n\t ",
     "null",
     "{\"expected_version\":-1,\"events\":[{\"type\":\"t\",\"data\":{}}],\"max_depth\":9007199254740992}",
     "{\"expected_version\":9007199254740993,\"events\":[{\"type\":\"t\",\"data\":{}}],\"visibility_timeout\":-0.0}",
-    "{\"events\":[{\"type\":\"" "\xF0\x9F\x98\x80" "\",\"data\":\"\xE2\x80\xAE\"}],\"messages\":[{\"type\":\"\xC3\xA9\",\"data\":{}}]}",
+    "{\"events\":[{\"type\":\""
+    "\xF0\x9F\x98\x80"
+    "\",\"data\":\"\xE2\x80\xAE\"}],\"messages\":[{\"type\":\"\xC3\xA9\",\"data\":{}}]}",
 };
 
 static void gen_broken_json(struct gen *g)
@@ -938,7 +979,8 @@ static void gen_broken_json(struct gen *g)
     route_path(g, &q.target, rt, group);
     struct buf valid = {0};
     if (extra)
-        buf_printf(&valid, "{\"operations\":[{\"op\":\"enqueue\",\"queue\":\"%s\",\"messages\":[{\"type\":\"t\","
+        buf_printf(&valid,
+                   "{\"operations\":[{\"op\":\"enqueue\",\"queue\":\"%s\",\"messages\":[{\"type\":\"t\","
                    "\"data\":{}}]}],\"url\":\"http://127.0.0.1:9/\",\"stream\":\"%s\",\"offset\":0}",
                    g->throwaway, g->throwaway);
     else
@@ -966,8 +1008,8 @@ static void gen_broken_json(struct gen *g)
         break;
     }
     case 4: { /* invalid UTF-8 inside a string */
-        static const char *const bad_utf8[] = {"\xFF", "\xC0\xAF", "\xED\xA0\x80", "\xE2\x82", "\x80", "\xF8\x88\x80\x80\x80",
-                                               "\xC3"};
+        static const char *const bad_utf8[] = {
+            "\xFF", "\xC0\xAF", "\xED\xA0\x80", "\xE2\x82", "\x80", "\xF8\x88\x80\x80\x80", "\xC3"};
         const char *seq = PICK(&g->r, bad_utf8);
         size_t at = 0;
         for (size_t i = 0; i < valid.n; i++)
@@ -1000,9 +1042,13 @@ static void gen_broken_json(struct gen *g)
         buf_str(&q.body, odd_bodies[o]);
         if (chance(&g->r, 20)) { /* and a content type that is not JSON */
             q.no_type = true;
-            static const char *const types[] = {"text/plain", "application/x-www-form-urlencoded",
-                                                "multipart/form-data; boundary=zz", "application/json; charset=utf-16",
-                                                "", "application/json; charset=latin1", "*/*"};
+            static const char *const types[] = {"text/plain",
+                                                "application/x-www-form-urlencoded",
+                                                "multipart/form-data; boundary=zz",
+                                                "application/json; charset=utf-16",
+                                                "",
+                                                "application/json; charset=latin1",
+                                                "*/*"};
             buf_printf(&q.headers, "Content-Type: %s\r\n", PICK(&g->r, types));
         }
         describe(g, "%s %s: odd body #%zu", rt->method, rt->pattern, o);
@@ -1061,7 +1107,10 @@ static void gen_deep_json(struct gen *g)
         buf_str(&q.body, places[p].after);
     describe(g, "%s /%s%s%s: %d levels of %s%s", q.method, places[p].collection,
              strcmp(places[p].collection, "transactions") ? "/{name}" : "", places[p].path, levels,
-             style == 0 ? "arrays" : style == 1 ? "objects" : "both", close ? "" : ", never closed");
+             style == 0   ? "arrays"
+             : style == 1 ? "objects"
+                          : "both",
+             close ? "" : ", never closed");
     finish(g, &q);
 }
 
@@ -1221,9 +1270,13 @@ static void gen_huge_body(struct gen *g)
 static void gen_headers(struct gen *g)
 {
     /* A read of a fixture or a valid write to throw-away names. */
-    static const char *const reads[] = {"/streams/{stream}", "/streams/{stream}/events",
-                                        "/streams/{stream}/events/{offset}", "/queues/{queue}",
-                                        "/queues/{queue}/messages", "/queues/{queue}/dead-letters", "/version",
+    static const char *const reads[] = {"/streams/{stream}",
+                                        "/streams/{stream}/events",
+                                        "/streams/{stream}/events/{offset}",
+                                        "/queues/{queue}",
+                                        "/queues/{queue}/messages",
+                                        "/queues/{queue}/dead-letters",
+                                        "/version",
                                         "/streams"};
     bool read = chance(&g->r, 50);
     const struct route *rt = read ? find_route("GET", PICK(&g->r, reads)) : body_route(below(&g->r, ARRAY_LEN(shapes)));
@@ -1279,7 +1332,8 @@ static void gen_headers(struct gen *g)
         buf_str(&q.headers, "X-Obs-Text: \x80\xff\xc3\xa9\r\n");
         break;
     case 11: {
-        static const char *const ids[] = {"", "../../etc/passwd", "a b", "%00", "\xc3\xa9", "x\x01y", "'; DROP TABLE x;--"};
+        static const char *const ids[] = {"",       "../../etc/passwd",  "a b", "%00", "\xc3\xa9",
+                                          "x\x01y", "'; DROP TABLE x;--"};
         buf_printf(&q.headers, "X-Request-Id: %s\r\n", PICK(&g->r, ids));
         break;
     }
@@ -1290,9 +1344,14 @@ static void gen_headers(struct gen *g)
         buf_str(&q.headers, "\r\nX-Request-Id: second\r\n");
         break;
     case 13: {
-        static const char *const types[] = {"text/plain", "application/xml", "multipart/form-data; boundary=zz",
-                                            "application/json; charset=utf-16", "", "application/x-www-form-urlencoded",
-                                            "application/json; charset=\"", "application/json, text/plain"};
+        static const char *const types[] = {"text/plain",
+                                            "application/xml",
+                                            "multipart/form-data; boundary=zz",
+                                            "application/json; charset=utf-16",
+                                            "",
+                                            "application/x-www-form-urlencoded",
+                                            "application/json; charset=\"",
+                                            "application/json, text/plain"};
         q.no_type = true;
         buf_printf(&q.headers, "Content-Type: %s\r\n", PICK(&g->r, types));
         if (!q.with_body) {
@@ -1321,9 +1380,9 @@ static void gen_headers(struct gen *g)
         buf_str(&q.headers, "\r\n");
         break;
     case 17: {
-        static const char *const conds[] = {"If-None-Match: W/\"1\", \"2\", *", "If-None-Match: \"",
+        static const char *const conds[] = {"If-None-Match: W/\"1\", \"2\", *",           "If-None-Match: \"",
                                             "If-None-Match: \"99999999999999999999999\"", "If-Match: \"abc\"",
-                                            "If-None-Match: *\r\nIf-Match: \"1\"", "If-Match: \"-5\"",
+                                            "If-None-Match: *\r\nIf-Match: \"1\"",        "If-Match: \"-5\"",
                                             "If-Match: \"9223372036854775808\""};
         if (read || rt->body == B_APPEND)
             buf_printf(&q.headers, "%s\r\n", PICK(&g->r, conds));
@@ -1336,8 +1395,9 @@ static void gen_headers(struct gen *g)
         buf_str(&q.headers, "Connection: keep-alive, Upgrade\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n");
         break;
     case 20:
-        buf_str(&q.headers, "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                            "Sec-WebSocket-Version: 13\r\n");
+        buf_str(&q.headers,
+                "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                "Sec-WebSocket-Version: 13\r\n");
         break;
     case 21:
         buf_str(&q.headers, "Authorization: Bearer \x01\x02\r\n");
@@ -1402,7 +1462,8 @@ static void smuggled(struct gen *g, struct buf *b)
         buf_printf(b, "DELETE /queues/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", g->fx->queue[grp]);
         break;
     case 1:
-        buf_printf(b, "POST /queues/%s/purge HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n", g->fx->queue[grp]);
+        buf_printf(b, "POST /queues/%s/purge HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n",
+                   g->fx->queue[grp]);
         break;
     case 2:
         buf_printf(b, "DELETE /streams/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", g->fx->stream[grp]);
@@ -1416,8 +1477,9 @@ static void smuggled(struct gen *g, struct buf *b)
                    g->fx->message_id[grp][1]);
         break;
     default:
-        buf_printf(b, "POST /queues/%s/dequeue HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 27\r\n\r\n"
-                      "{\"visibility_timeout\":3600}",
+        buf_printf(b,
+                   "POST /queues/%s/dequeue HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 27\r\n\r\n"
+                   "{\"visibility_timeout\":3600}",
                    g->fx->queue[grp]);
         break;
     }
@@ -1433,8 +1495,16 @@ static void gen_framing(struct gen *g)
                g->throwaway);
     if (variant <= 8) {
         /* Ambiguous framing with a request hidden after the short reading. */
-        static const char *const te[] = {"chunked", "xchunked", "chunked, identity", " chunked", "chunked\t",
-                                         "CHUNKED", "identity", "chunked, chunked", "\x0b" "chunked"};
+        static const char *const te[] = {"chunked",
+                                         "xchunked",
+                                         "chunked, identity",
+                                         " chunked",
+                                         "chunked\t",
+                                         "CHUNKED",
+                                         "identity",
+                                         "chunked, chunked",
+                                         "\x0b"
+                                         "chunked"};
         size_t total = 2 + hidden.n;
         switch (variant) {
         case 0:
@@ -1495,8 +1565,8 @@ static void gen_framing(struct gen *g)
     g->out->garbage = true;
     switch (variant) {
     case 9: { /* bad chunk sizes */
-        static const char *const sizes[] = {"zz", "-1", "fffffffffffffffffff", "0x2", " 2", "2 ;", "+2", "", "1_0",
-                                            "ffffffff"};
+        static const char *const sizes[] = {"zz",  "-1",      "fffffffffffffffffff", "0x2", " 2", "2 ;", "+2", "",
+                                            "1_0", "ffffffff"};
         const char *size = PICK(&g->r, sizes);
         buf_printf(out, "Transfer-Encoding: chunked\r\n\r\n%s\r\n%s\r\n0\r\n\r\n", size, body.p);
         describe(g, "chunk size '%s'", size);
@@ -1517,8 +1587,7 @@ static void gen_framing(struct gen *g)
         describe(g, "10 KB chunk extension");
         break;
     case 13: /* trailers, valid */
-        buf_printf(out, "Transfer-Encoding: chunked\r\n\r\n%zx\r\n%s\r\n0\r\nX-Trailer: 1\r\n\r\n",
-                   body.n, body.p);
+        buf_printf(out, "Transfer-Encoding: chunked\r\n\r\n%zx\r\n%s\r\n0\r\nX-Trailer: 1\r\n\r\n", body.n, body.p);
         describe(g, "chunked with trailers");
         g->out->garbage = false;
         break;
@@ -1566,18 +1635,31 @@ struct target_byte {
 };
 
 static const struct target_byte target_bytes[] = {
-    {"\0", 1, "NUL", false},      {"\x01", 1, "\\x01", false}, {"\x07", 1, "\\x07", false},
-    {"\x08", 1, "\\x08", false},  {"\t", 1, "TAB", true},      {"\x0b", 1, "VT", true},
-    {"\x0c", 1, "FF", true},      {"\x1b", 1, "ESC", false},   {"\x1f", 1, "\\x1f", false},
-    {"\x7f", 1, "DEL", false},    {" ", 1, "SP", true},        {"\x80", 1, "\\x80", false},
-    {"\xff", 1, "\\xff", false},  {"\xc3\xa9", 2, "e-acute", false}, {"\xe2\x80\xae", 3, "RLO", false},
-    {"\r", 1, "CR", true},        {"\n", 1, "LF", true},       {"\0\0\0", 3, "3xNUL", false},
+    {"\0", 1, "NUL", false},
+    {"\x01", 1, "\\x01", false},
+    {"\x07", 1, "\\x07", false},
+    {"\x08", 1, "\\x08", false},
+    {"\t", 1, "TAB", true},
+    {"\x0b", 1, "VT", true},
+    {"\x0c", 1, "FF", true},
+    {"\x1b", 1, "ESC", false},
+    {"\x1f", 1, "\\x1f", false},
+    {"\x7f", 1, "DEL", false},
+    {" ", 1, "SP", true},
+    {"\x80", 1, "\\x80", false},
+    {"\xff", 1, "\\xff", false},
+    {"\xc3\xa9", 2, "e-acute", false},
+    {"\xe2\x80\xae", 3, "RLO", false},
+    {"\r", 1, "CR", true},
+    {"\n", 1, "LF", true},
+    {"\0\0\0", 3, "3xNUL", false},
 };
 
 static void gen_target_bytes(struct gen *g)
 {
     const struct route *rt = &routes[g->k % ARRAY_LEN(routes)];
-    const struct target_byte *tb = &target_bytes[(g->k / ARRAY_LEN(routes) + below(&g->r, 3)) % ARRAY_LEN(target_bytes)];
+    const struct target_byte *tb =
+        &target_bytes[(g->k / ARRAY_LEN(routes) + below(&g->r, 3)) % ARRAY_LEN(target_bytes)];
     const int grp = FX_TARGET;
     /* The first round is the reported defect on every route: a raw NUL right
      * after the name (DELETE /queues/<fixture>\0zzz), or at the end (GET /version\0). */
@@ -1649,14 +1731,22 @@ static void gen_dup_host(struct gen *g)
     struct req q = {0};
     plain_request(g, &q, rt, FX_DUPHOST);
     q.no_host = true;
-    static const char *const hosts[] = {"Host: 127.0.0.1\r\nHost: example.com\r\n", "Host: 127.0.0.1\r\nHost: 127.0.0.1\r\n",
-                                        "Host: a b\r\n", "Host: x/y\r\n", "Host: 127.0.0.1, example.com\r\n",
-                                        "Host: x@y\r\n", "Host: \x01\r\n", "Host: [::1\r\n"};
+    static const char *const hosts[] = {"Host: 127.0.0.1\r\nHost: example.com\r\n",
+                                        "Host: 127.0.0.1\r\nHost: 127.0.0.1\r\n",
+                                        "Host: a b\r\n",
+                                        "Host: x/y\r\n",
+                                        "Host: 127.0.0.1, example.com\r\n",
+                                        "Host: x@y\r\n",
+                                        "Host: \x01\r\n",
+                                        "Host: [::1\r\n"};
     size_t h = below(&g->r, ARRAY_LEN(hosts));
     buf_str(&q.headers, hosts[h]);
     expect_status(g, 400, NULL);
     describe(g, "%s %s with Host variant %zu (%s)%s", rt->method, rt->pattern, h,
-             h < 2 ? "two Host lines" : h == 4 ? "two hosts in one" : "invalid host", has_name(rt) ? " [fixture]" : "");
+             h < 2    ? "two Host lines"
+             : h == 4 ? "two hosts in one"
+                      : "invalid host",
+             has_name(rt) ? " [fixture]" : "");
     finish(g, &q);
 }
 
@@ -1668,9 +1758,10 @@ static void gen_request_line(struct gen *g)
     unsigned variant = (unsigned)below(&g->r, 4);
     g->out->garbage = true;
     if (variant == 0) { /* versions */
-        static const char *const versions[] = {"HTTP/1.1x", "HTTP/1", "HTTP/", "http/1.1", "HTTP/01.1", "HTTP/1.10",
-                                               "HTTP/2.0", "HTTP/3.0", "HTTP/0.9", "HTTP/1.1 extra", "HTTP/ 1.1", "",
-                                               "HTTP/1.a", "HTTP/9.9", "HTTPS/1.1", "HTTP/1.2", "HTTP/1.0", "HTTP/1.1\x01"};
+        static const char *const versions[] = {"HTTP/1.1x", "HTTP/1",   "HTTP/",       "http/1.1", "HTTP/01.1",
+                                               "HTTP/1.10", "HTTP/2.0", "HTTP/3.0",    "HTTP/0.9", "HTTP/1.1 extra",
+                                               "HTTP/ 1.1", "",         "HTTP/1.a",    "HTTP/9.9", "HTTPS/1.1",
+                                               "HTTP/1.2",  "HTTP/1.0", "HTTP/1.1\x01"};
         const char *v = PICK(&g->r, versions);
         buf_printf(out, "GET /version %s\r\nHost: 127.0.0.1\r\n\r\n", v);
         /* A well-formed version other than 1.x may be refused with 505 (RFC 9110 15.6.6). */
@@ -1680,8 +1771,8 @@ static void gen_request_line(struct gen *g)
         return;
     }
     if (variant == 1) { /* methods */
-        static const char *const ms[] = {"", "G\x01T", "GET\tX", "\x01GET", "GET GET", "\xc3\x89T\xc3\x89", "G(T",
-                                         "GE:T", "*"};
+        static const char *const ms[] = {"",    "G\x01T", "GET\tX", "\x01GET", "GET GET", "\xc3\x89T\xc3\x89",
+                                         "G(T", "GE:T",   "*"};
         size_t m = below(&g->r, ARRAY_LEN(ms) + 1);
         if (m == ARRAY_LEN(ms)) {
             buf_repeat(out, "G", 10000);
@@ -1694,10 +1785,24 @@ static void gen_request_line(struct gen *g)
         return;
     }
     if (variant == 2) { /* targets */
-        static const char *const targets[] = {"*", "version", "http://127.0.0.1/version", "//version", "/version#frag",
-                                              "/version?%", "/./version", "/../version", "/%2e%2e/version", "///streams",
-                                              "/streams/%2e", "127.0.0.1:80", "/version?a=%GG&b=%", "/%76ersion",
-                                              "/VERSION", "/version/", "/version;x=1", "/healthz/../version"};
+        static const char *const targets[] = {"*",
+                                              "version",
+                                              "http://127.0.0.1/version",
+                                              "//version",
+                                              "/version#frag",
+                                              "/version?%",
+                                              "/./version",
+                                              "/../version",
+                                              "/%2e%2e/version",
+                                              "///streams",
+                                              "/streams/%2e",
+                                              "127.0.0.1:80",
+                                              "/version?a=%GG&b=%",
+                                              "/%76ersion",
+                                              "/VERSION",
+                                              "/version/",
+                                              "/version;x=1",
+                                              "/healthz/../version"};
         size_t t = below(&g->r, ARRAY_LEN(targets) + 2);
         const char *method = chance(&g->r, 20) ? (chance(&g->r, 50) ? "OPTIONS" : "CONNECT") : "GET";
         buf_printf(out, "%s ", method);
@@ -1728,11 +1833,10 @@ static void gen_request_line(struct gen *g)
                                        "GET /version HTTP/1.1\rHost: 127.0.0.1\r\r"};
     size_t j = below(&g->r, ARRAY_LEN(junk) + 2);
     if (j == ARRAY_LEN(junk)) { /* a TLS ClientHello */
-        static const unsigned char hello[] = {0x16, 0x03, 0x01, 0x00, 0x2f, 0x01, 0x00, 0x00, 0x2b, 0x03, 0x03, 0x00,
-                                              0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c,
-                                              0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18,
-                                              0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x00, 0x00, 0x02, 0x13, 0x01,
-                                              0x01, 0x00};
+        static const unsigned char hello[] = {
+            0x16, 0x03, 0x01, 0x00, 0x2f, 0x01, 0x00, 0x00, 0x2b, 0x03, 0x03, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05,
+            0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16,
+            0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x00, 0x00, 0x02, 0x13, 0x01, 0x01, 0x00};
         buf_put(out, hello, sizeof hello);
         describe(g, "a TLS ClientHello");
     } else if (j == ARRAY_LEN(junk) + 1) { /* random bytes */
@@ -1909,8 +2013,8 @@ static const struct {
 
 void fixture_names_init(struct fixture_names *fx, uint64_t seed)
 {
-    static const char *const groups[FX_GROUPS] = {"main",  "target", "encoded", "nohost",
-                                                  "duphost", "frame", "body",    "unfinished"};
+    static const char *const groups[FX_GROUPS] = {"main",    "target", "encoded", "nohost",
+                                                  "duphost", "frame",  "body",    "unfinished"};
     memset(fx, 0, sizeof *fx);
     for (int g = 0; g < FX_GROUPS; g++) {
         uint64_t state = seed ^ (0xF1F7u + (uint64_t)g * 0x100000001B3ull);
