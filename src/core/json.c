@@ -49,8 +49,97 @@ void json_init(void)
     cJSON_InitHooks(&hooks);
 }
 
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Length of the RFC 8259 number at `s` (at most `len` bytes), 0 when it is not one. */
+static size_t number_len(const char *s, size_t len)
+{
+    size_t i = 0;
+    if (i < len && s[i] == '-')
+        i++;
+    if (i >= len || !is_digit(s[i]))
+        return 0;
+    if (s[i] == '0')
+        i++;
+    else
+        while (i < len && is_digit(s[i]))
+            i++;
+    if (i < len && s[i] == '.') {
+        if (++i >= len || !is_digit(s[i]))
+            return 0;
+        while (i < len && is_digit(s[i]))
+            i++;
+    }
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        if (++i < len && (s[i] == '+' || s[i] == '-'))
+            i++;
+        if (i >= len || !is_digit(s[i]))
+            return 0;
+        while (i < len && is_digit(s[i]))
+            i++;
+    }
+    return i;
+}
+
+static bool is_hex(char c)
+{
+    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* Length of the escape at `s` ('\\' and what follows), 0 when RFC 8259 has no such escape. */
+static size_t escape_len(const char *s, size_t len)
+{
+    if (len < 2)
+        return 0;
+    if (strchr("\"\\/bfnrt", s[1]) && s[1])
+        return 2;
+    if (s[1] != 'u' || len < 6)
+        return 0;
+    for (int k = 2; k < 6; k++)
+        if (!is_hex(s[k]))
+            return 0;
+    return 6;
+}
+
+/* What cJSON lets through but RFC 8259 does not: control bytes (a raw NUL
+ * above all) inside strings or between tokens, and numbers such as "1." or
+ * "01". cJSON checks the rest of the grammar. */
+static bool is_strict_json(const char *s, size_t len)
+{
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (in_string) {
+            if (c < 0x20)
+                return false;
+            if (c == '\\') {
+                size_t n = escape_len(s + i, len - i);
+                if (n == 0)
+                    return false;
+                i += n - 1;
+            } else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+            return false;
+        } else if (c == '-' || is_digit((char)c)) {
+            size_t n = number_len(s + i, len - i);
+            if (n == 0 || (i + n < len && (s[i + n] == '.' || is_digit(s[i + n]))))
+                return false;
+            i += n - 1;
+        }
+    }
+    return true;
+}
+
 cJSON *json_parse(const char *text, size_t len)
 {
+    if (!is_strict_json(text, len))
+        return NULL;
     const char *end = NULL;
     if (!utf8_is_valid(text, len))
         return NULL;

@@ -191,7 +191,7 @@ bool json_body_object_or_reply(struct request *req, bool optional, cJSON **out)
     *out = NULL;
     size_t len = req->body_len;
     const char *text = req->body ? req->body : "";
-    while (len > 0 && strchr(" \t\r\n", text[len - 1]))
+    while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t' || text[len - 1] == '\r' || text[len - 1] == '\n'))
         len--;
     if (len == 0) {
         if (optional) {

@@ -291,19 +291,52 @@ static bool header_value_is_valid(const char *v)
     return utf8_is_valid(v, strlen(v));
 }
 
+/* RFC 9112 section 3.2 / RFC 3986 section 3.2.2: a reg-name or IPv4 address, or an IP
+ * literal in brackets, then an optional port. */
+static bool host_is_valid(const char *v)
+{
+    const char *p = v;
+    if (*p == '[') {
+        p += strspn(p + 1, "0123456789abcdefABCDEF:.vV") + 1;
+        if (*p++ != ']')
+            return false;
+    } else {
+        p += strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=%");
+    }
+    if (*p == ':')
+        p += 1 + strspn(p + 1, "0123456789");
+    return *p == '\0';
+}
+
 struct header_scan {
-    int hosts;
+    int hosts, content_lengths, transfer_encodings;
+    bool host_ok, chunked;
     const char *bad; /* name of the first header with an unacceptable value */
 };
 
 static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
     struct header_scan *scan = cls;
-    if (!strcasecmp(key, MHD_HTTP_HEADER_HOST))
+    if (!strcasecmp(key, MHD_HTTP_HEADER_HOST)) {
         scan->hosts++;
+        scan->host_ok = value && host_is_valid(value);
+    } else if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+        scan->content_lengths++;
+    } else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+        scan->transfer_encodings++;
+        scan->chunked = value && !strcmp(value, "chunked");
+    }
     if (!scan->bad && value && !header_value_is_valid(value))
         scan->bad = key;
     return MHD_YES;
+}
+
+/* A refusal before the body is read: the connection closes after it, so that
+ * bytes the client meant as a body are never read as a next request. */
+static void refuse_head(struct request *req, const char *detail)
+{
+    http_set_header(req, MHD_HTTP_HEADER_CONNECTION, "close");
+    problem_reply(req, 400, "invalid_request", "%s", detail);
 }
 
 /* The request line and headers, checked before routing: a target with bytes RFC 3986
@@ -312,18 +345,29 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const cha
 static bool request_head_is_valid_or_reply(struct request *req, const char *version)
 {
     if (!req->target_ok) {
-        problem_reply(req, 400, "invalid_request",
-                      "the request target holds a byte RFC 3986 does not allow there (control, space or non-ASCII)");
+        refuse_head(req, "the request target holds a byte RFC 3986 does not allow there (control, space or non-ASCII)");
         return false;
     }
-    struct header_scan scan = {0, NULL};
+    struct header_scan scan = {0};
     MHD_get_connection_values(req->conn, MHD_HEADER_KIND, scan_header, &scan);
     if (scan.hosts > 1 || (scan.hosts == 0 && version && !strcmp(version, MHD_HTTP_VERSION_1_1))) {
-        problem_reply(req, 400, "invalid_request", "an HTTP/1.1 request needs exactly one Host header");
+        refuse_head(req, "an HTTP/1.1 request needs exactly one Host header");
+        return false;
+    }
+    if (scan.hosts == 1 && !scan.host_ok) {
+        refuse_head(req, "the Host header is not a host name or address with an optional port");
+        return false;
+    }
+    /* Framing a proxy could read differently is refused (RFC 9112 section 6.3): a
+     * request smuggled in the body must never run. */
+    if (scan.content_lengths > 1 || scan.transfer_encodings > 1 ||
+        (scan.transfer_encodings && (scan.content_lengths || !scan.chunked))) {
+        refuse_head(req,
+                    "the body's length is ambiguous: send one Content-Length, or Transfer-Encoding: chunked alone");
         return false;
     }
     if (scan.bad) {
-        problem_reply(req, 400, "invalid_request", "the value of a header is not UTF-8 text");
+        refuse_head(req, "the value of a header is not UTF-8 text");
         return false;
     }
     return true;

@@ -115,6 +115,56 @@ START_TEST(http11_needs_exactly_one_host)
 }
 END_TEST
 
+START_TEST(host_value_must_be_a_host)
+{
+    static const char *const hosts[] = {"a b", "x/y", "x@y", "[::1", "127.0.0.1, example.com", "h:8o"};
+    for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
+        char req[256];
+        int n = snprintf(req, sizeof req, "GET /version HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", hosts[i]);
+        struct raw_answer a;
+        raw_exchange(req, (size_t)n, &a);
+        EXPECT_RAW_PROBLEM(&a, 400);
+    }
+    static const char *const good[] = {"localhost", "127.0.0.1:8080", "[::1]:80", "streamq.example.com"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char req[256];
+        int n = snprintf(req, sizeof req, "GET /version HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", good[i]);
+        struct raw_answer a;
+        raw_exchange(req, (size_t)n, &a);
+        ck_assert_msg(a.status == 200, "Host %s: %d", good[i], a.status);
+    }
+}
+END_TEST
+
+/* A body whose length two readers could see differently would let a request
+ * hidden in it run: such requests are refused and the connection closed. */
+START_TEST(ambiguous_framing_is_refused_and_the_hidden_request_never_runs)
+{
+    const char *queue = unique_name("smuggle");
+    make_queue_with_message(queue);
+    char hidden[256];
+    int hn = snprintf(hidden, sizeof hidden, "DELETE /queues/%s HTTP/1.1\r\nHost: t\r\n\r\n", queue);
+    struct {
+        const char *before, *after; /* around "Content-Length: <body length>" */
+    } framings[] = {
+        {"Content-Length: 2\r\n", ""},
+        {"Transfer-Encoding: chunked\r\n", ""},
+        {"", "Transfer-Encoding: CHUNKED\r\n"},
+        {"Transfer-Encoding: gzip\r\n", ""},
+    };
+    for (size_t i = 0; i < sizeof framings / sizeof framings[0]; i++) {
+        char headers[128], req[768];
+        snprintf(headers, sizeof headers, "%sContent-Length: %d\r\n%s", framings[i].before, 2 + hn, framings[i].after);
+        int n = snprintf(req, sizeof req, "POST /streams/x/events HTTP/1.1\r\nHost: t\r\n%s\r\n{}%s", headers, hidden);
+        struct raw_answer a;
+        raw_exchange(req, (size_t)n, &a);
+        EXPECT_RAW_PROBLEM(&a, 400);
+        ck_assert_msg(strstr(a.text, "HTTP/1.1 204") == NULL, "framing %zu: the hidden request ran", i);
+        expect_queue_pending(queue, 1);
+    }
+}
+END_TEST
+
 START_TEST(header_value_that_is_not_utf8_text_is_400)
 {
     struct raw_answer a;
@@ -204,6 +254,8 @@ static Suite *http_suite(void)
     tcase_add_test(tc, nul_in_target_is_refused_and_deletes_nothing);
     tcase_add_test(tc, forbidden_target_bytes_are_400);
     tcase_add_test(tc, http11_needs_exactly_one_host);
+    tcase_add_test(tc, host_value_must_be_a_host);
+    tcase_add_test(tc, ambiguous_framing_is_refused_and_the_hidden_request_never_runs);
     tcase_add_test(tc, header_value_that_is_not_utf8_text_is_400);
     tcase_add_test(tc, query_value_that_is_not_utf8_is_400);
     tcase_add_test(tc, empty_name_segment_is_invalid_name);

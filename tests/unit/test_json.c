@@ -49,6 +49,25 @@ static const struct {
     {"\"\xFF\"", 0, "FF byte"},
     {"{\"k\xED\xA0\x80\":1}", 0, "surrogate inside a key"},
     {"{\"a\":[\"ok\",\"\xC0\xAF\"]}", 0, "bad byte deep in a nested value"},
+    /* what cJSON accepts and RFC 8259 does not */
+    {"{\"a\":\"x\0y\"}", 11, "raw NUL inside a string"},
+    {"{\"k\0\":1}", 8, "raw NUL inside a key"},
+    {"{\"a\":\"\x01\"}", 0, "raw control byte inside a string"},
+    {"{\"a\":\"tab\there\"}", 0, "raw tab inside a string"},
+    {"{\"a\":\"line\nbreak\"}", 0, "raw newline inside a string"},
+    {"{\"a\":\x01 1}", 0, "control byte between tokens"},
+    {"{\"a\":1.}", 0, "number ending in a point"},
+    {"{\"a\":.5}", 0, "number starting with a point"},
+    {"[01]", 0, "leading zero"},
+    {"[-]", 0, "minus alone"},
+    {"[1e]", 0, "exponent without digits"},
+    {"[1.5e+]", 0, "signed exponent without digits"},
+    {"[+1]", 0, "plus sign"},
+    {"[1.2.3]", 0, "two decimal points"},
+    {"[0x10]", 0, "hexadecimal"},
+    {"[\"\\uDZ00\"]", 0, "\\u with a non-hex digit"},
+    {"[\"\\u12\"]", 0, "\\u with too few digits"},
+    {"[\"\\x41\"]", 0, "an escape JSON does not have"},
 };
 
 START_TEST(test_parse_rejects)
@@ -80,6 +99,9 @@ static const struct {
     {"\"\xEE\x80\x80\"", 0, cJSON_String, "U+E000, just above the surrogates"},
     {"\"\xF0\x9F\x98\x80\"", 0, cJSON_String, "4-byte UTF-8"},
     {"\"\xF4\x8F\xBF\xBF\"", 0, cJSON_String, "U+10FFFF, the maximum"},
+    {"[-0,0.5,-1.25e-3,1E+9,10e0]", 0, cJSON_Array, "every number form RFC 8259 allows"},
+    {"{\"a\":\"esc \\\" \\\\ \\n \\u0001\"}", 0, cJSON_Object, "escaped quote, backslash and controls"},
+    {"{\"a\":\"\x7f\"}", 0, cJSON_Object, "raw DEL is allowed in a string"},
     {"\"\\ud83d\\ude00\"", 0, cJSON_String, "escaped surrogate pair is fine"},
     {"{\"a\":1}xyz", 7, cJSON_Object, "len stops before the bytes that follow"},
 };
