@@ -11,6 +11,13 @@
     "e.event_id::text, e.stream, e.stream_offset, e.global_position, e.event_type, e.data::text,"                      \
     " e.metadata::text, (extract(epoch FROM e.created_at) * 1000000)::bigint"
 
+/* The columns db/webhooks.c reads a webhook from (after one leading column),
+ * for a webhooks row aliased w. */
+#define WEBHOOK_COLUMNS                                                                                                \
+    "w.name, w.url, w.stream, w.stream_prefix, to_json(w.types)::text, w.position, w.max_batch, w.paused,"             \
+    " w.consecutive_failures, (extract(epoch FROM w.last_delivery_at) * 1000000)::bigint, w.last_error,"               \
+    " (extract(epoch FROM w.next_attempt_at) * 1000000)::bigint"
+
 /* The SQL is laid out by hand, one clause per line. */
 /* clang-format off */
 const struct statement statements[STMT_COUNT_] = {
@@ -99,6 +106,47 @@ const struct statement statements[STMT_COUNT_] = {
     [STMT_CONSUMERS_DELETE] = {"consumers_delete",
         "WITH gone AS (DELETE FROM {p}consumer_offsets WHERE stream = $1 AND group_name = $2 RETURNING 1)"
         " SELECT EXISTS (SELECT 1 FROM {p}streams WHERE name = $1), (SELECT count(*) FROM gone)"},
+
+    /* $6 is "start", "end", a position, or NULL (absent: "end" for a new webhook;
+     * an update keeps its position unless it now follows something else). The
+     * end of the global order is the last position below the watermark of the
+     * global read: no event can still commit below it. */
+    [STMT_WEBHOOKS_PUT] = {"webhooks_put",
+        "WITH p AS (SELECT CASE coalesce($6, 'end')"
+        "    WHEN 'start' THEN 0"
+        "    WHEN 'end' THEN CASE WHEN $3::text IS NOT NULL"
+        "        THEN coalesce((SELECT version + 1 FROM {p}streams WHERE name = $3), 0)"
+        "        ELSE coalesce((SELECT max(global_position) FROM {p}events"
+        "                        WHERE global_position < pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 12), 0)"
+        "        END"
+        "    ELSE $6::bigint END AS position)"
+        " INSERT INTO {p}webhooks AS w (name, url, stream, stream_prefix, types, position, max_batch, secret)"
+        " SELECT $1, $2, $3, $4, CASE WHEN $5::jsonb IS NULL THEN NULL"
+        "                             ELSE ARRAY(SELECT jsonb_array_elements_text($5::jsonb)) END,"
+        "        p.position, $7::int, coalesce($8, $9) FROM p"
+        " ON CONFLICT (name) DO UPDATE SET url = excluded.url, stream = excluded.stream,"
+        "   stream_prefix = excluded.stream_prefix, types = excluded.types, max_batch = excluded.max_batch,"
+        "   secret = CASE WHEN $8::text IS NULL THEN w.secret ELSE excluded.secret END,"
+        "   position = CASE WHEN $6::text IS NULL AND w.stream IS NOT DISTINCT FROM excluded.stream"
+        "                    AND w.stream_prefix IS NOT DISTINCT FROM excluded.stream_prefix"
+        "                   THEN w.position ELSE excluded.position END,"
+        "   delivery_id = NULL, delivery_end = NULL, consecutive_failures = 0, last_error = NULL,"
+        "   next_attempt_at = now(), updated_at = now()"
+        " RETURNING (xmax = 0), " WEBHOOK_COLUMNS},
+    [STMT_WEBHOOKS_GET] = {"webhooks_get", "SELECT true, " WEBHOOK_COLUMNS " FROM {p}webhooks w WHERE w.name = $1"},
+    [STMT_WEBHOOKS_LIST] = {"webhooks_list",
+        "SELECT true, " WEBHOOK_COLUMNS " FROM {p}webhooks w"
+        " WHERE ($1::text IS NULL OR starts_with(w.name, $1))"
+        "   AND ($2::text IS NULL OR w.name > $2)"
+        " ORDER BY w.name LIMIT $3 + 1"},
+    [STMT_WEBHOOKS_SET_PAUSED] = {"webhooks_set_paused",
+        "UPDATE {p}webhooks w SET paused = $2, next_attempt_at = now(), updated_at = now()"
+        " WHERE w.name = $1 RETURNING true, " WEBHOOK_COLUMNS},
+    [STMT_WEBHOOKS_SET_POSITION] = {"webhooks_set_position",
+        "UPDATE {p}webhooks w SET position = $2, delivery_id = NULL, delivery_end = NULL,"
+        "   consecutive_failures = 0, last_error = NULL, next_attempt_at = now(), updated_at = now()"
+        " WHERE w.name = $1 RETURNING true, " WEBHOOK_COLUMNS},
+    [STMT_WEBHOOKS_DELETE] = {"webhooks_delete", "DELETE FROM {p}webhooks WHERE name = $1 RETURNING 1"},
 
     [STMT_STREAMS_META] = {"streams_meta",
         "SELECT {p}stream_json(m), m.version FROM {p}stream_metadata m WHERE m.stream = $1"},

@@ -19,6 +19,13 @@ enum stmt_id {
     STMT_CONSUMERS_GET,
     STMT_CONSUMERS_LIST,
     STMT_CONSUMERS_DELETE,
+    /* webhooks (db/webhooks.c) */
+    STMT_WEBHOOKS_PUT,
+    STMT_WEBHOOKS_GET,
+    STMT_WEBHOOKS_LIST,
+    STMT_WEBHOOKS_SET_PAUSED,
+    STMT_WEBHOOKS_SET_POSITION,
+    STMT_WEBHOOKS_DELETE,
     /* streams (db/streams.c) */
     STMT_STREAMS_META,
     STMT_STREAMS_LIST,

@@ -27,6 +27,14 @@ void route_consumers_get(struct request *req);
 void route_consumers_list(struct request *req);
 void route_consumers_delete(struct request *req);
 
+void route_webhooks_put(struct request *req);
+void route_webhooks_get(struct request *req);
+void route_webhooks_list(struct request *req);
+void route_webhooks_pause(struct request *req);
+void route_webhooks_resume(struct request *req);
+void route_webhooks_set_position(struct request *req);
+void route_webhooks_delete(struct request *req);
+
 void route_streams_get(struct request *req);
 void route_streams_list(struct request *req);
 void route_streams_put_retention(struct request *req);

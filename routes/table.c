@@ -23,6 +23,14 @@ const struct route route_table[] = {
     {"DELETE", "/streams/{stream}/consumers/{group}", route_consumers_delete},
     {"GET", "/events", route_events_global_read},
 
+    {"GET", "/webhooks", route_webhooks_list},
+    {"PUT", "/webhooks/{name}", route_webhooks_put},
+    {"GET", "/webhooks/{name}", route_webhooks_get},
+    {"DELETE", "/webhooks/{name}", route_webhooks_delete},
+    {"POST", "/webhooks/{name}/pause", route_webhooks_pause},
+    {"POST", "/webhooks/{name}/resume", route_webhooks_resume},
+    {"PUT", "/webhooks/{name}/position", route_webhooks_set_position},
+
     {"GET", "/queues", route_queues_list},
     {"GET", "/queues/{queue}", route_queues_get},
     {"PUT", "/queues/{queue}", route_queues_put},

@@ -71,6 +71,8 @@ static const struct option_def options[] = {
      "seconds an idle or stalled client connection is kept"},
     {"shutdown-timeout", OPT_INT, OFF(shutdown_timeout), "10", 0, 3600, NULL,
      "seconds to let in-flight requests finish on SIGTERM/SIGINT"},
+    {"webhook-allow", OPT_STRING, OFF(webhook_allow), "", 0, 0, NULL,
+     "comma-separated hosts webhooks may deliver to (a leading *. matches subdomains); empty: any host"},
     {"tokens-file", OPT_STRING, OFF(tokens_file), "", 0, 0, NULL,
      "file of bearer tokens and scopes (not enforced yet: a non-empty value stops start-up)"},
     {"log-format", OPT_ENUM, OFF(log_format), "text", 0, 0, log_formats, "text or json"},

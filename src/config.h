@@ -38,6 +38,7 @@ struct config {
     int64_t connection_timeout;
     int64_t shutdown_timeout;
     char *tokens_file;
+    char *webhook_allow; /* "" allows any host */
     enum log_format log_format;
     enum log_level log_level;
     char *config_file;

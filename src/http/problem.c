@@ -32,6 +32,8 @@ static const struct problem_title titles[] = {
     {"queue_full", "Queue is full"},
     {"consumer_not_found", "Consumer group not found"},
     {"offset_regression", "Offset moves backwards"},
+    {"webhook_not_found", "Webhook not found"},
+    {"invalid_url", "URL is invalid or not allowed"},
 };
 
 static const char *title_for(const char *code)

@@ -1,0 +1,337 @@
+/* Webhook routes: register or change a webhook, read, list, pause, resume,
+ * move its position, delete; and the renderer of a webhook's JSON (never its
+ * secret, but once, when the service made it). Delivery is src/workers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "db/webhooks.h"
+#include "routes/routes.h"
+#include "src/core/json.h"
+#include "src/core/text.h"
+#include "src/http/input.h"
+#include "src/http/problem.h"
+
+#define SECRET_MIN 16
+
+static void add_time_or_null(cJSON *obj, const char *name, int64_t us)
+{
+    char ts[RFC3339_LEN + 1];
+    if (us == 0) {
+        cJSON_AddNullToObject(obj, name);
+        return;
+    }
+    rfc3339_format(us, ts);
+    cJSON_AddStringToObject(obj, name, ts);
+}
+
+static const char *state_of(const struct webhook *w)
+{
+    return w->paused ? "paused" : w->consecutive_failures > 0 ? "failing" : "active";
+}
+
+/* {"name", "url", "stream" | "stream_prefix", "types", "position", "max_batch", "state",
+ *  "last_delivery_at", "last_error", "consecutive_failures", "next_attempt_at"} */
+static cJSON *webhook_json(const struct webhook *w)
+{
+    cJSON *obj = cJSON_CreateObject();
+    cJSON_AddStringToObject(obj, "name", w->name);
+    cJSON_AddStringToObject(obj, "url", w->url);
+    cJSON_AddStringToObject(obj, w->has_stream ? "stream" : "stream_prefix", w->target);
+    if (w->ntypes == 0) {
+        cJSON_AddNullToObject(obj, "types");
+    } else {
+        cJSON *types = cJSON_AddArrayToObject(obj, "types");
+        for (int i = 0; i < w->ntypes; i++)
+            cJSON_AddItemToArray(types, cJSON_CreateString(w->types[i]));
+    }
+    json_add_int(obj, "position", w->position);
+    json_add_int(obj, "max_batch", w->max_batch);
+    cJSON_AddStringToObject(obj, "state", state_of(w));
+    add_time_or_null(obj, "last_delivery_at", w->last_delivery_us);
+    json_add_string_or_null(obj, "last_error", w->last_error);
+    json_add_int(obj, "consecutive_failures", w->consecutive_failures);
+    add_time_or_null(obj, "next_attempt_at", w->paused ? 0 : w->next_attempt_us);
+    return obj;
+}
+
+static void reply_webhook(struct request *req, unsigned status, struct webhook *w, const char *secret)
+{
+    cJSON *obj = webhook_json(w);
+    if (secret && *secret)
+        cJSON_AddStringToObject(obj, "secret", secret);
+    db_webhook_clear(w);
+    http_reply_json(req, status, obj);
+}
+
+static void reply_failure(struct request *req, enum store_outcome outcome, const char *name)
+{
+    if (outcome == STORE_NOT_FOUND)
+        problem_reply(req, 404, "webhook_not_found", "webhook %s does not exist", name);
+    else
+        route_reply_store_failure(req, outcome);
+}
+
+/* True when `host` (lower-cased) is one of the comma-separated `allow` entries;
+ * "*.example.com" matches every subdomain of example.com. Empty `allow`: any. */
+static bool host_is_allowed(const char *allow, const char *host)
+{
+    if (!*allow)
+        return true;
+    size_t hlen = strlen(host);
+    for (const char *p = allow; *p;) {
+        p += strspn(p, " ,");
+        size_t n = strcspn(p, ",");
+        size_t end = n;
+        while (end > 0 && p[end - 1] == ' ')
+            end--;
+        if (end > 2 && !strncmp(p, "*.", 2)) {
+            size_t suffix = end - 1; /* ".example.com" */
+            if (hlen > suffix && !strncasecmp(host + hlen - suffix, p + 1, suffix))
+                return true;
+        } else if (end > 0 && end == hlen && !strncasecmp(p, host, hlen)) {
+            return true;
+        }
+        p += n;
+    }
+    return false;
+}
+
+/* http(s)://host[:port][/path]: a host of RFC 3986 reg-name characters or a bracketed
+ * IPv6 literal, a port of 1-65535, and a path of printable ASCII without spaces. */
+static bool url_or_reply(struct request *req, const char *url)
+{
+    const char *why = NULL;
+    char host[256] = "";
+    const char *p = !strncasecmp(url, "http://", 7) ? url + 7 : !strncasecmp(url, "https://", 8) ? url + 8 : NULL;
+    if (!p) {
+        why = "the url must start with http:// or https://";
+    } else {
+        size_t n = *p == '[' ? strcspn(p, "]") + 1 : strcspn(p, ":/?#");
+        if (n == 0 || n >= sizeof host || (*p == '[' && p[n - 1] != ']')) {
+            why = "the url has no valid host";
+        } else {
+            memcpy(host, p, n);
+            host[n] = '\0';
+            if (*p != '[' && strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") != n)
+                why = "the url's host has characters a host name cannot";
+            p += n;
+            if (!why && *p == ':') {
+                int64_t port;
+                char digits[8] = "";
+                size_t d = strcspn(p + 1, "/?#");
+                if (d < sizeof digits) {
+                    memcpy(digits, p + 1, d);
+                    digits[d] = '\0';
+                }
+                if (d == 0 || d >= sizeof digits || !parse_int64(digits, 1, 65535, &port))
+                    why = "the url's port must be 1-65535";
+                p += 1 + d;
+            }
+            for (; !why && *p; p++)
+                if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+                    why = "the url holds spaces, control bytes or non-ASCII characters (percent-encode them)";
+        }
+    }
+    if (!why && !host_is_allowed(req->svc->cfg->webhook_allow, host))
+        why = "the url's host is not one this service may deliver to (--webhook-allow)";
+    if (why) {
+        problem_reply(req, 400, "invalid_url", "%s", why);
+        return false;
+    }
+    return true;
+}
+
+/* "types": absent or null for every type, else an array of 1-100 type names. */
+static bool types_or_reply(struct request *req, const cJSON *body, const char **types, int *n)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(body, "types");
+    *n = 0;
+    if (!item || cJSON_IsNull(item))
+        return true;
+    if (!cJSON_IsArray(item) || cJSON_GetArraySize(item) < 1 || cJSON_GetArraySize(item) > WEBHOOK_MAX_TYPES) {
+        problem_reply(req, 400, "invalid_request", "types must be null or an array of 1-%d event types",
+                      WEBHOOK_MAX_TYPES);
+        return false;
+    }
+    const cJSON *t;
+    cJSON_ArrayForEach(t, item) {
+        if (!cJSON_IsString(t) || !*t->valuestring || strlen(t->valuestring) > BATCH_TYPE_MAX_LEN) {
+            problem_reply(req, 400, "invalid_request", "each of types must be a string of 1-%d characters",
+                          BATCH_TYPE_MAX_LEN);
+            return false;
+        }
+        types[(*n)++] = t->valuestring;
+    }
+    return true;
+}
+
+/* "from": "start", "end" or a non-negative integer; absent keeps the default. */
+static bool from_or_reply(struct request *req, const cJSON *body, struct webhook_input *in)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(body, "from");
+    in->from = WEBHOOK_FROM_DEFAULT;
+    if (!item || cJSON_IsNull(item))
+        return true;
+    if (cJSON_IsString(item) && !strcmp(item->valuestring, "start")) {
+        in->from = WEBHOOK_FROM_START;
+    } else if (cJSON_IsString(item) && !strcmp(item->valuestring, "end")) {
+        in->from = WEBHOOK_FROM_END;
+    } else if (json_is_int(item, 0, INT64_C(9007199254740991))) {
+        in->from = WEBHOOK_FROM_POSITION;
+        in->from_position = (int64_t)item->valuedouble;
+    } else {
+        problem_reply(req, 400, "invalid_request", "from must be \"start\", \"end\" or a non-negative integer");
+        return false;
+    }
+    return true;
+}
+
+/* Exactly one of "stream" (a name) and "stream_prefix" ("" or the start of names). */
+static bool target_or_reply(struct request *req, const cJSON *body, struct webhook_input *in)
+{
+    const cJSON *stream = cJSON_GetObjectItemCaseSensitive(body, "stream");
+    const cJSON *prefix = cJSON_GetObjectItemCaseSensitive(body, "stream_prefix");
+    bool has_stream = stream && !cJSON_IsNull(stream), has_prefix = prefix && !cJSON_IsNull(prefix);
+    if (has_stream == has_prefix) {
+        problem_reply(req, 400, "invalid_request", "give exactly one of stream and stream_prefix");
+        return false;
+    }
+    const cJSON *item = has_stream ? stream : prefix;
+    if (!cJSON_IsString(item) || (has_stream && !name_is_valid(item->valuestring)) ||
+        strlen(item->valuestring) > NAME_MAX_LEN) {
+        problem_reply(req, 400, has_stream ? "invalid_name" : "invalid_request",
+                      "%s must be a stream name%s of at most %d characters", has_stream ? "stream" : "stream_prefix",
+                      has_stream ? "" : " prefix", NAME_MAX_LEN);
+        return false;
+    }
+    in->has_stream = has_stream;
+    in->target = item->valuestring;
+    return true;
+}
+
+void route_webhooks_put(struct request *req)
+{
+    cJSON *body = NULL;
+    struct webhook_input in = {0};
+    const char *types[WEBHOOK_MAX_TYPES];
+    struct webhook w;
+    bool created, has_batch;
+    char secret[WEBHOOK_SECRET_MAX + 1];
+    in.max_batch = 100;
+    if (!path_name_or_reply(req, "name", &in.name) || !json_body_object_or_reply(req, false, &body) ||
+        !body_string_or_reply(req, body, "url", WEBHOOK_URL_MAX, true, &in.url) || !url_or_reply(req, in.url) ||
+        !target_or_reply(req, body, &in) || !types_or_reply(req, body, types, &in.ntypes) ||
+        !from_or_reply(req, body, &in) ||
+        !body_int_or_reply(req, body, "max_batch", 1, 1000, &in.max_batch, &has_batch) ||
+        !body_string_or_reply(req, body, "secret", WEBHOOK_SECRET_MAX, false, &in.secret))
+        goto out;
+    if (in.secret && strlen(in.secret) < SECRET_MIN) {
+        problem_reply(req, 400, "invalid_request", "secret must be %d-%d characters", SECRET_MIN, WEBHOOK_SECRET_MAX);
+        goto out;
+    }
+    in.types = types;
+    enum store_outcome outcome = db_webhooks_put(req->svc->pool, &in, &w, &created, secret);
+    if (outcome == STORE_OK)
+        reply_webhook(req, created ? 201 : 200, &w, secret);
+    else
+        reply_failure(req, outcome, in.name);
+out:
+    cJSON_Delete(body);
+}
+
+void route_webhooks_get(struct request *req)
+{
+    const char *name;
+    struct webhook w;
+    if (!path_name_or_reply(req, "name", &name))
+        return;
+    enum store_outcome outcome = db_webhooks_get(req->svc->pool, name, &w);
+    if (outcome == STORE_OK)
+        reply_webhook(req, 200, &w, NULL);
+    else
+        reply_failure(req, outcome, name);
+}
+
+void route_webhooks_list(struct request *req)
+{
+    const char *prefix, *after;
+    int64_t limit;
+    struct webhook *list = NULL;
+    int n = 0;
+    char next_after[NAME_MAX_LEN + 1];
+    if (!query_string_or_reply(req, "prefix", &prefix) || !query_string_or_reply(req, "after", &after) ||
+        !query_int_or_reply(req, "limit", 1, 1000, 100, &limit))
+        return;
+    enum store_outcome outcome = db_webhooks_list(req->svc->pool, prefix, after, limit, &list, &n, next_after);
+    if (outcome == STORE_OK) {
+        cJSON *items = cJSON_CreateArray();
+        for (int i = 0; i < n; i++)
+            cJSON_AddItemToArray(items, webhook_json(&list[i]));
+        http_reply_json(req, 200, route_page_json("webhooks", items, next_after));
+    } else {
+        route_reply_store_failure(req, outcome);
+    }
+    for (int i = 0; i < n; i++)
+        db_webhook_clear(&list[i]);
+    free(list);
+}
+
+static void set_paused(struct request *req, bool paused)
+{
+    const char *name;
+    struct webhook w;
+    if (!path_name_or_reply(req, "name", &name))
+        return;
+    enum store_outcome outcome = db_webhooks_set_paused(req->svc->pool, name, paused, &w);
+    if (outcome == STORE_OK)
+        reply_webhook(req, 200, &w, NULL);
+    else
+        reply_failure(req, outcome, name);
+}
+
+void route_webhooks_pause(struct request *req)
+{
+    set_paused(req, true);
+}
+
+void route_webhooks_resume(struct request *req)
+{
+    set_paused(req, false);
+}
+
+void route_webhooks_set_position(struct request *req)
+{
+    const char *name;
+    cJSON *body = NULL;
+    int64_t position;
+    bool present;
+    struct webhook w;
+    if (!path_name_or_reply(req, "name", &name) || !json_body_object_or_reply(req, false, &body) ||
+        !body_int_or_reply(req, body, "position", 0, INT64_C(9007199254740991), &position, &present))
+        goto out;
+    if (!present) {
+        problem_reply(req, 400, "invalid_request", "position is required");
+        goto out;
+    }
+    enum store_outcome outcome = db_webhooks_set_position(req->svc->pool, name, position, &w);
+    if (outcome == STORE_OK)
+        reply_webhook(req, 200, &w, NULL);
+    else
+        reply_failure(req, outcome, name);
+out:
+    cJSON_Delete(body);
+}
+
+void route_webhooks_delete(struct request *req)
+{
+    const char *name;
+    if (!path_name_or_reply(req, "name", &name))
+        return;
+    enum store_outcome outcome = db_webhooks_delete(req->svc->pool, name);
+    if (outcome == STORE_OK)
+        http_reply_empty(req, 204);
+    else
+        reply_failure(req, outcome, name);
+}
