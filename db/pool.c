@@ -56,10 +56,10 @@ PGconn *db_connect(const struct config *cfg, char *err, size_t errlen)
     return pg;
 }
 
-static bool prepare_all(struct db_pool *pool, PGconn *pg)
+bool db_prepare_all(const struct config *cfg, PGconn *pg)
 {
     for (int i = 0; i < STMT_COUNT_; i++) {
-        char *sql = statements_expand(statements[i].sql, pool->cfg->table_prefix);
+        char *sql = statements_expand(statements[i].sql, cfg->table_prefix);
         PGresult *res = PQprepare(pg, statements[i].name, sql, 0, NULL);
         bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
         if (!ok) {
@@ -91,7 +91,7 @@ static bool connect_slot(struct db_pool *pool, struct db_conn *slot)
     PGconn *pg = db_connect(pool->cfg, err, sizeof err);
     if (!pg)
         log_error("%s", err);
-    if (pg && prepare_all(pool, pg)) {
+    if (pg && db_prepare_all(pool->cfg, pg)) {
         slot->pg = pg;
         return true;
     }

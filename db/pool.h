@@ -49,6 +49,9 @@ struct db_pool_stats {
 };
 void db_pool_stats(struct db_pool *pool, struct db_pool_stats *out);
 
+/* Prepares every statement of statements.h on `pg`; false (logged) when one fails. */
+bool db_prepare_all(const struct config *cfg, PGconn *pg) MUST_CHECK;
+
 /* Connects with the service's settings (search_path, statement_timeout, application_name).
  * Returns NULL with the reason in `err`; used by the pool and by migrations. */
 PGconn *db_connect(const struct config *cfg, char *err, size_t errlen);

@@ -148,6 +148,34 @@ const struct statement statements[STMT_COUNT_] = {
         " WHERE w.name = $1 RETURNING true, " WEBHOOK_COLUMNS},
     [STMT_WEBHOOKS_DELETE] = {"webhooks_delete", "DELETE FROM {p}webhooks WHERE name = $1 RETURNING 1"},
 
+    /* Run on the dispatcher's link: the subquery's LIMIT bounds the rows whose
+     * lock is tried, so no lock is taken for a row that is not returned. The
+     * lock key names the schema too: webhooks of two schemas never collide. */
+    [STMT_DELIVERY_CLAIM] = {"delivery_claim",
+        "SELECT true, " WEBHOOK_COLUMNS ", w.secret, coalesce(w.delivery_id::text, ''), coalesce(w.delivery_end, -1)"
+        "  FROM (SELECT * FROM {p}webhooks c"
+        "         WHERE NOT c.paused AND c.next_attempt_at <= now()"
+        "           AND c.name NOT IN (SELECT jsonb_array_elements_text($1::jsonb))"
+        "         ORDER BY c.next_attempt_at LIMIT $2) w"
+        " WHERE pg_try_advisory_lock(1936028019, hashtext(current_schema() || '.' || w.name))"},
+    [STMT_DELIVERY_UNLOCK] = {"delivery_unlock",
+        "SELECT pg_advisory_unlock(1936028019, hashtext(current_schema() || '.' || $1))"},
+    [STMT_DELIVERY_BEGIN] = {"delivery_begin",
+        "UPDATE {p}webhooks SET delivery_id = gen_random_uuid(), delivery_end = $2"
+        " WHERE name = $1 RETURNING delivery_id::text"},
+    [STMT_DELIVERY_SUCCEEDED] = {"delivery_succeeded",
+        "UPDATE {p}webhooks SET position = delivery_end, delivery_id = NULL, delivery_end = NULL,"
+        "   consecutive_failures = 0, last_error = NULL, last_delivery_at = now(), next_attempt_at = now()"
+        " WHERE name = $1 AND delivery_id = $2::uuid"},
+    [STMT_DELIVERY_FAILED] = {"delivery_failed",
+        "UPDATE {p}webhooks SET consecutive_failures = consecutive_failures + 1, last_error = $3,"
+        "   next_attempt_at = now() + $4::bigint * interval '1 millisecond'"
+        " WHERE name = $1 AND delivery_id = $2::uuid"},
+    /* $4: the position the dispatcher started from; a rewind through the API meanwhile wins. */
+    [STMT_DELIVERY_IDLE] = {"delivery_idle",
+        "UPDATE {p}webhooks SET position = $2, next_attempt_at = now() + $3::bigint * interval '1 millisecond'"
+        " WHERE name = $1 AND position = $4 AND delivery_id IS NULL"},
+
     [STMT_STREAMS_META] = {"streams_meta",
         "SELECT {p}stream_json(m), m.version FROM {p}stream_metadata m WHERE m.stream = $1"},
     [STMT_STREAMS_LIST] = {"streams_list",

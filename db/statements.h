@@ -26,6 +26,13 @@ enum stmt_id {
     STMT_WEBHOOKS_SET_PAUSED,
     STMT_WEBHOOKS_SET_POSITION,
     STMT_WEBHOOKS_DELETE,
+    /* webhook delivery (db/webhook_delivery.c) */
+    STMT_DELIVERY_CLAIM,
+    STMT_DELIVERY_UNLOCK,
+    STMT_DELIVERY_BEGIN,
+    STMT_DELIVERY_SUCCEEDED,
+    STMT_DELIVERY_FAILED,
+    STMT_DELIVERY_IDLE,
     /* streams (db/streams.c) */
     STMT_STREAMS_META,
     STMT_STREAMS_LIST,

@@ -32,7 +32,7 @@ void db_webhook_clear(struct webhook *w)
     memset(w, 0, sizeof *w);
 }
 
-static void row_to_webhook(const PGresult *res, int row, struct webhook *w)
+void db_webhook_read_row(const PGresult *res, int row, struct webhook *w)
 {
     memset(w, 0, sizeof *w);
     snprintf(w->name, sizeof w->name, "%s", PQgetvalue(res, row, WH_NAME));
@@ -75,7 +75,7 @@ static enum store_outcome one_row(enum store_outcome outcome, PGresult *res, str
     if (outcome == STORE_OK && PQntuples(res) == 0)
         outcome = STORE_NOT_FOUND;
     if (outcome == STORE_OK)
-        row_to_webhook(res, 0, out);
+        db_webhook_read_row(res, 0, out);
     PQclear(res);
     return outcome;
 }
@@ -153,7 +153,7 @@ enum store_outcome db_webhooks_list(struct db_pool *pool, const char *prefix, co
         int rows = PQntuples(res) > limit ? (int)limit : PQntuples(res);
         *out = xcalloc((size_t)rows + 1, sizeof **out);
         for (int i = 0; i < rows; i++)
-            row_to_webhook(res, i, &(*out)[i]);
+            db_webhook_read_row(res, i, &(*out)[i]);
         *n = rows;
         if (PQntuples(res) > limit)
             snprintf(next_after, NAME_MAX_LEN + 1, "%s", (*out)[rows - 1].name);

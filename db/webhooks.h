@@ -31,6 +31,10 @@ struct webhook {
 
 void db_webhook_clear(struct webhook *w);
 
+struct pg_result;
+/* db/ only: reads WEBHOOK_COLUMNS (statements.c) from `row`, after one leading column. */
+void db_webhook_read_row(const struct pg_result *res, int row, struct webhook *w);
+
 enum webhook_from { WEBHOOK_FROM_DEFAULT, WEBHOOK_FROM_START, WEBHOOK_FROM_END, WEBHOOK_FROM_POSITION };
 
 struct webhook_input {
