@@ -154,7 +154,8 @@ const struct statement statements[STMT_COUNT_] = {
     [STMT_DELIVERY_CLAIM] = {"delivery_claim",
         "SELECT true, " WEBHOOK_COLUMNS ", w.secret, coalesce(w.delivery_id::text, ''), coalesce(w.delivery_end, -1)"
         "  FROM (SELECT * FROM {p}webhooks c"
-        "         WHERE NOT c.paused AND c.next_attempt_at <= now()"
+        "         WHERE NOT c.paused AND (c.next_attempt_at <= now()"
+        "                OR ($3::boolean AND c.delivery_id IS NULL AND c.consecutive_failures = 0))"
         "           AND c.name NOT IN (SELECT jsonb_array_elements_text($1::jsonb))"
         "         ORDER BY c.next_attempt_at LIMIT $2) w"
         " WHERE pg_try_advisory_lock(1936028019, hashtext(current_schema() || '.' || w.name))"},

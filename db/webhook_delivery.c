@@ -40,8 +40,8 @@ void db_delivery_link_close(struct db_delivery_link *link)
     free(link);
 }
 
-int db_delivery_claim(struct db_delivery_link *link, const char *const *busy, int nbusy, struct due_webhook *out,
-                      int max)
+int db_delivery_claim(struct db_delivery_link *link, const char *const *busy, int nbusy, bool idle_too,
+                      struct due_webhook *out, int max)
 {
     cJSON *names = cJSON_CreateArray();
     for (int i = 0; i < nbusy; i++)
@@ -50,8 +50,8 @@ int db_delivery_claim(struct db_delivery_link *link, const char *const *busy, in
     cJSON_Delete(names);
     char lim[16];
     snprintf(lim, sizeof lim, "%d", max);
-    const char *params[] = {names_text, lim};
-    PGresult *res = PQexecPrepared(link->pg, "delivery_claim", 2, params, NULL, NULL, 0);
+    const char *params[] = {names_text, lim, idle_too ? "t" : "f"};
+    PGresult *res = PQexecPrepared(link->pg, "delivery_claim", 3, params, NULL, NULL, 0);
     cJSON_free(names_text);
     int n = -1;
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {

@@ -28,11 +28,12 @@ struct db_delivery_link;
 struct db_delivery_link *db_delivery_link_open(const struct config *cfg, char *err, size_t errlen);
 void db_delivery_link_close(struct db_delivery_link *link);
 
-/* Takes up to `max` webhooks that are due (not paused, next attempt passed) and
- * not in `busy` (this instance's deliveries in flight, `nbusy` names), locking
- * each. Returns how many went into `out`, -1 when the link failed. */
-int db_delivery_claim(struct db_delivery_link *link, const char *const *busy, int nbusy, struct due_webhook *out,
-                      int max);
+/* Takes up to `max` webhooks that are due (not paused, next attempt passed; with
+ * `idle_too` also those waiting only for new events) and not in `busy` (this
+ * instance's deliveries in flight, `nbusy` names), locking each. Returns how
+ * many went into `out`, -1 when the link failed. */
+int db_delivery_claim(struct db_delivery_link *link, const char *const *busy, int nbusy, bool idle_too,
+                      struct due_webhook *out, int max);
 /* Gives up the lock of `name` after an attempt. False when the link failed. */
 bool db_delivery_release(struct db_delivery_link *link, const char *name);
 

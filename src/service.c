@@ -85,7 +85,7 @@ int service_run(const struct config *cfg)
     }
     struct waiters *waiters = waiters_new();
     struct sweeper *sweeper = waiters ? sweeper_start(cfg, svc.pool) : NULL;
-    struct notifier *notifier = sweeper ? notifier_start(cfg, waiters) : NULL;
+    struct notifier *notifier = sweeper ? notifier_start(cfg, waiters, NULL, NULL) : NULL;
     if (!notifier) {
         log_error("cannot start the background threads");
         sweeper_stop(sweeper);

@@ -20,6 +20,8 @@
 struct notifier {
     const struct config *cfg;
     struct waiters *waiters;
+    notifier_events_fn on_events;
+    void *on_events_arg;
     pthread_t thread;
     int stop_fd;
     atomic_bool stopping;
@@ -29,6 +31,8 @@ struct notifier {
 static void on_notification(const char *payload, void *arg)
 {
     struct notifier *n = arg;
+    if (n->on_events && payload[0] == 's')
+        n->on_events(n->on_events_arg);
     for (const char *line = payload; *line;) {
         size_t len = strcspn(line, "\n");
         if (len > 1 && (line[0] == 's' || line[0] == 'q')) {
@@ -97,11 +101,14 @@ static void *run(void *arg)
     return NULL;
 }
 
-struct notifier *notifier_start(const struct config *cfg, struct waiters *waiters)
+struct notifier *notifier_start(const struct config *cfg, struct waiters *waiters, notifier_events_fn on_events,
+                                void *arg)
 {
     struct notifier *n = xcalloc(1, sizeof *n);
     n->cfg = cfg;
     n->waiters = waiters;
+    n->on_events = on_events;
+    n->on_events_arg = arg;
     atomic_init(&n->stopping, false);
     n->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (n->stop_fd < 0 || pthread_create(&n->thread, NULL, run, n) != 0) {

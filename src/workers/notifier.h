@@ -13,8 +13,14 @@
 struct notifier;
 struct waiters;
 
-/* Starts the thread; LISTENs only when cfg->notify. NULL when the thread could not start. */
-struct notifier *notifier_start(const struct config *cfg, struct waiters *waiters) MUST_CHECK;
+/* Called on the notifier's thread whenever events were appended (webhooks). */
+typedef void (*notifier_events_fn)(void *arg);
+
+/* Starts the thread; LISTENs only when cfg->notify. `on_events` (may be NULL) is
+ * called for every notification that names streams. NULL when the thread could
+ * not start. */
+struct notifier *notifier_start(const struct config *cfg, struct waiters *waiters, notifier_events_fn on_events,
+                                void *arg) MUST_CHECK;
 /* Stops the thread and frees. Accepts NULL. */
 void notifier_stop(struct notifier *n);
 
