@@ -1,11 +1,14 @@
-/* The hostile-request generator shared by test_hostile.c: request `index` of a
- * run is a pure function of (seed, index), so one request can be replayed. */
+/* The interface shared by the modules of the hostile test: the request
+ * generator (gen*.c; its parts share gen.h), the runner (test_hostile.c),
+ * answers.c, report.c and fixtures.c. Request `index` of a run is a pure
+ * function of (seed, index), so one request can be replayed. */
 #ifndef STREAMQ_HOSTILE_H
 #define STREAMQ_HOSTILE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Fixture groups: each kind of probe that aims at fixtures gets its own stream
  * and queue, so a damaged fixture names the kind of request that damaged it. */
@@ -62,11 +65,88 @@ struct hreq {
  * near-limit and over-limit bodies from it. */
 #define HOSTILE_MAX_BODY 65536
 
+/* ---- the generator (gen.c); any thread may call, nothing is shared ---- */
+
+/* The fixtures' names and ids for `seed`. */
 void fixture_names_init(struct fixture_names *fx, uint64_t seed);
 /* Fills `out` (zero it first; free with hreq_free) with request `index`. */
 void hostile_generate(uint64_t seed, uint64_t index, const struct fixture_names *fx, struct hreq *out);
 void hreq_free(struct hreq *r);
 /* A new random (v4-shaped) UUID from `state`, a splitmix64 state it advances. */
 void hostile_uuid(uint64_t *state, char out[37]);
+
+/* ---- one request's exchange over a raw socket (filled by test_hostile.c) ---- */
+
+struct exchange {
+    char *buf; /* what came back, NUL-terminated; free() it */
+    size_t len, cap;
+    bool connect_failed, eof, reset, timed_out;
+    int connect_errno;
+};
+
+/* ---- answers.c: the service's answers, parsed and judged ---- */
+
+/* Final answers complete in x->buf (interim 1xx ones skipped); `head`: the
+ * first request was HEAD; `eof`: nothing more will come. */
+int answers_complete(const struct exchange *x, bool head, bool eof);
+/* Judges what came back for request `index` against the rules every answer
+ * obeys and what `q` expects; records a failure (at most one) and the tallies
+ * with report.c. Any thread may call. */
+void answers_judge(uint64_t index, const struct hreq *q, const struct exchange *x);
+
+/* ---- report.c: failures, tallies and the summary; any thread may call ---- */
+
+/* The index of a failure that is no one request's (fixtures, health, memory). */
+#define REPORT_NO_INDEX UINT64_MAX
+
+/* Records a failure of request `index` (or REPORT_NO_INDEX) in `category`
+ * (NULL: "run"); `what` says what was sent, `fmt` what went wrong. Both are
+ * copied. The first few thousand are kept for the summary. */
+void report_fail(uint64_t index, const char *category, const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Counts one answer with this status. */
+void report_answer(int status);
+/* Counts a request of `category` that got no answer: closed (`eof`) or silent. */
+void report_silent(const char *category, bool eof);
+/* Counts a request of `category` done in `seconds`. */
+void report_request(const char *category, double seconds);
+/* Writes `n` bytes to `f` escaped (\n, \r, \xNN...), the middle of long ones cut. */
+void report_escaped(FILE *f, const char *p, size_t n);
+
+/* The run as a whole, for the summary. */
+struct report_run {
+    uint64_t seed;
+    bool replay;    /* request count - 1 alone was replayed */
+    uint64_t count; /* requests due */
+    uint64_t sent;  /* requests done */
+    int workers;
+    double seconds;
+    long rss_start_kib, rss_end_kib; /* the service's, after the warm-up and at the end */
+    long rss_limit_kib;              /* the growth allowed */
+    int fixture_differences;         /* fixture groups that changed */
+};
+
+/* Prints the tallies and the worst failures (STREAMQ_HOSTILE_SHOW=N: up to N
+ * per category and in all). Call once, after the workers are done. */
+void report_summary(const struct report_run *run);
+/* Failures recorded so far, kept or not. */
+size_t report_failures(void);
+
+/* ---- fixtures.c: the fixture streams and queues, and what they read ---- */
+
+struct service_proc;
+struct fixtures_snapshot;
+
+/* Creates every group's stream (FIXTURE_EVENTS events) and queue (a message in
+ * flight, a dead letter, the rest pending) over ordinary HTTP; false, with a
+ * failure reported, when a step is not answered as it should be. */
+bool fixtures_make(const struct service_proc *sp, const struct fixture_names *fx);
+/* A new snapshot of what every group reads (free with fixtures_snapshot_free). */
+struct fixtures_snapshot *fixtures_snapshot(const struct service_proc *sp, const struct fixture_names *fx);
+/* Groups that read differently, each reported as a failure. */
+int fixtures_compare(const struct fixtures_snapshot *before, const struct fixtures_snapshot *after,
+                     const struct fixture_names *fx);
+/* Accepts NULL. */
+void fixtures_snapshot_free(struct fixtures_snapshot *s);
 
 #endif
