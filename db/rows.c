@@ -1,7 +1,27 @@
 /* Row conversions; see rows.h. */
 #include "db/rows.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+
+#include "src/core/util.h"
+
+struct db_rows *db_rows_take(PGresult **res, int col)
+{
+    struct db_rows *rows = xmalloc(sizeof *rows);
+    rows->res = *res;
+    rows->col = col;
+    *res = NULL;
+    return rows;
+}
+
+void db_rows_free(struct db_rows *rows)
+{
+    if (!rows)
+        return;
+    PQclear(rows->res);
+    free(rows);
+}
 
 cJSON *db_raw_array(const PGresult *res, int col, int nrows)
 {
@@ -22,7 +42,25 @@ int64_t db_int(const PGresult *res, int row, int col)
     return strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 
+struct db_nullable db_nullable_int(const PGresult *res, int row, int col)
+{
+    struct db_nullable v = {PQgetisnull(res, row, col), 0};
+    if (!v.is_null)
+        v.value = db_int(res, row, col);
+    return v;
+}
+
 int db_bool(const PGresult *res, int row, int col)
 {
     return PQgetvalue(res, row, col)[0] == 't';
+}
+
+const char *db_text_or_null(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+void db_copy(const PGresult *res, int row, int col, char *out, size_t size)
+{
+    snprintf(out, size, "%s", PQgetvalue(res, row, col));
 }

@@ -6,10 +6,22 @@
 
 #include "src/core/util.h"
 
-/* The columns db/events.c renders an event from, for an events row aliased e. */
+/* Statements select plain columns (text, numbers, booleans, jsonb as its text,
+ * times as microseconds since the Unix epoch); the routes render the API's JSON
+ * from them. The schema's stream_json() and queue_json() are no longer called. */
+
+/* A timestamptz as microseconds since the Unix epoch (NULL stays NULL). */
+#define EPOCH_US(t) "(extract(epoch FROM " t ") * 1000000)::bigint"
+
+/* The columns db/events.c reads an event from, for an events row aliased e. */
 #define EVENT_COLUMNS                                                                                                  \
     "e.event_id::text, e.stream, e.stream_offset, e.global_position, e.event_type, e.data::text,"                      \
-    " e.metadata::text, (extract(epoch FROM e.created_at) * 1000000)::bigint"
+    " e.metadata::text, " EPOCH_US("e.created_at")
+
+/* The columns db/streams.c reads stream metadata from, for a stream_metadata row aliased m. */
+#define STREAM_COLUMNS                                                                                                 \
+    "m.stream, m.version, m.length, m.first_offset, m.last_offset, " EPOCH_US("m.created_at") ", " EPOCH_US(           \
+        "m.last_event_at") ", m.state, m.max_age_seconds, m.max_count"
 
 /* The SQL is laid out by hand, one clause per line. */
 /* clang-format off */
@@ -68,9 +80,9 @@ const struct statement statements[STMT_COUNT_] = {
         " ORDER BY e.global_position"},
 
     [STMT_STREAMS_META] = {"streams_meta",
-        "SELECT {p}stream_json(m), m.version FROM {p}stream_metadata m WHERE m.stream = $1"},
+        "SELECT " STREAM_COLUMNS " FROM {p}stream_metadata m WHERE m.stream = $1"},
     [STMT_STREAMS_LIST] = {"streams_list",
-        "SELECT {p}stream_json(m), m.stream FROM {p}stream_metadata m"
+        "SELECT " STREAM_COLUMNS " FROM {p}stream_metadata m"
         " WHERE ($1::text IS NULL OR starts_with(m.stream, $1))"
         "   AND ($2::text IS NULL OR m.stream > $2)"
         " ORDER BY m.stream LIMIT $3 + 1"},

@@ -1,6 +1,13 @@
-/* Outcomes of store calls: routes switch on these, never on SQLSTATEs. */
+/* What every store call shares with its callers: outcomes (routes switch on
+ * these, never on SQLSTATEs), nullable values, and rows kept as read. Nothing
+ * here shows libpq: a PGresult stays inside db/. */
 #ifndef STREAMQ_DB_STORE_H
 #define STREAMQ_DB_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct db_pool;
 
 enum store_outcome {
     STORE_OK,
@@ -15,5 +22,20 @@ enum store_outcome {
     STORE_UNAVAILABLE, /* no connection in time, lost link, timeout */
     STORE_ERROR,       /* anything else; logged where found */
 };
+
+/* An integer (or a time in microseconds since the Unix epoch) from a column
+ * that may be NULL. */
+struct db_nullable {
+    bool is_null;
+    int64_t value;
+};
+
+/* Rows a store call read, kept as PostgreSQL returned them so that hot paths
+ * copy nothing: each resource's accessor (db_events_at, ...) fills a struct of
+ * values borrowed from them. Opaque outside db/. */
+struct db_rows;
+
+/* Releases `rows` and everything borrowed from them; accepts NULL. */
+void db_rows_free(struct db_rows *rows);
 
 #endif

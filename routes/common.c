@@ -1,5 +1,5 @@
 /* What several route files share: the answer to a failed store call, list
- * pages, and the `after` cursor of sequence-ordered pages. */
+ * pages, the `after` cursor of sequence-ordered pages, and the renderers' helpers. */
 #include "db/store.h"
 #include "routes/routes.h"
 #include "src/core/json.h"
@@ -39,4 +39,62 @@ bool route_cursor_or_reply(struct request *req, const char **after)
         return false;
     }
     return true;
+}
+
+void render_int(struct text *t, const char *before, int64_t v)
+{
+    text_cstr(t, before);
+    text_int(t, v);
+}
+
+void render_bool(struct text *t, const char *before, bool v)
+{
+    text_cstr(t, before);
+    text_cstr(t, v ? "true" : "false");
+}
+
+void render_string(struct text *t, const char *before, const char *s)
+{
+    text_cstr(t, before);
+    if (s)
+        text_json_string(t, s);
+    else
+        text_cstr(t, "null");
+}
+
+void render_time(struct text *t, const char *before, int64_t us)
+{
+    text_cstr(t, before);
+    text_json_time(t, us);
+}
+
+void render_raw(struct text *t, const char *before, const char *json, size_t len)
+{
+    text_cstr(t, before);
+    if (json)
+        text_put(t, json, len);
+    else
+        text_cstr(t, "null");
+}
+
+void render_int_or_null(struct text *t, const char *before, struct db_nullable v)
+{
+    if (v.is_null)
+        render_raw(t, before, NULL, 0);
+    else
+        render_int(t, before, v.value);
+}
+
+void render_time_or_null(struct text *t, const char *before, struct db_nullable us)
+{
+    if (us.is_null)
+        render_raw(t, before, NULL, 0);
+    else
+        render_time(t, before, us.value);
+}
+
+void render_page_end(struct text *t, const char *next_after)
+{
+    render_string(t, "],\"next_after\":", next_after[0] ? next_after : NULL);
+    text_cstr(t, "}");
 }

@@ -3,7 +3,10 @@
 #ifndef STREAMQ_ROUTES_H
 #define STREAMQ_ROUTES_H
 
+#include <stddef.h>
+
 #include "db/store.h"
+#include "src/core/text.h"
 #include "src/http/router.h"
 #include "src/http/server.h"
 #include "src/service.h"
@@ -55,6 +58,32 @@ void route_reply_store_failure(struct request *req, enum store_outcome outcome);
 /* {"<key>": items, "next_after": cursor or null}; takes ownership of `items`;
  * NULL when cJSON could not allocate (http_reply_json then answers 500). */
 cJSON *route_page_json(const char *key, cJSON *items, const char *next_after);
+
+/* What the renderers share: JSON text written with src/core/text.h, so strings
+ * and times read byte for byte as in the log. Each appends `before` (the JSON
+ * text up to the value, e.g. ",\"version\":") and then the value. */
+
+void render_int(struct text *t, const char *before, int64_t v);
+void render_bool(struct text *t, const char *before, bool v);
+/* `s` as a JSON string, or null when NULL. */
+void render_string(struct text *t, const char *before, const char *s);
+/* `us` (microseconds since the Unix epoch) as an RFC 3339 string. */
+void render_time(struct text *t, const char *before, int64_t us);
+/* `len` bytes of JSON text as they are (jsonb from PostgreSQL keeps every
+ * digit), or null when `json` is NULL. */
+void render_raw(struct text *t, const char *before, const char *json, size_t len);
+void render_int_or_null(struct text *t, const char *before, struct db_nullable v);
+void render_time_or_null(struct text *t, const char *before, struct db_nullable us);
+/* Closes a list page begun with `{"<key>":[` and its items, separated by commas:
+ * ],"next_after":<the cursor, or null when "">} */
+void render_page_end(struct text *t, const char *next_after);
+
+/* Renderers, each in the route file of its resource; they append the API's
+ * JSON object for one struct (declared here for the unit tests too). */
+
+struct stream_meta;
+/* routes/streams.c: GET /streams/{stream} and every answer that carries metadata. */
+void stream_meta_json(struct text *t, const struct stream_meta *m);
 /* The `after` query parameter of peek and dead-letter pages (a sequence number). */
 bool route_cursor_or_reply(struct request *req, const char **after) MUST_CHECK;
 
