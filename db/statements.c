@@ -18,6 +18,24 @@
     "e.event_id::text, e.stream, e.stream_offset, e.global_position, e.event_type, e.data::text,"                      \
     " e.metadata::text, " EPOCH_US("e.created_at")
 
+/* The columns db/queues.c reads queue metadata from, for a queues row aliased q
+ * joined with QUEUE_COUNTS; `vt` and `attempts` are the parameters holding the
+ * service's defaults for queues that set none. The age is in milliseconds, as
+ * the API rounds it (NULL when nothing is pending). */
+#define QUEUE_COLUMNS(vt, attempts)                                                                                    \
+    "q.name, c.pending, c.in_flight, c.total - c.pending - c.in_flight,"                                               \
+    " (SELECT count(*) FROM {p}dead_letter_queue d WHERE d.queue = q.name),"                                           \
+    " (round(extract(epoch FROM now() - c.oldest)::numeric, 3) * 1000)::bigint,"                                       \
+    " coalesce(q.visibility_timeout, " vt "::int), coalesce(q.max_delivery_attempts, " attempts "::int),"              \
+    " q.retention_seconds, q.max_depth"
+#define QUEUE_COUNTS                                                                                                   \
+    " CROSS JOIN LATERAL ("                                                                                            \
+    "   SELECT count(*) AS total, count(*) FILTER (WHERE m.visible_at <= now()) AS pending,"                           \
+    "          min(m.enqueued_at) FILTER (WHERE m.visible_at <= now()) AS oldest,"                                     \
+    "          (SELECT count(*) FROM {p}in_flight_events f"                                                            \
+    "            WHERE f.queue = q.name AND f.visible_until > now()) AS in_flight"                                     \
+    "     FROM {p}queue_events m WHERE m.queue = q.name) c"
+
 /* The columns db/streams.c reads stream metadata from, for a stream_metadata row aliased m. */
 #define STREAM_COLUMNS                                                                                                 \
     "m.stream, m.version, m.length, m.first_offset, m.last_offset, " EPOCH_US("m.created_at") ", " EPOCH_US(           \
@@ -102,9 +120,9 @@ const struct statement statements[STMT_COUNT_] = {
     /* $2/$3 (and $4/$5 in the list) are the service's default visibility timeout
      * and delivery attempts, for queues that set none. */
     [STMT_QUEUES_META] = {"queues_meta",
-        "SELECT {p}queue_json(q, $2::int, $3::int) FROM {p}queues q WHERE q.name = $1"},
+        "SELECT " QUEUE_COLUMNS("$2", "$3") " FROM {p}queues q" QUEUE_COUNTS " WHERE q.name = $1"},
     [STMT_QUEUES_LIST] = {"queues_list",
-        "SELECT {p}queue_json(q, $4::int, $5::int), q.name FROM {p}queues q"
+        "SELECT " QUEUE_COLUMNS("$4", "$5") " FROM {p}queues q" QUEUE_COUNTS
         " WHERE ($1::text IS NULL OR starts_with(q.name, $1))"
         "   AND ($2::text IS NULL OR q.name > $2)"
         " ORDER BY q.name LIMIT $3 + 1"},
@@ -143,16 +161,15 @@ const struct statement statements[STMT_COUNT_] = {
         " SELECT count(*) FROM q"},
     /* Messages without delivering them; the cursor is the enqueue sequence number. */
     [STMT_QUEUES_PEEK] = {"queues_peek",
-        "SELECT EXISTS (SELECT 1 FROM {p}queues WHERE name = $1), p.body, p.seq"
+        "SELECT EXISTS (SELECT 1 FROM {p}queues WHERE name = $1),"
+        "       p.id, p.type, p.enqueued_us, p.visible_us, p.delivery_count, p.consumer, p.visible_until_us, p.seq"
         "  FROM (SELECT 1) one LEFT JOIN LATERAL ("
-        "    SELECT row_to_json(r)::text AS body, m.seq"
+        "    SELECT m.message_id::text AS id, m.message_type AS type, " EPOCH_US("m.enqueued_at") " AS enqueued_us,"
+        "           " EPOCH_US("m.visible_at") " AS visible_us, m.delivery_count, f.consumer,"
+        "           " EPOCH_US("f.visible_until") " AS visible_until_us, m.seq"
         "      FROM {p}queue_events m"
         "      LEFT JOIN {p}in_flight_events f"
         "        ON f.queue = m.queue AND f.message_id = m.message_id AND f.visible_until > now()"
-        "     CROSS JOIN LATERAL (SELECT m.message_id AS id, m.message_type AS type,"
-        "                                {p}ts(m.enqueued_at) AS enqueued_at, {p}ts(m.visible_at) AS visible_at,"
-        "                                m.delivery_count AS delivery_count, f.consumer AS consumer,"
-        "                                {p}ts(f.visible_until) AS visible_until) r"
         "     WHERE m.queue = $1 AND ($2::bigint IS NULL OR m.seq > $2)"
         "       AND ($3::text IS NULL"
         "            OR ($3 = 'pending' AND m.visible_at <= now())"

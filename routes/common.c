@@ -1,5 +1,7 @@
 /* What several route files share: the answer to a failed store call, list
  * pages, the `after` cursor of sequence-ordered pages, and the renderers' helpers. */
+#include <string.h>
+
 #include "db/store.h"
 #include "routes/routes.h"
 #include "src/core/json.h"
@@ -27,6 +29,18 @@ cJSON *route_page_json(const char *key, cJSON *items, const char *next_after)
         return NULL;
     }
     return root;
+}
+
+bool route_list_query_or_reply(struct request *req, const char **prefix, const char **after, int64_t *limit)
+{
+    if (!query_string_or_reply(req, "prefix", prefix) || !query_string_or_reply(req, "after", after) ||
+        !query_int_or_reply(req, "limit", 1, 1000, 100, limit))
+        return false;
+    if ((*prefix && strlen(*prefix) > NAME_MAX_LEN) || (*after && strlen(*after) > NAME_MAX_LEN)) {
+        problem_reply(req, 400, "invalid_parameter", "prefix and after are at most %d characters", NAME_MAX_LEN);
+        return false;
+    }
+    return true;
 }
 
 bool route_cursor_or_reply(struct request *req, const char **after)

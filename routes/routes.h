@@ -84,6 +84,14 @@ void render_page_end(struct text *t, const char *next_after);
 struct stream_meta;
 /* routes/streams.c: GET /streams/{stream} and every answer that carries metadata. */
 void stream_meta_json(struct text *t, const struct stream_meta *m);
+
+struct queue_meta;
+struct peeked_message;
+/* routes/queues.c: queue metadata and counts, and messages as peek shows them. */
+void queue_meta_json(struct text *t, const struct queue_meta *m);
+void peeked_message_json(struct text *t, const struct peeked_message *m);
+/* The prefix, after and limit query parameters of the lists by name (streams, queues). */
+bool route_list_query_or_reply(struct request *req, const char **prefix, const char **after, int64_t *limit) MUST_CHECK;
 /* The `after` query parameter of peek and dead-letter pages (a sequence number). */
 bool route_cursor_or_reply(struct request *req, const char **after) MUST_CHECK;
 

@@ -92,13 +92,8 @@ void route_streams_list(struct request *req)
     const char *prefix, *after;
     int64_t limit;
     struct stream_list list;
-    if (!query_string_or_reply(req, "prefix", &prefix) || !query_string_or_reply(req, "after", &after) ||
-        !query_int_or_reply(req, "limit", 1, 1000, 100, &limit))
+    if (!route_list_query_or_reply(req, &prefix, &after, &limit))
         return;
-    if ((prefix && strlen(prefix) > NAME_MAX_LEN) || (after && strlen(after) > NAME_MAX_LEN)) {
-        problem_reply(req, 400, "invalid_parameter", "prefix and after are at most %d characters", NAME_MAX_LEN);
-        return;
-    }
     enum store_outcome outcome = db_streams_list(req->svc->pool, prefix, after, limit, &list);
     if (outcome != STORE_OK) {
         reply_failure(req, outcome, "");
@@ -107,8 +102,7 @@ void route_streams_list(struct request *req)
     struct text t = {0};
     text_cstr(&t, "{\"streams\":[");
     for (int i = 0; i < list.count; i++) {
-        if (i > 0)
-            text_put(&t, ",", 1);
+        text_cstr(&t, i > 0 ? "," : "");
         stream_meta_json(&t, &list.items[i]);
     }
     render_page_end(&t, list.next_after);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/queues.h"
 #include "db/streams.h"
 #include "routes/routes.h"
 #include "src/core/util.h"
@@ -58,11 +59,80 @@ START_TEST(test_stream_meta)
 }
 END_TEST
 
+/* ---- routes/queues.c: queue metadata and peeked messages ---- */
+
+static const struct {
+    struct queue_meta meta;
+    const char *want;
+    const char *why;
+} queue_rows[] = {
+    {{"mail", 1, 2, 3, 4, INT_(12300), 30, 5, 1209600, NUL_},
+     "{\"queue\":\"mail\",\"pending\":1,\"in_flight\":2,\"delayed\":3,\"dead_letters\":4,"
+     "\"oldest_pending_age_seconds\":12.300,\"config\":{\"visibility_timeout\":30,\"max_delivery_attempts\":5,"
+     "\"retention_seconds\":1209600,\"max_depth\":null}}",
+     "an age keeps three decimals, as numeric(x, 3) prints; no max_depth"},
+    {{"q", 0, 0, 0, 0, NUL_, 0, 1, 60, INT_(INT64_C(9007199254740991))},
+     "{\"queue\":\"q\",\"pending\":0,\"in_flight\":0,\"delayed\":0,\"dead_letters\":0,"
+     "\"oldest_pending_age_seconds\":0,\"config\":{\"visibility_timeout\":0,\"max_delivery_attempts\":1,"
+     "\"retention_seconds\":60,\"max_depth\":9007199254740991}}",
+     "nothing pending: age 0 without decimals; the largest max_depth"},
+    {{"q", 1, 0, 0, 0, INT_(0), 30, 5, 60, INT_(1)},
+     "{\"queue\":\"q\",\"pending\":1,\"in_flight\":0,\"delayed\":0,\"dead_letters\":0,"
+     "\"oldest_pending_age_seconds\":0.000,\"config\":{\"visibility_timeout\":30,\"max_delivery_attempts\":5,"
+     "\"retention_seconds\":60,\"max_depth\":1}}",
+     "a message pending for under half a millisecond: 0.000"},
+    {{"q", 1, 0, 0, 0, INT_(-5), 30, 5, 60, NUL_},
+     "{\"queue\":\"q\",\"pending\":1,\"in_flight\":0,\"delayed\":0,\"dead_letters\":0,"
+     "\"oldest_pending_age_seconds\":-0.005,\"config\":{\"visibility_timeout\":30,\"max_delivery_attempts\":5,"
+     "\"retention_seconds\":60,\"max_depth\":null}}",
+     "a clock step back: the sign before the whole seconds"},
+};
+
+START_TEST(test_queue_meta)
+{
+    struct text t = {0};
+    queue_meta_json(&t, &queue_rows[_i].meta);
+    expect_text(&t, queue_rows[_i].want, _i, queue_rows[_i].why);
+}
+END_TEST
+
+#define ID "0b9e8a52-3e0a-4c3e-9d7e-2f1c5b6a7d8e"
+
+static const struct {
+    struct peeked_message msg;
+    const char *want;
+    const char *why;
+} peek_rows[] = {
+    {{ID, "SendEmail", T0, T0, 0, NULL, NUL_},
+     "{\"id\":\"" ID "\",\"type\":\"SendEmail\",\"enqueued_at\":" T0_JSON ",\"visible_at\":" T0_JSON
+     ",\"delivery_count\":0,\"consumer\":null,\"visible_until\":null}",
+     "pending: no consumer, no lease end"},
+    {{ID, "a\"b\\c\n\x01\xc3\xa9", T0, T0 + 30000000, 2, "worker-7", INT_(T0 + 30000000)},
+     "{\"id\":\"" ID "\",\"type\":\"a\\\"b\\\\c\\u000a\\u0001\xc3\xa9\",\"enqueued_at\":" T0_JSON
+     ",\"visible_at\":\"2025-11-24T16:00:30.123456Z\",\"delivery_count\":2,\"consumer\":\"worker-7\","
+     "\"visible_until\":\"2025-11-24T16:00:30.123456Z\"}",
+     "leased; the type escaped by the shared escaper (controls as \\u00XX, UTF-8 kept)"},
+    {{ID, "T", T0, T0, 1, NULL, INT_(T0)},
+     "{\"id\":\"" ID "\",\"type\":\"T\",\"enqueued_at\":" T0_JSON ",\"visible_at\":" T0_JSON
+     ",\"delivery_count\":1,\"consumer\":null,\"visible_until\":" T0_JSON "}",
+     "leased by a consumer that named none"},
+};
+
+START_TEST(test_peeked_message)
+{
+    struct text t = {0};
+    peeked_message_json(&t, &peek_rows[_i].msg);
+    expect_text(&t, peek_rows[_i].want, _i, peek_rows[_i].why);
+}
+END_TEST
+
 static Suite *render_suite(void)
 {
     Suite *s = suite_create("render");
     TCase *tc = tcase_create("render");
     tcase_add_loop_test(tc, test_stream_meta, 0, (int)ARRAY_LEN(stream_rows));
+    tcase_add_loop_test(tc, test_queue_meta, 0, (int)ARRAY_LEN(queue_rows));
+    tcase_add_loop_test(tc, test_peeked_message, 0, (int)ARRAY_LEN(peek_rows));
     suite_add_tcase(s, tc);
     return s;
 }
