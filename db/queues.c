@@ -160,11 +160,11 @@ enum store_outcome db_queues_delete(struct db_pool *pool, const char *queue)
     return outcome;
 }
 
-/* Columns of the peek query: whether the queue exists, then each message. */
+/* Columns of the peek query: whether the queue exists, each message, its sequence number. */
 enum { PK_EXISTS, PK_ID, PK_TYPE, PK_ENQUEUED_US, PK_VISIBLE_US, PK_DELIVERY_COUNT, PK_CONSUMER, PK_UNTIL_US, PK_SEQ };
 
 enum store_outcome db_queues_peek(struct db_pool *pool, const char *queue, const char *state, const char *after,
-                                  int64_t limit, struct peek_page *out)
+                                  int64_t limit, struct db_seq_page *out)
 {
     PGresult *res;
     char lim[24];
@@ -172,23 +172,13 @@ enum store_outcome db_queues_peek(struct db_pool *pool, const char *queue, const
     const char *params[] = {queue, after, state, lim};
     memset(out, 0, sizeof *out);
     enum store_outcome outcome = db_run(pool, STMT_QUEUES_PEEK, 4, params, "peek queue", &res);
-    if (outcome != STORE_OK)
-        goto out;
-    if (!db_bool(res, 0, PK_EXISTS)) {
-        outcome = STORE_NOT_FOUND;
-        goto out;
-    }
-    int found = PQgetisnull(res, 0, PK_ID) ? 0 : PQntuples(res);
-    out->count = found > limit ? (int)limit : found;
-    if (found > limit)
-        db_copy(res, out->count - 1, PK_SEQ, out->next_after, sizeof out->next_after);
-    out->rows = db_rows_take(&res, 0);
-out:
+    if (outcome == STORE_OK)
+        outcome = db_seq_page_take(&res, limit, out);
     PQclear(res);
     return outcome;
 }
 
-void db_queues_peeked(const struct peek_page *page, int i, struct peeked_message *out)
+void db_queues_peeked(const struct db_seq_page *page, int i, struct peeked_message *out)
 {
     const PGresult *res = page->rows->res;
     out->id = PQgetvalue(res, i, PK_ID);

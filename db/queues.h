@@ -17,9 +17,6 @@ struct queue_defaults {
     int64_t max_delivery_attempts;
 };
 
-/* A page cursor: "" when there is no next page. */
-#define DB_CURSOR_LEN 24
-
 struct queue_meta {
     char queue[NAME_MAX_LEN + 1];
     int64_t pending, in_flight, delayed, dead_letters;
@@ -69,17 +66,12 @@ struct peeked_message {
     struct db_nullable visible_until_us; /* the lease's end; null when not leased */
 };
 
-struct peek_page {
-    struct db_rows *rows; /* owned: release with db_rows_free */
-    int count;
-    char next_after[DB_CURSOR_LEN];
-};
-
 /* Messages in enqueue order without delivering them. `state` is NULL or
  * "pending", "in_flight", "delayed"; `after` NULL or a cursor from an earlier page. */
 enum store_outcome db_queues_peek(struct db_pool *pool, const char *queue, const char *state, const char *after,
-                                  int64_t limit, struct peek_page *out) MUST_CHECK;
-/* Message `i` (0 <= i < page->count), its strings valid until the rows are freed. */
-void db_queues_peeked(const struct peek_page *page, int i, struct peeked_message *out);
+                                  int64_t limit, struct db_seq_page *out) MUST_CHECK;
+/* Message `i` of a page from db_queues_peek (0 <= i < page->count); its strings
+ * are valid until the rows are freed. */
+void db_queues_peeked(const struct db_seq_page *page, int i, struct peeked_message *out);
 
 #endif

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "src/core/util.h"
 
@@ -35,6 +36,20 @@ cJSON *db_raw_array(const PGresult *res, int col, int nrows)
         }
     }
     return array;
+}
+
+enum store_outcome db_seq_page_take(PGresult **res, int64_t limit, struct db_seq_page *page)
+{
+    memset(page, 0, sizeof *page);
+    if (!db_bool(*res, 0, 0))
+        return STORE_NOT_FOUND;
+    /* Without items, the one row is the parent's, its item columns NULL. */
+    int found = PQgetisnull(*res, 0, 1) ? 0 : PQntuples(*res);
+    page->count = found > limit ? (int)limit : found;
+    if (found > limit)
+        db_copy(*res, page->count - 1, PQnfields(*res) - 1, page->next_after, sizeof page->next_after);
+    page->rows = db_rows_take(res, 0);
+    return STORE_OK;
 }
 
 int64_t db_int(const PGresult *res, int row, int col)

@@ -22,6 +22,12 @@ struct db_rows *db_rows_take(PGresult **res, int col);
 /* A new array of raw items from column `col` of rows [0, nrows); NULL on allocation failure. */
 cJSON *db_raw_array(const PGresult *res, int col, int nrows);
 
+/* Fills `page` from `*res`, the rows of a statement whose first column says
+ * whether the parent (the queue) exists and whose last is the sequence number;
+ * one row past `limit` means a next page. Takes the result (see db_rows_take)
+ * unless the parent is missing: then STORE_NOT_FOUND. */
+enum store_outcome db_seq_page_take(PGresult **res, int64_t limit, struct db_seq_page *page);
+
 /* The integer in (row, col); 0 when NULL. */
 int64_t db_int(const PGresult *res, int row, int col);
 

@@ -244,14 +244,13 @@ const struct statement statements[STMT_COUNT_] = {
         "SELECT requeued, dead_lettered, expired FROM {p}cleanup_expired_in_flight($1::int, $2::int)"},
 
     [STMT_DEAD_LETTERS_LIST] = {"dead_letters_list",
-        "SELECT EXISTS (SELECT 1 FROM {p}queues WHERE name = $1), p.body, p.seq"
+        "SELECT EXISTS (SELECT 1 FROM {p}queues WHERE name = $1), p.id, p.type, p.data, p.metadata,"
+        "       p.enqueued_us, p.failed_us, p.delivery_count, p.reason, p.seq"
         "  FROM (SELECT 1) one LEFT JOIN LATERAL ("
-        "    SELECT row_to_json(r)::text AS body, d.seq"
+        "    SELECT d.message_id::text AS id, d.message_type AS type, d.data::text AS data,"
+        "           d.metadata::text AS metadata, " EPOCH_US("d.enqueued_at") " AS enqueued_us,"
+        "           " EPOCH_US("d.failed_at") " AS failed_us, d.delivery_count, d.reason, d.seq"
         "      FROM {p}dead_letter_queue d"
-        "     CROSS JOIN LATERAL (SELECT d.message_id AS id, d.message_type AS type, d.data AS data,"
-        "                                d.metadata AS metadata, {p}ts(d.enqueued_at) AS enqueued_at,"
-        "                                {p}ts(d.failed_at) AS failed_at, d.delivery_count AS delivery_count,"
-        "                                d.reason AS reason) r"
         "     WHERE d.queue = $1 AND ($2::bigint IS NULL OR d.seq > $2)"
         "     ORDER BY d.seq LIMIT $3 + 1) p ON true"
         " ORDER BY p.seq"},

@@ -38,4 +38,15 @@ struct db_rows;
 /* Releases `rows` and everything borrowed from them; accepts NULL. */
 void db_rows_free(struct db_rows *rows);
 
+/* A page cursor: "" when there is no next page. */
+#define DB_CURSOR_LEN 24
+
+/* A page of rows in the order of a sequence number (peeked messages, dead
+ * letters), read through the accessor of its store call. */
+struct db_seq_page {
+    struct db_rows *rows; /* owned: release with db_rows_free */
+    int count;
+    char next_after[DB_CURSOR_LEN]; /* the cursor of the next page, or "" */
+};
+
 #endif

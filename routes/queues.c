@@ -169,7 +169,7 @@ void route_queues_peek(struct request *req)
 {
     const char *queue, *state, *after;
     int64_t limit;
-    struct peek_page page;
+    struct db_seq_page page;
     if (!path_name_or_reply(req, "queue", &queue) || !query_string_or_reply(req, "state", &state) ||
         !route_cursor_or_reply(req, &after) ||
         !query_int_or_reply(req, "limit", 1, PAGE_LIMIT_MAX, PAGE_LIMIT_DEFAULT, &limit))

@@ -90,6 +90,10 @@ struct peeked_message;
 /* routes/queues.c: queue metadata and counts, and messages as peek shows them. */
 void queue_meta_json(struct text *t, const struct queue_meta *m);
 void peeked_message_json(struct text *t, const struct peeked_message *m);
+
+struct dead_letter;
+/* routes/dead_letters.c: one dead letter. */
+void dead_letter_json(struct text *t, const struct dead_letter *d);
 /* The prefix, after and limit query parameters of the lists by name (streams, queues). */
 bool route_list_query_or_reply(struct request *req, const char **prefix, const char **after, int64_t *limit) MUST_CHECK;
 /* The `after` query parameter of peek and dead-letter pages (a sequence number). */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/dead_letters.h"
 #include "db/queues.h"
 #include "db/streams.h"
 #include "routes/routes.h"
@@ -126,6 +127,35 @@ START_TEST(test_peeked_message)
 }
 END_TEST
 
+/* ---- routes/dead_letters.c ---- */
+
+/* jsonb as PostgreSQL prints it: spaces after ':' and ',', numbers with every digit. */
+#define DATA "{\"n\": 12345678901234567890.123, \"s\": \"caf\xc3\xa9\"}"
+
+static const struct {
+    struct dead_letter dl;
+    const char *want;
+    const char *why;
+} dead_letter_rows[] = {
+    {{ID, "SendEmail", DATA, sizeof DATA - 1, NULL, 0, T0, T0 + 1000000, 5, "max_delivery_attempts"},
+     "{\"id\":\"" ID "\",\"type\":\"SendEmail\",\"data\":" DATA ",\"metadata\":null,\"enqueued_at\":" T0_JSON
+     ",\"failed_at\":\"2025-11-24T16:00:01.123456Z\",\"delivery_count\":5,\"reason\":\"max_delivery_attempts\"}",
+     "data passed through as PostgreSQL printed it; no metadata"},
+    {{ID, "T", "[1, 2]xx", 6, "{\"k\": null}", 11, 0, 0, 0, "bad\tthing \"quoted\" \\"},
+     "{\"id\":\"" ID "\",\"type\":\"T\",\"data\":[1, 2],\"metadata\":{\"k\": null},"
+     "\"enqueued_at\":\"1970-01-01T00:00:00.000000Z\",\"failed_at\":\"1970-01-01T00:00:00.000000Z\","
+     "\"delivery_count\":0,\"reason\":\"bad\\u0009thing \\\"quoted\\\" \\\\\"}",
+     "exactly data_len bytes of data; a reason with a tab, quotes and a backslash"},
+};
+
+START_TEST(test_dead_letter)
+{
+    struct text t = {0};
+    dead_letter_json(&t, &dead_letter_rows[_i].dl);
+    expect_text(&t, dead_letter_rows[_i].want, _i, dead_letter_rows[_i].why);
+}
+END_TEST
+
 static Suite *render_suite(void)
 {
     Suite *s = suite_create("render");
@@ -133,6 +163,7 @@ static Suite *render_suite(void)
     tcase_add_loop_test(tc, test_stream_meta, 0, (int)ARRAY_LEN(stream_rows));
     tcase_add_loop_test(tc, test_queue_meta, 0, (int)ARRAY_LEN(queue_rows));
     tcase_add_loop_test(tc, test_peeked_message, 0, (int)ARRAY_LEN(peek_rows));
+    tcase_add_loop_test(tc, test_dead_letter, 0, (int)ARRAY_LEN(dead_letter_rows));
     suite_add_tcase(s, tc);
     return s;
 }
