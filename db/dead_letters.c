@@ -30,10 +30,8 @@ void db_dead_letters_at(const struct db_seq_page *page, int i, struct dead_lette
     const PGresult *res = page->rows->res;
     out->id = PQgetvalue(res, i, DL_ID);
     out->type = PQgetvalue(res, i, DL_TYPE);
-    out->data = PQgetvalue(res, i, DL_DATA);
-    out->data_len = (size_t)PQgetlength(res, i, DL_DATA);
-    out->metadata = db_text_or_null(res, i, DL_METADATA);
-    out->metadata_len = (size_t)PQgetlength(res, i, DL_METADATA);
+    out->data = db_json_at(res, i, DL_DATA);
+    out->metadata = db_json_at(res, i, DL_METADATA);
     out->enqueued_us = db_int(res, i, DL_ENQUEUED_US);
     out->failed_us = db_int(res, i, DL_FAILED_US);
     out->delivery_count = db_int(res, i, DL_DELIVERY_COUNT);

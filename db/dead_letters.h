@@ -13,10 +13,7 @@
 /* A dead letter; strings are borrowed from the page. */
 struct dead_letter {
     const char *id, *type;
-    const char *data; /* JSON text as PostgreSQL prints jsonb */
-    size_t data_len;
-    const char *metadata; /* JSON text, or NULL */
-    size_t metadata_len;
+    struct db_json data, metadata; /* metadata: text NULL when there is none */
     int64_t enqueued_us, failed_us, delivery_count;
     const char *reason;
 };

@@ -24,20 +24,6 @@ void db_rows_free(struct db_rows *rows)
     free(rows);
 }
 
-cJSON *db_raw_array(const PGresult *res, int col, int nrows)
-{
-    cJSON *array = cJSON_CreateArray();
-    for (int i = 0; array && i < nrows; i++) {
-        cJSON *raw = cJSON_CreateRaw(PQgetvalue(res, i, col));
-        if (!raw || !cJSON_AddItemToArray(array, raw)) {
-            cJSON_Delete(raw);
-            cJSON_Delete(array);
-            array = NULL;
-        }
-    }
-    return array;
-}
-
 enum store_outcome db_seq_page_take(PGresult **res, int64_t limit, struct db_seq_page *page)
 {
     memset(page, 0, sizeof *page);
@@ -73,6 +59,12 @@ int db_bool(const PGresult *res, int row, int col)
 const char *db_text_or_null(const PGresult *res, int row, int col)
 {
     return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+struct db_json db_json_at(const PGresult *res, int row, int col)
+{
+    struct db_json v = {db_text_or_null(res, row, col), (size_t)PQgetlength(res, row, col)};
+    return v;
 }
 
 void db_copy(const PGresult *res, int row, int col, char *out, size_t size)

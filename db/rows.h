@@ -3,7 +3,6 @@
 #ifndef STREAMQ_DB_ROWS_H
 #define STREAMQ_DB_ROWS_H
 
-#include <cjson/cJSON.h>
 #include <libpq-fe.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,9 +17,6 @@ struct db_rows {
 /* Keeps `*res` as rows whose accessors start at column `col`, and sets `*res`
  * to NULL (so the caller's PQclear on its way out does nothing). */
 struct db_rows *db_rows_take(PGresult **res, int col);
-
-/* A new array of raw items from column `col` of rows [0, nrows); NULL on allocation failure. */
-cJSON *db_raw_array(const PGresult *res, int col, int nrows);
 
 /* Fills `page` from `*res`, the rows of a statement whose first column says
  * whether the parent (the queue) exists and whose last is the sequence number;
@@ -39,6 +35,9 @@ int db_bool(const PGresult *res, int row, int col);
 
 /* The text in (row, col), borrowed from `res`; NULL when NULL. */
 const char *db_text_or_null(const PGresult *res, int row, int col);
+
+/* The JSON text in (row, col), borrowed from `res`; text NULL when NULL. */
+struct db_json db_json_at(const PGresult *res, int row, int col);
 
 /* Copies the text in (row, col) into `out` (`size` bytes, cut if longer). */
 void db_copy(const PGresult *res, int row, int col, char *out, size_t size);

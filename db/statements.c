@@ -179,7 +179,8 @@ const struct statement statements[STMT_COUNT_] = {
         " ORDER BY p.seq"},
 
     [STMT_MESSAGES_ENQUEUE] = {"messages_enqueue",
-        "SELECT outcome, message_id, enqueued_at, visible_at, duplicate"
+        "SELECT outcome, message_id::text, " EPOCH_US("enqueued_at::timestamptz") ","
+        "       " EPOCH_US("visible_at::timestamptz") ", duplicate"
         "  FROM {p}enqueue_messages($1, $2::jsonb -> 'messages')"},
     /* Leases up to $2 visible messages, oldest first, skipping rows other
      * consumers hold locked; each delivery gets a fresh random receipt. */
@@ -210,12 +211,10 @@ const struct statement statements[STMT_COUNT_] = {
         "     delivery_count = excluded.delivery_count"
         "  RETURNING f.message_id, f.receipt"
         ")"
-        " SELECT row_to_json(r)::text FROM ("
-        "   SELECT l.message_id AS id, l.message_type AS type, l.data AS data, l.metadata AS metadata,"
-        "          {p}ts(l.enqueued_at) AS enqueued_at, l.delivery_count AS delivery_count, x.receipt AS receipt,"
-        "          {p}ts(l.visible_at) AS visible_until"
-        "     FROM leased l JOIN lease x ON x.message_id = l.message_id"
-        "    ORDER BY l.seq) r"},
+        " SELECT l.message_id::text, l.message_type, l.data::text, l.metadata::text, " EPOCH_US("l.enqueued_at") ","
+        "        l.delivery_count, x.receipt, " EPOCH_US("l.visible_at")
+        "   FROM leased l JOIN lease x ON x.message_id = l.message_id"
+        "  ORDER BY l.seq"},
     [STMT_MESSAGES_ACK] = {"messages_ack", "SELECT {p}ack_message($1, $2::uuid, $3)"},
     /* The whole batch in one statement: the deletes decide (a receipt must match
      * the lease, rechecked under the row lock), the lease read only names misses. */
@@ -239,7 +238,7 @@ const struct statement statements[STMT_COUNT_] = {
     [STMT_MESSAGES_NACK] = {"messages_nack",
         "SELECT {p}nack_message($1, $2::uuid, $3, $4::boolean, $5::int, $6, $7::int)"},
     [STMT_MESSAGES_VISIBILITY] = {"messages_visibility",
-        "SELECT outcome, visible_until FROM {p}set_visibility($1, $2::uuid, $3, $4::int)"},
+        "SELECT outcome, " EPOCH_US("visible_until::timestamptz") " FROM {p}set_visibility($1, $2::uuid, $3, $4::int)"},
     [STMT_MESSAGES_SWEEP] = {"messages_sweep",
         "SELECT requeued, dead_lettered, expired FROM {p}cleanup_expired_in_flight($1::int, $2::int)"},
 

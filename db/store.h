@@ -5,6 +5,7 @@
 #define STREAMQ_DB_STORE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct db_pool;
@@ -30,6 +31,14 @@ struct db_nullable {
     int64_t value;
 };
 
+/* JSON text as PostgreSQL prints a jsonb value the client sent (data,
+ * metadata): passed through as it is, never re-parsed, so numbers keep every
+ * digit. Borrowed from the rows read; `text` is NULL for SQL NULL. */
+struct db_json {
+    const char *text;
+    size_t len;
+};
+
 /* Rows a store call read, kept as PostgreSQL returned them so that hot paths
  * copy nothing: each resource's accessor (db_events_at, ...) fills a struct of
  * values borrowed from them. Opaque outside db/. */
@@ -37,6 +46,12 @@ struct db_rows;
 
 /* Releases `rows` and everything borrowed from them; accepts NULL. */
 void db_rows_free(struct db_rows *rows);
+
+/* Rows a store call read and how many, read through that call's accessor. */
+struct db_list {
+    struct db_rows *rows; /* owned: release with db_rows_free */
+    int count;
+};
 
 /* A page cursor: "" when there is no next page. */
 #define DB_CURSOR_LEN 24

@@ -55,6 +55,12 @@ bool route_cursor_or_reply(struct request *req, const char **after)
     return true;
 }
 
+static void render_null(struct text *t, const char *before)
+{
+    text_cstr(t, before);
+    text_cstr(t, "null");
+}
+
 void render_int(struct text *t, const char *before, int64_t v)
 {
     text_cstr(t, before);
@@ -69,11 +75,12 @@ void render_bool(struct text *t, const char *before, bool v)
 
 void render_string(struct text *t, const char *before, const char *s)
 {
+    if (!s) {
+        render_null(t, before);
+        return;
+    }
     text_cstr(t, before);
-    if (s)
-        text_json_string(t, s);
-    else
-        text_cstr(t, "null");
+    text_json_string(t, s);
 }
 
 void render_time(struct text *t, const char *before, int64_t us)
@@ -82,19 +89,20 @@ void render_time(struct text *t, const char *before, int64_t us)
     text_json_time(t, us);
 }
 
-void render_raw(struct text *t, const char *before, const char *json, size_t len)
+void render_json(struct text *t, const char *before, struct db_json v)
 {
+    if (!v.text) {
+        render_null(t, before);
+        return;
+    }
     text_cstr(t, before);
-    if (json)
-        text_put(t, json, len);
-    else
-        text_cstr(t, "null");
+    text_put(t, v.text, v.len);
 }
 
 void render_int_or_null(struct text *t, const char *before, struct db_nullable v)
 {
     if (v.is_null)
-        render_raw(t, before, NULL, 0);
+        render_null(t, before);
     else
         render_int(t, before, v.value);
 }
@@ -102,7 +110,7 @@ void render_int_or_null(struct text *t, const char *before, struct db_nullable v
 void render_time_or_null(struct text *t, const char *before, struct db_nullable us)
 {
     if (us.is_null)
-        render_raw(t, before, NULL, 0);
+        render_null(t, before);
     else
         render_time(t, before, us.value);
 }

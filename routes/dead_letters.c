@@ -28,8 +28,8 @@ void dead_letter_json(struct text *t, const struct dead_letter *d)
 {
     render_string(t, "{\"id\":", d->id);
     render_string(t, ",\"type\":", d->type);
-    render_raw(t, ",\"data\":", d->data, d->data_len);
-    render_raw(t, ",\"metadata\":", d->metadata, d->metadata_len);
+    render_json(t, ",\"data\":", d->data);
+    render_json(t, ",\"metadata\":", d->metadata);
     render_time(t, ",\"enqueued_at\":", d->enqueued_us);
     render_time(t, ",\"failed_at\":", d->failed_us);
     render_int(t, ",\"delivery_count\":", d->delivery_count);

@@ -69,9 +69,8 @@ void render_bool(struct text *t, const char *before, bool v);
 void render_string(struct text *t, const char *before, const char *s);
 /* `us` (microseconds since the Unix epoch) as an RFC 3339 string. */
 void render_time(struct text *t, const char *before, int64_t us);
-/* `len` bytes of JSON text as they are (jsonb from PostgreSQL keeps every
- * digit), or null when `json` is NULL. */
-void render_raw(struct text *t, const char *before, const char *json, size_t len);
+/* The JSON text as it is, or null when there is none. */
+void render_json(struct text *t, const char *before, struct db_json v);
 void render_int_or_null(struct text *t, const char *before, struct db_nullable v);
 void render_time_or_null(struct text *t, const char *before, struct db_nullable us);
 /* Closes a list page begun with `{"<key>":[` and its items, separated by commas:
@@ -94,6 +93,16 @@ void peeked_message_json(struct text *t, const struct peeked_message *m);
 struct dead_letter;
 /* routes/dead_letters.c: one dead letter. */
 void dead_letter_json(struct text *t, const struct dead_letter *d);
+
+struct enqueued_message;
+struct dequeued_message;
+struct ack_result;
+/* routes/messages.c: a message as enqueue and as dequeue report it, and the
+ * answer of a batch ack: {"acked": [ids], "failed": [{id, code}]}, each in the
+ * order sent. */
+void enqueued_message_json(struct text *t, const struct enqueued_message *m);
+void dequeued_message_json(struct text *t, const struct dequeued_message *m);
+void ack_results_json(struct text *t, const struct ack_result *items, int count);
 /* The prefix, after and limit query parameters of the lists by name (streams, queues). */
 bool route_list_query_or_reply(struct request *req, const char **prefix, const char **after, int64_t *limit) MUST_CHECK;
 /* The `after` query parameter of peek and dead-letter pages (a sequence number). */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "db/dead_letters.h"
+#include "db/messages.h"
 #include "db/queues.h"
 #include "db/streams.h"
 #include "routes/routes.h"
@@ -27,6 +28,16 @@ static void expect_text(struct text *t, const char *want, int row, const char *w
     ck_assert_uint_eq(t->len, strlen(want));
     text_free(t);
 }
+
+/* A test of `render` over each row of `rows`: {input, want, why}. */
+#define RENDER_TEST(name, rows, render, input)                                                                         \
+    START_TEST(name)                                                                                                   \
+    {                                                                                                                  \
+        struct text t = {0};                                                                                           \
+        render(&t, &rows[_i].input);                                                                                   \
+        expect_text(&t, rows[_i].want, _i, rows[_i].why);                                                              \
+    }                                                                                                                  \
+    END_TEST
 
 /* ---- routes/streams.c: stream metadata ---- */
 
@@ -52,13 +63,7 @@ static const struct {
      "version -1, a time before the epoch, limits written with every digit"},
 };
 
-START_TEST(test_stream_meta)
-{
-    struct text t = {0};
-    stream_meta_json(&t, &stream_rows[_i].meta);
-    expect_text(&t, stream_rows[_i].want, _i, stream_rows[_i].why);
-}
-END_TEST
+RENDER_TEST(test_stream_meta, stream_rows, stream_meta_json, meta)
 
 /* ---- routes/queues.c: queue metadata and peeked messages ---- */
 
@@ -89,13 +94,7 @@ static const struct {
      "a clock step back: the sign before the whole seconds"},
 };
 
-START_TEST(test_queue_meta)
-{
-    struct text t = {0};
-    queue_meta_json(&t, &queue_rows[_i].meta);
-    expect_text(&t, queue_rows[_i].want, _i, queue_rows[_i].why);
-}
-END_TEST
+RENDER_TEST(test_queue_meta, queue_rows, queue_meta_json, meta)
 
 #define ID "0b9e8a52-3e0a-4c3e-9d7e-2f1c5b6a7d8e"
 
@@ -119,13 +118,7 @@ static const struct {
      "leased by a consumer that named none"},
 };
 
-START_TEST(test_peeked_message)
-{
-    struct text t = {0};
-    peeked_message_json(&t, &peek_rows[_i].msg);
-    expect_text(&t, peek_rows[_i].want, _i, peek_rows[_i].why);
-}
-END_TEST
+RENDER_TEST(test_peeked_message, peek_rows, peeked_message_json, msg)
 
 /* ---- routes/dead_letters.c ---- */
 
@@ -137,22 +130,89 @@ static const struct {
     const char *want;
     const char *why;
 } dead_letter_rows[] = {
-    {{ID, "SendEmail", DATA, sizeof DATA - 1, NULL, 0, T0, T0 + 1000000, 5, "max_delivery_attempts"},
+    {{ID, "SendEmail", {DATA, sizeof DATA - 1}, {NULL, 0}, T0, T0 + 1000000, 5, "max_delivery_attempts"},
      "{\"id\":\"" ID "\",\"type\":\"SendEmail\",\"data\":" DATA ",\"metadata\":null,\"enqueued_at\":" T0_JSON
      ",\"failed_at\":\"2025-11-24T16:00:01.123456Z\",\"delivery_count\":5,\"reason\":\"max_delivery_attempts\"}",
      "data passed through as PostgreSQL printed it; no metadata"},
-    {{ID, "T", "[1, 2]xx", 6, "{\"k\": null}", 11, 0, 0, 0, "bad\tthing \"quoted\" \\"},
+    {{ID, "T", {"[1, 2]xx", 6}, {"{\"k\": null}", 11}, 0, 0, 0, "bad\tthing \"quoted\" \\"},
      "{\"id\":\"" ID "\",\"type\":\"T\",\"data\":[1, 2],\"metadata\":{\"k\": null},"
      "\"enqueued_at\":\"1970-01-01T00:00:00.000000Z\",\"failed_at\":\"1970-01-01T00:00:00.000000Z\","
      "\"delivery_count\":0,\"reason\":\"bad\\u0009thing \\\"quoted\\\" \\\\\"}",
-     "exactly data_len bytes of data; a reason with a tab, quotes and a backslash"},
+     "exactly data.len bytes of data; a reason with a tab, quotes and a backslash"},
 };
 
-START_TEST(test_dead_letter)
+RENDER_TEST(test_dead_letter, dead_letter_rows, dead_letter_json, dl)
+
+/* ---- routes/messages.c: enqueue, dequeue and batch ack answers ---- */
+
+static const struct {
+    struct enqueued_message msg;
+    const char *want;
+    const char *why;
+} enqueued_rows[] = {
+    {{ID, INT_(T0), INT_(T0 + 5000000), false},
+     "{\"id\":\"" ID "\",\"enqueued_at\":" T0_JSON ",\"visible_at\":\"2025-11-24T16:00:05.123456Z\","
+     "\"duplicate\":false}",
+     "a new message, delayed 5 s"},
+    {{ID, INT_(T0), INT_(T0), true},
+     "{\"id\":\"" ID "\",\"enqueued_at\":" T0_JSON ",\"visible_at\":" T0_JSON ",\"duplicate\":true}",
+     "a duplicate keeps the first message's times"},
+    {{ID, NUL_, NUL_, true},
+     "{\"id\":\"" ID "\",\"enqueued_at\":null,\"visible_at\":null,\"duplicate\":true}",
+     "a message gone before enqueue read it back: null times"},
+};
+
+RENDER_TEST(test_enqueued_message, enqueued_rows, enqueued_message_json, msg)
+
+#define RECEIPT "3f2a9c0d4b5e6f708192a3b4c5d6e7f80f1e2d3c4b5a69788796a5b4c3d2e1f0"
+
+static const struct {
+    struct dequeued_message msg;
+    const char *want;
+    const char *why;
+} dequeued_rows[] = {
+    {{ID, "SendEmail", {DATA, sizeof DATA - 1}, {"{\"trace\": \"t-1\"}", 16}, T0, 1, RECEIPT, T0 + 30000000},
+     "{\"id\":\"" ID "\",\"type\":\"SendEmail\",\"data\":" DATA ",\"metadata\":{\"trace\": \"t-1\"},"
+     "\"enqueued_at\":" T0_JSON ",\"delivery_count\":1,\"receipt\":\"" RECEIPT "\","
+     "\"visible_until\":\"2025-11-24T16:00:30.123456Z\"}",
+     "data and metadata as PostgreSQL printed them"},
+    {{ID, "\x1f\"", {"null", 4}, {NULL, 0}, T0, 5, RECEIPT, T0},
+     "{\"id\":\"" ID "\",\"type\":\"\\u001f\\\"\",\"data\":null,\"metadata\":null,\"enqueued_at\":" T0_JSON
+     ",\"delivery_count\":5,\"receipt\":\"" RECEIPT "\",\"visible_until\":" T0_JSON "}",
+     "JSON null data, no metadata, a type that needs escaping"},
+};
+
+RENDER_TEST(test_dequeued_message, dequeued_rows, dequeued_message_json, msg)
+
+#define ID2 "11111111-2222-4333-8444-555555555555"
+#define ID3 "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
+
+static const struct {
+    struct ack_result items[3];
+    int count;
+    const char *want;
+    const char *why;
+} ack_rows[] = {
+    {{{ID, STORE_OK}, {ID2, STORE_OK}},
+     2,
+     "{\"acked\":[\"" ID "\",\"" ID2 "\"],\"failed\":[]}",
+     "every ack went through"},
+    {{{ID, STORE_STALE}, {ID2, STORE_OK}, {ID3, STORE_NOT_FOUND}},
+     3,
+     "{\"acked\":[\"" ID2 "\"],\"failed\":[{\"id\":\"" ID "\",\"code\":\"stale_receipt\"},{\"id\":\"" ID3
+     "\",\"code\":\"message_not_found\"}]}",
+     "outcomes become problem codes; each list keeps the order sent"},
+    {{{ID, STORE_NOT_FOUND}},
+     1,
+     "{\"acked\":[],\"failed\":[{\"id\":\"" ID "\",\"code\":\"message_not_found\"}]}",
+     "nothing acked"},
+};
+
+START_TEST(test_ack_results)
 {
     struct text t = {0};
-    dead_letter_json(&t, &dead_letter_rows[_i].dl);
-    expect_text(&t, dead_letter_rows[_i].want, _i, dead_letter_rows[_i].why);
+    ack_results_json(&t, ack_rows[_i].items, ack_rows[_i].count);
+    expect_text(&t, ack_rows[_i].want, _i, ack_rows[_i].why);
 }
 END_TEST
 
@@ -164,6 +224,9 @@ static Suite *render_suite(void)
     tcase_add_loop_test(tc, test_queue_meta, 0, (int)ARRAY_LEN(queue_rows));
     tcase_add_loop_test(tc, test_peeked_message, 0, (int)ARRAY_LEN(peek_rows));
     tcase_add_loop_test(tc, test_dead_letter, 0, (int)ARRAY_LEN(dead_letter_rows));
+    tcase_add_loop_test(tc, test_enqueued_message, 0, (int)ARRAY_LEN(enqueued_rows));
+    tcase_add_loop_test(tc, test_dequeued_message, 0, (int)ARRAY_LEN(dequeued_rows));
+    tcase_add_loop_test(tc, test_ack_results, 0, (int)ARRAY_LEN(ack_rows));
     suite_add_tcase(s, tc);
     return s;
 }
