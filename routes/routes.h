@@ -80,6 +80,13 @@ void render_page_end(struct text *t, const char *next_after);
 /* Renderers, each in the route file of its resource; they append the API's
  * JSON object for one struct (declared here for the unit tests too). */
 
+struct append_result;
+struct event;
+/* routes/events.c: the answer to an append (`res` holds at least one event),
+ * and one event as every read shows it. */
+void append_result_json(struct text *t, const char *stream, const struct append_result *res);
+void event_json(struct text *t, const struct event *ev);
+
 struct stream_meta;
 /* routes/streams.c: GET /streams/{stream} and every answer that carries metadata. */
 void stream_meta_json(struct text *t, const struct stream_meta *m);

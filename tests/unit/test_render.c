@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "db/dead_letters.h"
+#include "db/events.h"
 #include "db/messages.h"
 #include "db/queues.h"
 #include "db/streams.h"
@@ -18,6 +19,8 @@
 /* clang-format off */
 #define NUL_ {true, 0}
 #define INT_(v) {false, v}
+/* A struct db_json from a literal. */
+#define JSON_(s) {s, sizeof s - 1}
 /* clang-format on */
 
 /* Compares what `t` holds with `want`, then frees it. */
@@ -38,6 +41,62 @@ static void expect_text(struct text *t, const char *want, int row, const char *w
         expect_text(&t, rows[_i].want, _i, rows[_i].why);                                                              \
     }                                                                                                                  \
     END_TEST
+
+#define ID "0b9e8a52-3e0a-4c3e-9d7e-2f1c5b6a7d8e"
+/* jsonb as PostgreSQL prints it: spaces after ':' and ',', numbers with every digit. */
+#define DATA "{\"n\": 12345678901234567890.123, \"s\": \"caf\xc3\xa9\"}"
+
+/* ---- routes/events.c: appends and events ---- */
+
+static const struct {
+    struct event ev;
+    const char *want;
+    const char *why;
+} event_rows[] = {
+    {{ID, "orders", 0, 17, "OrderPlaced", JSON_(DATA), JSON_("{\"by\": \"me\"}"), T0},
+     "{\"id\":\"" ID "\",\"stream\":\"orders\",\"offset\":0,\"global_position\":17,\"type\":\"OrderPlaced\","
+     "\"data\":" DATA ",\"metadata\":{\"by\": \"me\"},\"created_at\":" T0_JSON "}",
+     "data and metadata passed through as PostgreSQL printed them"},
+    {{ID, "a:b", INT64_C(9007199254740990), INT64_C(9007199254740991), "T\n\"\\", JSON_("\"s\""), {NULL, 0}, 0},
+     "{\"id\":\"" ID "\",\"stream\":\"a:b\",\"offset\":9007199254740990,\"global_position\":9007199254740991,"
+     "\"type\":\"T\\u000a\\\"\\\\\",\"data\":\"s\",\"metadata\":null,"
+     "\"created_at\":\"1970-01-01T00:00:00.000000Z\"}",
+     "no metadata; positions at 2^53 - 1 written with every digit; the type escaped"},
+};
+
+RENDER_TEST(test_event, event_rows, event_json, ev)
+
+static struct appended_event appended[] = {
+    {ID, 4, 1234567890123000},
+    {"11111111-2222-4333-8444-555555555555", 5, 1234567890123001},
+};
+
+static const struct {
+    const char *stream;
+    struct append_result res;
+    const char *want;
+    const char *why;
+} append_rows[] = {
+    {"orders",
+     {5, appended, 2},
+     "{\"events\":[{\"id\":\"" ID "\",\"offset\":4,\"global_position\":1234567890123000},"
+     "{\"id\":\"11111111-2222-4333-8444-555555555555\",\"offset\":5,\"global_position\":1234567890123001}],"
+     "\"stream\":\"orders\",\"first_offset\":4,\"last_offset\":5,\"version\":5}",
+     "two events, listed first as always; positions as integers, never in exponent form"},
+    {"orders",
+     {4, appended, 1},
+     "{\"events\":[{\"id\":\"" ID "\",\"offset\":4,\"global_position\":1234567890123000}],"
+     "\"stream\":\"orders\",\"first_offset\":4,\"last_offset\":4,\"version\":4}",
+     "one event: first and last the same"},
+};
+
+START_TEST(test_append_result)
+{
+    struct text t = {0};
+    append_result_json(&t, append_rows[_i].stream, &append_rows[_i].res);
+    expect_text(&t, append_rows[_i].want, _i, append_rows[_i].why);
+}
+END_TEST
 
 /* ---- routes/streams.c: stream metadata ---- */
 
@@ -96,8 +155,6 @@ static const struct {
 
 RENDER_TEST(test_queue_meta, queue_rows, queue_meta_json, meta)
 
-#define ID "0b9e8a52-3e0a-4c3e-9d7e-2f1c5b6a7d8e"
-
 static const struct {
     struct peeked_message msg;
     const char *want;
@@ -122,19 +179,16 @@ RENDER_TEST(test_peeked_message, peek_rows, peeked_message_json, msg)
 
 /* ---- routes/dead_letters.c ---- */
 
-/* jsonb as PostgreSQL prints it: spaces after ':' and ',', numbers with every digit. */
-#define DATA "{\"n\": 12345678901234567890.123, \"s\": \"caf\xc3\xa9\"}"
-
 static const struct {
     struct dead_letter dl;
     const char *want;
     const char *why;
 } dead_letter_rows[] = {
-    {{ID, "SendEmail", {DATA, sizeof DATA - 1}, {NULL, 0}, T0, T0 + 1000000, 5, "max_delivery_attempts"},
+    {{ID, "SendEmail", JSON_(DATA), {NULL, 0}, T0, T0 + 1000000, 5, "max_delivery_attempts"},
      "{\"id\":\"" ID "\",\"type\":\"SendEmail\",\"data\":" DATA ",\"metadata\":null,\"enqueued_at\":" T0_JSON
      ",\"failed_at\":\"2025-11-24T16:00:01.123456Z\",\"delivery_count\":5,\"reason\":\"max_delivery_attempts\"}",
      "data passed through as PostgreSQL printed it; no metadata"},
-    {{ID, "T", {"[1, 2]xx", 6}, {"{\"k\": null}", 11}, 0, 0, 0, "bad\tthing \"quoted\" \\"},
+    {{ID, "T", {"[1, 2]xx", 6}, JSON_("{\"k\": null}"), 0, 0, 0, "bad\tthing \"quoted\" \\"},
      "{\"id\":\"" ID "\",\"type\":\"T\",\"data\":[1, 2],\"metadata\":{\"k\": null},"
      "\"enqueued_at\":\"1970-01-01T00:00:00.000000Z\",\"failed_at\":\"1970-01-01T00:00:00.000000Z\","
      "\"delivery_count\":0,\"reason\":\"bad\\u0009thing \\\"quoted\\\" \\\\\"}",
@@ -171,12 +225,12 @@ static const struct {
     const char *want;
     const char *why;
 } dequeued_rows[] = {
-    {{ID, "SendEmail", {DATA, sizeof DATA - 1}, {"{\"trace\": \"t-1\"}", 16}, T0, 1, RECEIPT, T0 + 30000000},
+    {{ID, "SendEmail", JSON_(DATA), JSON_("{\"trace\": \"t-1\"}"), T0, 1, RECEIPT, T0 + 30000000},
      "{\"id\":\"" ID "\",\"type\":\"SendEmail\",\"data\":" DATA ",\"metadata\":{\"trace\": \"t-1\"},"
      "\"enqueued_at\":" T0_JSON ",\"delivery_count\":1,\"receipt\":\"" RECEIPT "\","
      "\"visible_until\":\"2025-11-24T16:00:30.123456Z\"}",
      "data and metadata as PostgreSQL printed them"},
-    {{ID, "\x1f\"", {"null", 4}, {NULL, 0}, T0, 5, RECEIPT, T0},
+    {{ID, "\x1f\"", JSON_("null"), {NULL, 0}, T0, 5, RECEIPT, T0},
      "{\"id\":\"" ID "\",\"type\":\"\\u001f\\\"\",\"data\":null,\"metadata\":null,\"enqueued_at\":" T0_JSON
      ",\"delivery_count\":5,\"receipt\":\"" RECEIPT "\",\"visible_until\":" T0_JSON "}",
      "JSON null data, no metadata, a type that needs escaping"},
@@ -220,6 +274,8 @@ static Suite *render_suite(void)
 {
     Suite *s = suite_create("render");
     TCase *tc = tcase_create("render");
+    tcase_add_loop_test(tc, test_event, 0, (int)ARRAY_LEN(event_rows));
+    tcase_add_loop_test(tc, test_append_result, 0, (int)ARRAY_LEN(append_rows));
     tcase_add_loop_test(tc, test_stream_meta, 0, (int)ARRAY_LEN(stream_rows));
     tcase_add_loop_test(tc, test_queue_meta, 0, (int)ARRAY_LEN(queue_rows));
     tcase_add_loop_test(tc, test_peeked_message, 0, (int)ARRAY_LEN(peek_rows));
