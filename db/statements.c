@@ -7,42 +7,44 @@
 #include "src/core/util.h"
 
 /* Statements select plain columns (text, numbers, booleans, jsonb as its text,
- * times as microseconds since the Unix epoch); the routes render the API's JSON
- * from them. The schema's stream_json() and queue_json() are no longer called. */
+ * times as microseconds since the Unix epoch); routes/ renders the API's JSON
+ * from them. The schema's stream_json() and queue_json() are no longer called:
+ * they stay in schema/001_initial.sql, unused, rather than cost a migration. */
+
+/* The SQL is laid out by hand, one clause per line. */
+/* clang-format off */
 
 /* A timestamptz as microseconds since the Unix epoch (NULL stays NULL). */
 #define EPOCH_US(t) "(extract(epoch FROM " t ") * 1000000)::bigint"
 
 /* The columns db/events.c reads an event from, for an events row aliased e. */
-#define EVENT_COLUMNS                                                                                                  \
-    "e.event_id::text, e.stream, e.stream_offset, e.global_position, e.event_type, e.data::text,"                      \
+#define EVENT_COLUMNS \
+    "e.event_id::text, e.stream, e.stream_offset, e.global_position, e.event_type, e.data::text," \
     " e.metadata::text, " EPOCH_US("e.created_at")
 
 /* The columns db/queues.c reads queue metadata from, for a queues row aliased q
  * joined with QUEUE_COUNTS; `vt` and `attempts` are the parameters holding the
  * service's defaults for queues that set none. The age is in milliseconds, as
  * the API rounds it (NULL when nothing is pending). */
-#define QUEUE_COLUMNS(vt, attempts)                                                                                    \
-    "q.name, c.pending, c.in_flight, c.total - c.pending - c.in_flight,"                                               \
-    " (SELECT count(*) FROM {p}dead_letter_queue d WHERE d.queue = q.name),"                                           \
-    " (round(extract(epoch FROM now() - c.oldest)::numeric, 3) * 1000)::bigint,"                                       \
-    " coalesce(q.visibility_timeout, " vt "::int), coalesce(q.max_delivery_attempts, " attempts "::int),"              \
+#define QUEUE_COLUMNS(vt, attempts) \
+    "q.name, c.pending, c.in_flight, c.total - c.pending - c.in_flight," \
+    " (SELECT count(*) FROM {p}dead_letter_queue d WHERE d.queue = q.name)," \
+    " (round(extract(epoch FROM now() - c.oldest)::numeric, 3) * 1000)::bigint," \
+    " coalesce(q.visibility_timeout, " vt "::int), coalesce(q.max_delivery_attempts, " attempts "::int)," \
     " q.retention_seconds, q.max_depth"
-#define QUEUE_COUNTS                                                                                                   \
-    " CROSS JOIN LATERAL ("                                                                                            \
-    "   SELECT count(*) AS total, count(*) FILTER (WHERE m.visible_at <= now()) AS pending,"                           \
-    "          min(m.enqueued_at) FILTER (WHERE m.visible_at <= now()) AS oldest,"                                     \
-    "          (SELECT count(*) FROM {p}in_flight_events f"                                                            \
-    "            WHERE f.queue = q.name AND f.visible_until > now()) AS in_flight"                                     \
+#define QUEUE_COUNTS \
+    " CROSS JOIN LATERAL (" \
+    "   SELECT count(*) AS total, count(*) FILTER (WHERE m.visible_at <= now()) AS pending," \
+    "          min(m.enqueued_at) FILTER (WHERE m.visible_at <= now()) AS oldest," \
+    "          (SELECT count(*) FROM {p}in_flight_events f" \
+    "            WHERE f.queue = q.name AND f.visible_until > now()) AS in_flight" \
     "     FROM {p}queue_events m WHERE m.queue = q.name) c"
 
 /* The columns db/streams.c reads stream metadata from, for a stream_metadata row aliased m. */
-#define STREAM_COLUMNS                                                                                                 \
-    "m.stream, m.version, m.length, m.first_offset, m.last_offset, " EPOCH_US("m.created_at") ", " EPOCH_US(           \
-        "m.last_event_at") ", m.state, m.max_age_seconds, m.max_count"
+#define STREAM_COLUMNS \
+    "m.stream, m.version, m.length, m.first_offset, m.last_offset, " EPOCH_US("m.created_at") "," \
+    " " EPOCH_US("m.last_event_at") ", m.state, m.max_age_seconds, m.max_count"
 
-/* The SQL is laid out by hand, one clause per line. */
-/* clang-format off */
 const struct statement statements[STMT_COUNT_] = {
     [STMT_PING] = {"ping", "SELECT 1"},
     [STMT_TX_BEGIN] = {"tx_begin", "BEGIN"},

@@ -1,10 +1,10 @@
-/* What several route files share: the answer to a failed store call, list
- * pages, the `after` cursor of sequence-ordered pages, and the renderers' helpers. */
+/* What several route files share: the answer to a failed store call, the
+ * parameters of list pages, and the renderers' helpers. */
 #include <string.h>
 
 #include "db/store.h"
 #include "routes/routes.h"
-#include "src/core/json.h"
+#include "src/core/text.h"
 #include "src/http/input.h"
 #include "src/http/problem.h"
 
@@ -14,21 +14,6 @@ void route_reply_store_failure(struct request *req, enum store_outcome outcome)
         problem_reply_unavailable(req);
     else
         problem_reply_internal(req);
-}
-
-cJSON *route_page_json(const char *key, cJSON *items, const char *next_after)
-{
-    cJSON *root = cJSON_CreateObject();
-    if (!root || !cJSON_AddItemToObject(root, key, items)) {
-        cJSON_Delete(items);
-        cJSON_Delete(root);
-        return NULL;
-    }
-    if (!json_add_string_or_null(root, "next_after", next_after[0] ? next_after : NULL)) {
-        cJSON_Delete(root);
-        return NULL;
-    }
-    return root;
 }
 
 bool route_list_query_or_reply(struct request *req, const char **prefix, const char **after, int64_t *limit)

@@ -6,7 +6,6 @@
 
 #include "db/messages.h"
 #include "routes/routes.h"
-#include "src/core/json.h"
 #include "src/core/text.h"
 #include "src/http/input.h"
 #include "src/http/problem.h"

@@ -55,9 +55,10 @@ void route_dead_letters_delete(struct request *req);
 /* The answer to a store call that failed in a way every call can: 503 with
  * Retry-After for STORE_UNAVAILABLE, else 500. */
 void route_reply_store_failure(struct request *req, enum store_outcome outcome);
-/* {"<key>": items, "next_after": cursor or null}; takes ownership of `items`;
- * NULL when cJSON could not allocate (http_reply_json then answers 500). */
-cJSON *route_page_json(const char *key, cJSON *items, const char *next_after);
+/* The prefix, after and limit query parameters of the lists by name (streams, queues). */
+bool route_list_query_or_reply(struct request *req, const char **prefix, const char **after, int64_t *limit) MUST_CHECK;
+/* The `after` query parameter of peek and dead-letter pages (a sequence number). */
+bool route_cursor_or_reply(struct request *req, const char **after) MUST_CHECK;
 
 /* What the renderers share: JSON text written with src/core/text.h, so strings
  * and times read byte for byte as in the log. Each appends `before` (the JSON
@@ -110,9 +111,5 @@ struct ack_result;
 void enqueued_message_json(struct text *t, const struct enqueued_message *m);
 void dequeued_message_json(struct text *t, const struct dequeued_message *m);
 void ack_results_json(struct text *t, const struct ack_result *items, int count);
-/* The prefix, after and limit query parameters of the lists by name (streams, queues). */
-bool route_list_query_or_reply(struct request *req, const char **prefix, const char **after, int64_t *limit) MUST_CHECK;
-/* The `after` query parameter of peek and dead-letter pages (a sequence number). */
-bool route_cursor_or_reply(struct request *req, const char **after) MUST_CHECK;
 
 #endif
