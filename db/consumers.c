@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/pool.h"
 #include "db/rows.h"
 #include "src/core/util.h"
 

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "db/pool.h"
+#include "db/store.h"
 #include "src/core/util.h"
 
 struct consumer {

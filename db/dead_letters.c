@@ -2,34 +2,40 @@
 #include "db/dead_letters.h"
 
 #include <stdio.h>
+#include <string.h>
 
+#include "db/pool.h"
 #include "db/rows.h"
 
+/* Columns of the list query: whether the queue exists, each dead letter, its sequence number. */
+enum { DL_EXISTS, DL_ID, DL_TYPE, DL_DATA, DL_METADATA, DL_ENQUEUED_US, DL_FAILED_US, DL_DELIVERY_COUNT, DL_REASON };
+
 enum store_outcome db_dead_letters_list(struct db_pool *pool, const char *queue, const char *after, int64_t limit,
-                                        cJSON **dead_letters, char next_after[DB_CURSOR_LEN])
+                                        struct db_seq_page *out)
 {
     PGresult *res;
     char lim[24];
     snprintf(lim, sizeof lim, "%lld", (long long)limit);
     const char *params[] = {queue, after, lim};
-    *dead_letters = NULL;
-    next_after[0] = '\0';
+    memset(out, 0, sizeof *out);
     enum store_outcome outcome = db_run(pool, STMT_DEAD_LETTERS_LIST, 3, params, "list dead letters", &res);
-    if (outcome != STORE_OK)
-        goto out;
-    if (!db_bool(res, 0, 0)) {
-        outcome = STORE_NOT_FOUND;
-        goto out;
-    }
-    int found = PQgetisnull(res, 0, 1) ? 0 : PQntuples(res);
-    int rows = found > limit ? (int)limit : found;
-    if (!(*dead_letters = db_raw_array(res, 1, rows)))
-        outcome = STORE_ERROR;
-    else if (found > limit)
-        snprintf(next_after, DB_CURSOR_LEN, "%s", PQgetvalue(res, rows - 1, 2));
-out:
+    if (outcome == STORE_OK)
+        outcome = db_seq_page_take(&res, limit, out);
     PQclear(res);
     return outcome;
+}
+
+void db_dead_letters_at(const struct db_seq_page *page, int i, struct dead_letter *out)
+{
+    const PGresult *res = page->rows->res;
+    out->id = PQgetvalue(res, i, DL_ID);
+    out->type = PQgetvalue(res, i, DL_TYPE);
+    out->data = db_json_at(res, i, DL_DATA);
+    out->metadata = db_json_at(res, i, DL_METADATA);
+    out->enqueued_us = db_int(res, i, DL_ENQUEUED_US);
+    out->failed_us = db_int(res, i, DL_FAILED_US);
+    out->delivery_count = db_int(res, i, DL_DELIVERY_COUNT);
+    out->reason = PQgetvalue(res, i, DL_REASON);
 }
 
 enum store_outcome db_dead_letters_redrive(struct db_pool *pool, const char *queue, const char *ids_array,

@@ -1,13 +1,14 @@
-/* Store calls for events: append, per-stream reads and the global read.
- * Event bodies come back as JSON text rendered by PostgreSQL (event_json()). */
+/* Store calls for events: append, per-stream reads and the global read. Read
+ * events stay in the rows PostgreSQL returned and are lent one at a time
+ * (db_events_at), so the hot paths copy no column; routes/events.c renders them. */
 #ifndef STREAMQ_DB_EVENTS_H
 #define STREAMQ_DB_EVENTS_H
 
-#include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "db/pool.h"
+#include "db/store.h"
+#include "src/core/util.h"
 
 struct append_input {
     const char *stream;
@@ -54,25 +55,32 @@ struct read_input {
     int64_t limit;
 };
 
+/* An event as read; strings and JSON are borrowed from the rows. */
+struct event {
+    const char *id, *stream;
+    int64_t offset, global_position;
+    const char *type;
+    struct db_json data, metadata; /* metadata: text NULL when there is none */
+    int64_t created_us;
+};
+
+/* Event `i` of a list a read filled in (0 <= i < events->count); valid until
+ * db_rows_free(events->rows). */
+void db_events_at(const struct db_list *events, int i, struct event *out);
+
 struct read_page {
-    cJSON *events; /* array of raw event objects, owned by the caller */
-    int count;
-    int64_t version; /* the stream's version */
+    struct db_list events; /* owned: release with db_rows_free(events.rows) */
+    int64_t version;       /* the stream's version */
     int64_t first_offset;
-    int64_t last_offset_read; /* offset of the last event in the page, when count > 0 */
+    int64_t last_offset_read; /* offset of the last event in the page, when there is one */
 };
 
 /* One page of a stream. STORE_NOT_FOUND when the stream does not exist. */
 enum store_outcome db_events_read(struct db_pool *pool, const struct read_input *in, struct read_page *out) MUST_CHECK;
 
-/* Like db_events_read, but appends each event's JSON and a newline to `buf`
- * (growing it) instead of building cJSON; for NDJSON export. */
-enum store_outcome db_events_read_ndjson(struct db_pool *pool, const struct read_input *in, char **buf, size_t *len,
-                                         size_t *cap, struct read_page *out) MUST_CHECK;
-
-/* The event at `offset`, as a new raw JSON object in `*out`. STORE_NOT_FOUND with
+/* The event at `offset` as a list of one in `*event`. STORE_NOT_FOUND with
  * `*stream_exists` telling which of the two is missing. */
-enum store_outcome db_events_get(struct db_pool *pool, const char *stream, int64_t offset, cJSON **out,
+enum store_outcome db_events_get(struct db_pool *pool, const char *stream, int64_t offset, struct db_list *event,
                                  bool *stream_exists) MUST_CHECK;
 
 struct global_read_input {
@@ -82,9 +90,9 @@ struct global_read_input {
     const char *stream_prefix;
 };
 
-/* Events of every stream after `from_position`, below the commit watermark.
- * `next_position` is where the reader continues. */
-enum store_outcome db_events_global_read(struct db_pool *pool, const struct global_read_input *in, cJSON **events,
-                                         int64_t *next_position) MUST_CHECK;
+/* Events of every stream after `from_position`, below the commit watermark,
+ * into `*events`. `next_position` is where the reader continues. */
+enum store_outcome db_events_global_read(struct db_pool *pool, const struct global_read_input *in,
+                                         struct db_list *events, int64_t *next_position) MUST_CHECK;
 
 #endif

@@ -2,10 +2,11 @@
 #include "db/messages.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "db/pool.h"
 #include "db/rows.h"
-#include "src/core/json.h"
 #include "src/core/log.h"
 
 static enum store_outcome settle_outcome(const char *word)
@@ -20,45 +21,43 @@ static enum store_outcome settle_outcome(const char *word)
     return STORE_ERROR;
 }
 
-enum store_outcome db_messages_enqueue(struct db_pool *pool, const char *queue, const char *body, cJSON **messages)
+/* Columns of the enqueue statement. */
+enum { EQ_OUTCOME, EQ_ID, EQ_ENQUEUED_US, EQ_VISIBLE_US, EQ_DUPLICATE };
+
+enum store_outcome db_messages_enqueue(struct db_pool *pool, const char *queue, const char *body, struct db_list *out)
 {
     PGresult *res;
     const char *params[] = {queue, body};
-    *messages = NULL;
+    memset(out, 0, sizeof *out);
     enum store_outcome outcome = db_run(pool, STMT_MESSAGES_ENQUEUE, 2, params, "enqueue", &res);
     if (outcome != STORE_OK)
         goto out;
-    if (PQntuples(res) > 0 && !strcmp(PQgetvalue(res, 0, 0), "full")) {
+    if (PQntuples(res) > 0 && !strcmp(PQgetvalue(res, 0, EQ_OUTCOME), "full")) {
         outcome = STORE_FULL;
         goto out;
     }
     outcome = STORE_CREATED;
-    *messages = cJSON_CreateArray();
-    bool ok = *messages != NULL;
-    for (int i = 0; ok && i < PQntuples(res); i++) {
-        cJSON *m = cJSON_CreateObject();
-        if (!m || !cJSON_AddItemToArray(*messages, m)) {
-            cJSON_Delete(m);
-            ok = false;
-            break;
-        }
-        ok = cJSON_AddStringToObject(m, "id", PQgetvalue(res, i, 1)) &&
-             json_add_string_or_null(m, "enqueued_at", PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2)) &&
-             json_add_string_or_null(m, "visible_at", PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3)) &&
-             cJSON_AddBoolToObject(m, "duplicate", db_bool(res, i, 4));
-    }
-    if (!ok) {
-        cJSON_Delete(*messages);
-        *messages = NULL;
-        outcome = STORE_ERROR;
-    }
+    out->count = PQntuples(res);
+    out->rows = db_rows_take(&res, 0);
 out:
     PQclear(res);
     return outcome;
 }
 
+void db_messages_enqueued(const struct db_list *list, int i, struct enqueued_message *out)
+{
+    const PGresult *res = list->rows->res;
+    out->id = PQgetvalue(res, i, EQ_ID);
+    out->enqueued_us = db_nullable_int(res, i, EQ_ENQUEUED_US);
+    out->visible_us = db_nullable_int(res, i, EQ_VISIBLE_US);
+    out->duplicate = db_bool(res, i, EQ_DUPLICATE);
+}
+
+/* Columns of the dequeue statement. */
+enum { DQ_ID, DQ_TYPE, DQ_DATA, DQ_METADATA, DQ_ENQUEUED_US, DQ_DELIVERY_COUNT, DQ_RECEIPT, DQ_VISIBLE_UNTIL_US };
+
 enum store_outcome db_messages_dequeue(struct db_pool *pool, const struct dequeue_input *in,
-                                       const struct queue_defaults *defaults, cJSON **messages)
+                                       const struct queue_defaults *defaults, struct db_list *out)
 {
     PGresult *res;
     char max[24], vt[24], dvt[24], dattempts[24];
@@ -67,12 +66,27 @@ enum store_outcome db_messages_dequeue(struct db_pool *pool, const struct dequeu
     snprintf(dvt, sizeof dvt, "%lld", (long long)defaults->visibility_timeout);
     snprintf(dattempts, sizeof dattempts, "%lld", (long long)defaults->max_delivery_attempts);
     const char *params[] = {in->queue, max, in->visibility_timeout >= 0 ? vt : NULL, in->consumer, dvt, dattempts};
-    *messages = NULL;
+    memset(out, 0, sizeof *out);
     enum store_outcome outcome = db_run(pool, STMT_MESSAGES_DEQUEUE, 6, params, "dequeue", &res);
-    if (outcome == STORE_OK && !(*messages = db_raw_array(res, 0, PQntuples(res))))
-        outcome = STORE_ERROR;
+    if (outcome == STORE_OK) {
+        out->count = PQntuples(res);
+        out->rows = db_rows_take(&res, 0);
+    }
     PQclear(res);
     return outcome;
+}
+
+void db_messages_dequeued(const struct db_list *list, int i, struct dequeued_message *out)
+{
+    const PGresult *res = list->rows->res;
+    out->id = PQgetvalue(res, i, DQ_ID);
+    out->type = PQgetvalue(res, i, DQ_TYPE);
+    out->data = db_json_at(res, i, DQ_DATA);
+    out->metadata = db_json_at(res, i, DQ_METADATA);
+    out->enqueued_us = db_int(res, i, DQ_ENQUEUED_US);
+    out->delivery_count = db_int(res, i, DQ_DELIVERY_COUNT);
+    out->receipt = PQgetvalue(res, i, DQ_RECEIPT);
+    out->visible_until_us = db_int(res, i, DQ_VISIBLE_UNTIL_US);
 }
 
 enum store_outcome db_messages_ack(struct db_pool *pool, const char *queue, const char *id, const char *receipt)
@@ -86,40 +100,34 @@ enum store_outcome db_messages_ack(struct db_pool *pool, const char *queue, cons
     return outcome;
 }
 
-enum store_outcome db_messages_ack_batch(struct db_pool *pool, const char *queue, const char *body, cJSON **acked,
-                                         cJSON **failed)
+enum store_outcome db_messages_ack_batch(struct db_pool *pool, const char *queue, const char *body,
+                                         struct ack_results *out)
 {
     PGresult *res;
     const char *params[] = {queue, body};
-    *acked = cJSON_CreateArray();
-    *failed = cJSON_CreateArray();
+    memset(out, 0, sizeof *out);
     enum store_outcome outcome = db_run(pool, STMT_MESSAGES_ACK_BATCH, 2, params, "batch ack", &res);
-    for (int i = 0; outcome == STORE_OK && i < PQntuples(res); i++) {
-        const char *id = PQgetvalue(res, i, 0), *word = PQgetvalue(res, i, 1);
-        enum store_outcome one = settle_outcome(word);
-        bool ok;
-        if (one == STORE_OK) {
-            ok = cJSON_AddItemToArray(*acked, cJSON_CreateString(id));
-        } else {
-            cJSON *f = cJSON_CreateObject();
-            ok = f && cJSON_AddItemToArray(*failed, f);
-            if (!ok)
-                cJSON_Delete(f);
-            ok = ok && cJSON_AddStringToObject(f, "id", id) &&
-                 cJSON_AddStringToObject(f, "code", one == STORE_STALE ? "stale_receipt" : "message_not_found");
-        }
-        if (!ok)
+    if (outcome == STORE_OK) {
+        out->count = PQntuples(res);
+        out->items = xcalloc((size_t)out->count + 1, sizeof *out->items);
+    }
+    for (int i = 0; outcome == STORE_OK && i < out->count; i++) {
+        db_copy(res, i, 0, out->items[i].id, sizeof out->items[i].id);
+        out->items[i].outcome = settle_outcome(PQgetvalue(res, i, 1));
+        if (out->items[i].outcome == STORE_ERROR)
             outcome = STORE_ERROR;
     }
-    if (outcome != STORE_OK || !*acked || !*failed) {
-        cJSON_Delete(*acked);
-        cJSON_Delete(*failed);
-        *acked = *failed = NULL;
-        if (outcome == STORE_OK)
-            outcome = STORE_ERROR;
-    }
+    if (outcome != STORE_OK)
+        db_messages_ack_results_free(out);
     PQclear(res);
     return outcome;
+}
+
+void db_messages_ack_results_free(struct ack_results *r)
+{
+    free(r->items);
+    r->items = NULL;
+    r->count = 0;
 }
 
 enum store_outcome db_messages_nack(struct db_pool *pool, const struct nack_input *in,
@@ -138,17 +146,17 @@ enum store_outcome db_messages_nack(struct db_pool *pool, const struct nack_inpu
 }
 
 enum store_outcome db_messages_visibility(struct db_pool *pool, const char *queue, const char *id, const char *receipt,
-                                          int64_t timeout, char visible_until[DB_TIMESTAMP_LEN])
+                                          int64_t timeout, int64_t *visible_until_us)
 {
     PGresult *res;
     char t[24];
     snprintf(t, sizeof t, "%lld", (long long)timeout);
     const char *params[] = {queue, id, receipt, t};
-    visible_until[0] = '\0';
+    *visible_until_us = 0;
     enum store_outcome outcome = db_run(pool, STMT_MESSAGES_VISIBILITY, 4, params, "visibility", &res);
     if (outcome == STORE_OK) {
         outcome = settle_outcome(PQgetvalue(res, 0, 0));
-        snprintf(visible_until, DB_TIMESTAMP_LEN, "%s", PQgetvalue(res, 0, 1));
+        *visible_until_us = db_int(res, 0, 1);
     }
     PQclear(res);
     return outcome;

@@ -1,22 +1,32 @@
 /* Store calls for queue messages: enqueue, dequeue under a lease, and settling
- * a delivery (ack, nack, visibility), plus the sweeper's step. */
+ * a delivery (ack, nack, visibility), plus the sweeper's step. Enqueued and
+ * dequeued messages are lent from the rows read; routes/messages.c renders them. */
 #ifndef STREAMQ_DB_MESSAGES_H
 #define STREAMQ_DB_MESSAGES_H
 
-#include <cjson/cJSON.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-#include "db/pool.h"
 #include "db/queues.h"
+#include "db/store.h"
+#include "src/core/util.h"
 
-#define DB_TIMESTAMP_LEN 40
+/* A message as enqueue reports it; `id` is borrowed from the list. */
+struct enqueued_message {
+    const char *id;
+    /* Null only when the message was gone again before enqueue read it back. */
+    struct db_nullable enqueued_us, visible_us;
+    bool duplicate; /* already in the queue or its dead letters: not enqueued again */
+};
 
 /* Enqueues the messages of `body` ({"messages": [...]}, as the client sent it, so
- * data keeps its exact numbers). `*messages` gets [{id, enqueued_at, visible_at,
- * duplicate}]. STORE_CREATED, STORE_FULL (nothing written), ... */
+ * data keeps its exact numbers); `*out` lists them in the order sent.
+ * STORE_CREATED, STORE_FULL (nothing written), ... */
 enum store_outcome db_messages_enqueue(struct db_pool *pool, const char *queue, const char *body,
-                                       cJSON **messages) MUST_CHECK;
+                                       struct db_list *out) MUST_CHECK;
+/* Message `i` of a list from db_messages_enqueue; valid until the rows are freed. */
+void db_messages_enqueued(const struct db_list *list, int i, struct enqueued_message *out);
 
 struct dequeue_input {
     const char *queue;
@@ -25,19 +35,41 @@ struct dequeue_input {
     const char *consumer;       /* may be NULL */
 };
 
-/* Leases up to max_messages messages: `*messages` gets [{id, type, data, metadata,
- * enqueued_at, delivery_count, receipt, visible_until}], possibly empty. */
+/* A delivered message; strings are borrowed from the list. */
+struct dequeued_message {
+    const char *id, *type;
+    struct db_json data, metadata; /* metadata: text NULL when there is none */
+    int64_t enqueued_us, delivery_count;
+    const char *receipt;
+    int64_t visible_until_us; /* the lease's end */
+};
+
+/* Leases up to max_messages messages into `*out` (possibly none), oldest first. */
 enum store_outcome db_messages_dequeue(struct db_pool *pool, const struct dequeue_input *in,
-                                       const struct queue_defaults *defaults, cJSON **messages) MUST_CHECK;
+                                       const struct queue_defaults *defaults, struct db_list *out) MUST_CHECK;
+/* Message `i` of a list from db_messages_dequeue; valid until the rows are freed. */
+void db_messages_dequeued(const struct db_list *list, int i, struct dequeued_message *out);
 
 /* STORE_OK, STORE_NOT_FOUND (not in flight), STORE_STALE (another receipt). */
 enum store_outcome db_messages_ack(struct db_pool *pool, const char *queue, const char *id,
                                    const char *receipt) MUST_CHECK;
 
-/* Acks each {id, receipt} of `body` ({"acks": [...]}): ids into `*acked`, the rest
- * into `*failed` as {id, code}. */
-enum store_outcome db_messages_ack_batch(struct db_pool *pool, const char *queue, const char *body, cJSON **acked,
-                                         cJSON **failed) MUST_CHECK;
+struct ack_result {
+    char id[UUID_STR_LEN + 1];
+    enum store_outcome outcome; /* as db_messages_ack's: STORE_OK, STORE_NOT_FOUND or STORE_STALE */
+};
+
+struct ack_results {
+    struct ack_result *items; /* owned: free with db_messages_ack_results_free */
+    int count;
+};
+
+/* Acks each {id, receipt} of `body` ({"acks": [...]}); `*out` has one outcome
+ * per ack, in the order sent. */
+enum store_outcome db_messages_ack_batch(struct db_pool *pool, const char *queue, const char *body,
+                                         struct ack_results *out) MUST_CHECK;
+/* Releases what db_messages_ack_batch filled in; accepts a zeroed struct. */
+void db_messages_ack_results_free(struct ack_results *r);
 
 struct nack_input {
     const char *queue, *id, *receipt;
@@ -49,9 +81,9 @@ struct nack_input {
 enum store_outcome db_messages_nack(struct db_pool *pool, const struct nack_input *in,
                                     const struct queue_defaults *defaults) MUST_CHECK;
 
-/* Moves the lease's end to now + timeout; `visible_until` gets the new end. */
+/* Moves the lease's end to now + timeout; `*visible_until_us` gets the new end. */
 enum store_outcome db_messages_visibility(struct db_pool *pool, const char *queue, const char *id, const char *receipt,
-                                          int64_t timeout, char visible_until[DB_TIMESTAMP_LEN]) MUST_CHECK;
+                                          int64_t timeout, int64_t *visible_until_us) MUST_CHECK;
 
 struct sweep_counts {
     int64_t requeued, dead_lettered, expired;

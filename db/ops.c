@@ -1,6 +1,8 @@
 /* Store calls for the operational routes; see ops.h. */
 #include "db/ops.h"
 
+#include "db/pool.h"
+
 enum store_outcome db_ops_ping(struct db_pool *pool)
 {
     struct db_conn *conn = db_pool_acquire(pool);

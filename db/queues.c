@@ -2,8 +2,10 @@
 #include "db/queues.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "db/pool.h"
 #include "db/rows.h"
 #include "db/tx.h"
 
@@ -17,25 +19,53 @@ static void defaults_text(const struct queue_defaults *d, struct numbers *n)
     snprintf(n->b, sizeof n->b, "%lld", (long long)d->max_delivery_attempts);
 }
 
+/* Columns as QUEUE_COLUMNS in statements.c lists them. */
+enum {
+    QM_QUEUE,
+    QM_PENDING,
+    QM_IN_FLIGHT,
+    QM_DELAYED,
+    QM_DEAD_LETTERS,
+    QM_OLDEST_AGE_MS,
+    QM_VISIBILITY_TIMEOUT,
+    QM_MAX_DELIVERY_ATTEMPTS,
+    QM_RETENTION_SECONDS,
+    QM_MAX_DEPTH,
+};
+
+static void row_to_meta(const PGresult *res, int row, struct queue_meta *m)
+{
+    db_copy(res, row, QM_QUEUE, m->queue, sizeof m->queue);
+    m->pending = db_int(res, row, QM_PENDING);
+    m->in_flight = db_int(res, row, QM_IN_FLIGHT);
+    m->delayed = db_int(res, row, QM_DELAYED);
+    m->dead_letters = db_int(res, row, QM_DEAD_LETTERS);
+    m->oldest_pending_age_ms = db_nullable_int(res, row, QM_OLDEST_AGE_MS);
+    m->visibility_timeout = db_int(res, row, QM_VISIBILITY_TIMEOUT);
+    m->max_delivery_attempts = db_int(res, row, QM_MAX_DELIVERY_ATTEMPTS);
+    m->retention_seconds = db_int(res, row, QM_RETENTION_SECONDS);
+    m->max_depth = db_nullable_int(res, row, QM_MAX_DEPTH);
+}
+
 enum store_outcome db_queues_meta(struct db_pool *pool, const char *queue, const struct queue_defaults *defaults,
-                                  cJSON **meta)
+                                  struct queue_meta *meta)
 {
     PGresult *res;
     struct numbers d;
     defaults_text(defaults, &d);
     const char *params[] = {queue, d.a, d.b};
-    *meta = NULL;
+    memset(meta, 0, sizeof *meta);
     enum store_outcome outcome = db_run(pool, STMT_QUEUES_META, 3, params, "queue metadata", &res);
     if (outcome == STORE_OK && PQntuples(res) == 0)
         outcome = STORE_NOT_FOUND;
-    if (outcome == STORE_OK && !(*meta = cJSON_CreateRaw(PQgetvalue(res, 0, 0))))
-        outcome = STORE_ERROR;
+    if (outcome == STORE_OK)
+        row_to_meta(res, 0, meta);
     PQclear(res);
     return outcome;
 }
 
 enum store_outcome db_queues_list(struct db_pool *pool, const char *prefix, const char *after, int64_t limit,
-                                  const struct queue_defaults *defaults, cJSON **queues, char *next_after)
+                                  const struct queue_defaults *defaults, struct queue_list *out)
 {
     PGresult *res;
     struct numbers d;
@@ -43,22 +73,31 @@ enum store_outcome db_queues_list(struct db_pool *pool, const char *prefix, cons
     defaults_text(defaults, &d);
     snprintf(lim, sizeof lim, "%lld", (long long)limit);
     const char *params[] = {prefix, after, lim, d.a, d.b};
-    *queues = NULL;
-    next_after[0] = '\0';
+    memset(out, 0, sizeof *out);
     enum store_outcome outcome = db_run(pool, STMT_QUEUES_LIST, 5, params, "list queues", &res);
     if (outcome == STORE_OK) {
+        /* One row past the page tells whether there is a next one. */
         int rows = PQntuples(res) > limit ? (int)limit : PQntuples(res);
-        if (!(*queues = db_raw_array(res, 0, rows)))
-            outcome = STORE_ERROR;
-        else if (PQntuples(res) > limit)
-            snprintf(next_after, NAME_MAX_LEN + 1, "%s", PQgetvalue(res, rows - 1, 1));
+        out->items = xcalloc((size_t)rows + 1, sizeof *out->items);
+        out->count = rows;
+        for (int i = 0; i < rows; i++)
+            row_to_meta(res, i, &out->items[i]);
+        if (PQntuples(res) > limit)
+            snprintf(out->next_after, sizeof out->next_after, "%s", out->items[rows - 1].queue);
     }
     PQclear(res);
     return outcome;
 }
 
+void db_queues_list_free(struct queue_list *list)
+{
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
+}
+
 enum store_outcome db_queues_configure(struct db_pool *pool, const char *queue, const struct queue_config *in,
-                                       const struct queue_defaults *defaults, cJSON **meta)
+                                       const struct queue_defaults *defaults, struct queue_meta *meta)
 {
     PGresult *res;
     char vt[24], attempts[24], retention[24], depth[24];
@@ -76,7 +115,7 @@ enum store_outcome db_queues_configure(struct db_pool *pool, const char *queue, 
                             in->has_retention_seconds ? "t" : "f",
                             in->has_max_depth ? "t" : "f"};
     struct db_tx tx;
-    *meta = NULL;
+    memset(meta, 0, sizeof *meta);
     /* The new settings and the dead-lettering they imply commit together. */
     if (db_tx_begin(pool, &tx) == STORE_OK) {
         db_tx_exec(&tx, STMT_QUEUES_CONFIGURE, 9, params, "configure queue", &res);
@@ -121,29 +160,32 @@ enum store_outcome db_queues_delete(struct db_pool *pool, const char *queue)
     return outcome;
 }
 
+/* Columns of the peek query: whether the queue exists, each message, its sequence number. */
+enum { PK_EXISTS, PK_ID, PK_TYPE, PK_ENQUEUED_US, PK_VISIBLE_US, PK_DELIVERY_COUNT, PK_CONSUMER, PK_UNTIL_US, PK_SEQ };
+
 enum store_outcome db_queues_peek(struct db_pool *pool, const char *queue, const char *state, const char *after,
-                                  int64_t limit, cJSON **messages, char next_after[DB_CURSOR_LEN])
+                                  int64_t limit, struct db_seq_page *out)
 {
     PGresult *res;
     char lim[24];
     snprintf(lim, sizeof lim, "%lld", (long long)limit);
     const char *params[] = {queue, after, state, lim};
-    *messages = NULL;
-    next_after[0] = '\0';
+    memset(out, 0, sizeof *out);
     enum store_outcome outcome = db_run(pool, STMT_QUEUES_PEEK, 4, params, "peek queue", &res);
-    if (outcome != STORE_OK)
-        goto out;
-    if (!db_bool(res, 0, 0)) {
-        outcome = STORE_NOT_FOUND;
-        goto out;
-    }
-    int found = PQgetisnull(res, 0, 1) ? 0 : PQntuples(res);
-    int rows = found > limit ? (int)limit : found;
-    if (!(*messages = db_raw_array(res, 1, rows)))
-        outcome = STORE_ERROR;
-    else if (found > limit)
-        snprintf(next_after, DB_CURSOR_LEN, "%s", PQgetvalue(res, rows - 1, 2));
-out:
+    if (outcome == STORE_OK)
+        outcome = db_seq_page_take(&res, limit, out);
     PQclear(res);
     return outcome;
+}
+
+void db_queues_peeked(const struct db_seq_page *page, int i, struct peeked_message *out)
+{
+    const PGresult *res = page->rows->res;
+    out->id = PQgetvalue(res, i, PK_ID);
+    out->type = PQgetvalue(res, i, PK_TYPE);
+    out->enqueued_us = db_int(res, i, PK_ENQUEUED_US);
+    out->visible_us = db_int(res, i, PK_VISIBLE_US);
+    out->delivery_count = db_int(res, i, PK_DELIVERY_COUNT);
+    out->consumer = db_text_or_null(res, i, PK_CONSUMER);
+    out->visible_until_us = db_nullable_int(res, i, PK_UNTIL_US);
 }

@@ -1,14 +1,15 @@
 /* Store calls for queues as resources: metadata and counts, listing,
- * configuration, peeking, purge and delete. Objects come back as raw JSON
- * rendered by PostgreSQL (queue_json()). */
+ * configuration, peeking, purge and delete. Metadata comes back as struct
+ * queue_meta, peeked messages as rows lent through db_queues_peeked;
+ * routes/queues.c renders both. */
 #ifndef STREAMQ_DB_QUEUES_H
 #define STREAMQ_DB_QUEUES_H
 
-#include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "db/pool.h"
+#include "db/store.h"
+#include "src/core/util.h"
 
 /* The service-wide defaults a queue falls back on. */
 struct queue_defaults {
@@ -16,16 +17,30 @@ struct queue_defaults {
     int64_t max_delivery_attempts;
 };
 
-/* A page cursor: "" when there is no next page. */
-#define DB_CURSOR_LEN 24
+struct queue_meta {
+    char queue[NAME_MAX_LEN + 1];
+    int64_t pending, in_flight, delayed, dead_letters;
+    /* Age of the oldest pending message in milliseconds, rounded; null when none is pending. */
+    struct db_nullable oldest_pending_age_ms;
+    /* The queue's settings, or the service's defaults where it sets none. */
+    int64_t visibility_timeout, max_delivery_attempts, retention_seconds;
+    struct db_nullable max_depth; /* null: no limit */
+};
 
 enum store_outcome db_queues_meta(struct db_pool *pool, const char *queue, const struct queue_defaults *defaults,
-                                  cJSON **meta) MUST_CHECK;
+                                  struct queue_meta *meta) MUST_CHECK;
 
-/* Queues by name after `after` starting with `prefix` (both may be NULL); `next_after`
- * (NAME_MAX_LEN + 1 bytes) is the last name when more follow, else "". */
+struct queue_list {
+    struct queue_meta *items; /* owned; free with db_queues_list_free */
+    int count;
+    char next_after[NAME_MAX_LEN + 1]; /* the last name when more follow, else "" */
+};
+
+/* Queues by name after `after` starting with `prefix` (both may be NULL). */
 enum store_outcome db_queues_list(struct db_pool *pool, const char *prefix, const char *after, int64_t limit,
-                                  const struct queue_defaults *defaults, cJSON **queues, char *next_after) MUST_CHECK;
+                                  const struct queue_defaults *defaults, struct queue_list *out) MUST_CHECK;
+/* Releases what db_queues_list filled in; accepts a zeroed list. */
+void db_queues_list_free(struct queue_list *list);
 
 struct queue_config {
     /* has_*: the member was given; value < 0 means JSON null (back to the default). */
@@ -35,7 +50,7 @@ struct queue_config {
 
 /* Creates or updates the queue's settings and returns its metadata. */
 enum store_outcome db_queues_configure(struct db_pool *pool, const char *queue, const struct queue_config *in,
-                                       const struct queue_defaults *defaults, cJSON **meta) MUST_CHECK;
+                                       const struct queue_defaults *defaults, struct queue_meta *meta) MUST_CHECK;
 
 /* Removes pending, delayed and in-flight messages; `*purged` counts them. */
 enum store_outcome db_queues_purge(struct db_pool *pool, const char *queue, int64_t *purged) MUST_CHECK;
@@ -43,9 +58,20 @@ enum store_outcome db_queues_purge(struct db_pool *pool, const char *queue, int6
 /* Removes the queue with its messages, dead letters and settings. */
 enum store_outcome db_queues_delete(struct db_pool *pool, const char *queue) MUST_CHECK;
 
+/* A message as peek shows it. Strings are borrowed from the page. */
+struct peeked_message {
+    const char *id, *type;
+    int64_t enqueued_us, visible_us, delivery_count;
+    const char *consumer;                /* the lease's, or NULL (also when the lease named none) */
+    struct db_nullable visible_until_us; /* the lease's end; null when not leased */
+};
+
 /* Messages in enqueue order without delivering them. `state` is NULL or
  * "pending", "in_flight", "delayed"; `after` NULL or a cursor from an earlier page. */
 enum store_outcome db_queues_peek(struct db_pool *pool, const char *queue, const char *state, const char *after,
-                                  int64_t limit, cJSON **messages, char next_after[DB_CURSOR_LEN]) MUST_CHECK;
+                                  int64_t limit, struct db_seq_page *out) MUST_CHECK;
+/* Message `i` of a page from db_queues_peek (0 <= i < page->count); its strings
+ * are valid until the rows are freed. */
+void db_queues_peeked(const struct db_seq_page *page, int i, struct peeked_message *out);
 
 #endif

@@ -6,10 +6,10 @@
 
 #include "src/core/util.h"
 
-/* The columns db/events.c renders an event from, for an events row aliased e. */
-#define EVENT_COLUMNS                                                                                                  \
-    "e.event_id::text, e.stream, e.stream_offset, e.global_position, e.event_type, e.data::text,"                      \
-    " e.metadata::text, (extract(epoch FROM e.created_at) * 1000000)::bigint"
+/* Statements select plain columns (text, numbers, booleans, jsonb as its text,
+ * times as microseconds since the Unix epoch); routes/ renders the API's JSON
+ * from them. The schema's stream_json() and queue_json() are no longer called:
+ * they stay in schema/001_initial.sql, unused, rather than cost a migration. */
 
 /* The columns db/webhooks.c reads a webhook from (after one leading column),
  * for a webhooks row aliased w. */
@@ -20,6 +20,38 @@
 
 /* The SQL is laid out by hand, one clause per line. */
 /* clang-format off */
+
+/* A timestamptz as microseconds since the Unix epoch (NULL stays NULL). */
+#define EPOCH_US(t) "(extract(epoch FROM " t ") * 1000000)::bigint"
+
+/* The columns db/events.c reads an event from, for an events row aliased e. */
+#define EVENT_COLUMNS \
+    "e.event_id::text, e.stream, e.stream_offset, e.global_position, e.event_type, e.data::text," \
+    " e.metadata::text, " EPOCH_US("e.created_at")
+
+/* The columns db/queues.c reads queue metadata from, for a queues row aliased q
+ * joined with QUEUE_COUNTS; `vt` and `attempts` are the parameters holding the
+ * service's defaults for queues that set none. The age is in milliseconds, as
+ * the API rounds it (NULL when nothing is pending). */
+#define QUEUE_COLUMNS(vt, attempts) \
+    "q.name, c.pending, c.in_flight, c.total - c.pending - c.in_flight," \
+    " (SELECT count(*) FROM {p}dead_letter_queue d WHERE d.queue = q.name)," \
+    " (round(extract(epoch FROM now() - c.oldest)::numeric, 3) * 1000)::bigint," \
+    " coalesce(q.visibility_timeout, " vt "::int), coalesce(q.max_delivery_attempts, " attempts "::int)," \
+    " q.retention_seconds, q.max_depth"
+#define QUEUE_COUNTS \
+    " CROSS JOIN LATERAL (" \
+    "   SELECT count(*) AS total, count(*) FILTER (WHERE m.visible_at <= now()) AS pending," \
+    "          min(m.enqueued_at) FILTER (WHERE m.visible_at <= now()) AS oldest," \
+    "          (SELECT count(*) FROM {p}in_flight_events f" \
+    "            WHERE f.queue = q.name AND f.visible_until > now()) AS in_flight" \
+    "     FROM {p}queue_events m WHERE m.queue = q.name) c"
+
+/* The columns db/streams.c reads stream metadata from, for a stream_metadata row aliased m. */
+#define STREAM_COLUMNS \
+    "m.stream, m.version, m.length, m.first_offset, m.last_offset, " EPOCH_US("m.created_at") "," \
+    " " EPOCH_US("m.last_event_at") ", m.state, m.max_age_seconds, m.max_count"
+
 const struct statement statements[STMT_COUNT_] = {
     [STMT_PING] = {"ping", "SELECT 1"},
     [STMT_TX_BEGIN] = {"tx_begin", "BEGIN"},
@@ -178,9 +210,9 @@ const struct statement statements[STMT_COUNT_] = {
         " WHERE name = $1 AND position = $4 AND delivery_id IS NULL"},
 
     [STMT_STREAMS_META] = {"streams_meta",
-        "SELECT {p}stream_json(m), m.version FROM {p}stream_metadata m WHERE m.stream = $1"},
+        "SELECT " STREAM_COLUMNS " FROM {p}stream_metadata m WHERE m.stream = $1"},
     [STMT_STREAMS_LIST] = {"streams_list",
-        "SELECT {p}stream_json(m), m.stream FROM {p}stream_metadata m"
+        "SELECT " STREAM_COLUMNS " FROM {p}stream_metadata m"
         " WHERE ($1::text IS NULL OR starts_with(m.stream, $1))"
         "   AND ($2::text IS NULL OR m.stream > $2)"
         " ORDER BY m.stream LIMIT $3 + 1"},
@@ -200,9 +232,9 @@ const struct statement statements[STMT_COUNT_] = {
     /* $2/$3 (and $4/$5 in the list) are the service's default visibility timeout
      * and delivery attempts, for queues that set none. */
     [STMT_QUEUES_META] = {"queues_meta",
-        "SELECT {p}queue_json(q, $2::int, $3::int) FROM {p}queues q WHERE q.name = $1"},
+        "SELECT " QUEUE_COLUMNS("$2", "$3") " FROM {p}queues q" QUEUE_COUNTS " WHERE q.name = $1"},
     [STMT_QUEUES_LIST] = {"queues_list",
-        "SELECT {p}queue_json(q, $4::int, $5::int), q.name FROM {p}queues q"
+        "SELECT " QUEUE_COLUMNS("$4", "$5") " FROM {p}queues q" QUEUE_COUNTS
         " WHERE ($1::text IS NULL OR starts_with(q.name, $1))"
         "   AND ($2::text IS NULL OR q.name > $2)"
         " ORDER BY q.name LIMIT $3 + 1"},
@@ -241,16 +273,15 @@ const struct statement statements[STMT_COUNT_] = {
         " SELECT count(*) FROM q"},
     /* Messages without delivering them; the cursor is the enqueue sequence number. */
     [STMT_QUEUES_PEEK] = {"queues_peek",
-        "SELECT EXISTS (SELECT 1 FROM {p}queues WHERE name = $1), p.body, p.seq"
+        "SELECT EXISTS (SELECT 1 FROM {p}queues WHERE name = $1),"
+        "       p.id, p.type, p.enqueued_us, p.visible_us, p.delivery_count, p.consumer, p.visible_until_us, p.seq"
         "  FROM (SELECT 1) one LEFT JOIN LATERAL ("
-        "    SELECT row_to_json(r)::text AS body, m.seq"
+        "    SELECT m.message_id::text AS id, m.message_type AS type, " EPOCH_US("m.enqueued_at") " AS enqueued_us,"
+        "           " EPOCH_US("m.visible_at") " AS visible_us, m.delivery_count, f.consumer,"
+        "           " EPOCH_US("f.visible_until") " AS visible_until_us, m.seq"
         "      FROM {p}queue_events m"
         "      LEFT JOIN {p}in_flight_events f"
         "        ON f.queue = m.queue AND f.message_id = m.message_id AND f.visible_until > now()"
-        "     CROSS JOIN LATERAL (SELECT m.message_id AS id, m.message_type AS type,"
-        "                                {p}ts(m.enqueued_at) AS enqueued_at, {p}ts(m.visible_at) AS visible_at,"
-        "                                m.delivery_count AS delivery_count, f.consumer AS consumer,"
-        "                                {p}ts(f.visible_until) AS visible_until) r"
         "     WHERE m.queue = $1 AND ($2::bigint IS NULL OR m.seq > $2)"
         "       AND ($3::text IS NULL"
         "            OR ($3 = 'pending' AND m.visible_at <= now())"
@@ -260,7 +291,8 @@ const struct statement statements[STMT_COUNT_] = {
         " ORDER BY p.seq"},
 
     [STMT_MESSAGES_ENQUEUE] = {"messages_enqueue",
-        "SELECT outcome, message_id, enqueued_at, visible_at, duplicate"
+        "SELECT outcome, message_id::text, " EPOCH_US("enqueued_at::timestamptz") ","
+        "       " EPOCH_US("visible_at::timestamptz") ", duplicate"
         "  FROM {p}enqueue_messages($1, $2::jsonb -> 'messages')"},
     /* Leases up to $2 visible messages, oldest first, skipping rows other
      * consumers hold locked; each delivery gets a fresh random receipt. */
@@ -291,12 +323,10 @@ const struct statement statements[STMT_COUNT_] = {
         "     delivery_count = excluded.delivery_count"
         "  RETURNING f.message_id, f.receipt"
         ")"
-        " SELECT row_to_json(r)::text FROM ("
-        "   SELECT l.message_id AS id, l.message_type AS type, l.data AS data, l.metadata AS metadata,"
-        "          {p}ts(l.enqueued_at) AS enqueued_at, l.delivery_count AS delivery_count, x.receipt AS receipt,"
-        "          {p}ts(l.visible_at) AS visible_until"
-        "     FROM leased l JOIN lease x ON x.message_id = l.message_id"
-        "    ORDER BY l.seq) r"},
+        " SELECT l.message_id::text, l.message_type, l.data::text, l.metadata::text, " EPOCH_US("l.enqueued_at") ","
+        "        l.delivery_count, x.receipt, " EPOCH_US("l.visible_at")
+        "   FROM leased l JOIN lease x ON x.message_id = l.message_id"
+        "  ORDER BY l.seq"},
     [STMT_MESSAGES_ACK] = {"messages_ack", "SELECT {p}ack_message($1, $2::uuid, $3)"},
     /* The whole batch in one statement: the deletes decide (a receipt must match
      * the lease, rechecked under the row lock), the lease read only names misses. */
@@ -320,19 +350,18 @@ const struct statement statements[STMT_COUNT_] = {
     [STMT_MESSAGES_NACK] = {"messages_nack",
         "SELECT {p}nack_message($1, $2::uuid, $3, $4::boolean, $5::int, $6, $7::int)"},
     [STMT_MESSAGES_VISIBILITY] = {"messages_visibility",
-        "SELECT outcome, visible_until FROM {p}set_visibility($1, $2::uuid, $3, $4::int)"},
+        "SELECT outcome, " EPOCH_US("visible_until::timestamptz") " FROM {p}set_visibility($1, $2::uuid, $3, $4::int)"},
     [STMT_MESSAGES_SWEEP] = {"messages_sweep",
         "SELECT requeued, dead_lettered, expired FROM {p}cleanup_expired_in_flight($1::int, $2::int)"},
 
     [STMT_DEAD_LETTERS_LIST] = {"dead_letters_list",
-        "SELECT EXISTS (SELECT 1 FROM {p}queues WHERE name = $1), p.body, p.seq"
+        "SELECT EXISTS (SELECT 1 FROM {p}queues WHERE name = $1), p.id, p.type, p.data, p.metadata,"
+        "       p.enqueued_us, p.failed_us, p.delivery_count, p.reason, p.seq"
         "  FROM (SELECT 1) one LEFT JOIN LATERAL ("
-        "    SELECT row_to_json(r)::text AS body, d.seq"
+        "    SELECT d.message_id::text AS id, d.message_type AS type, d.data::text AS data,"
+        "           d.metadata::text AS metadata, " EPOCH_US("d.enqueued_at") " AS enqueued_us,"
+        "           " EPOCH_US("d.failed_at") " AS failed_us, d.delivery_count, d.reason, d.seq"
         "      FROM {p}dead_letter_queue d"
-        "     CROSS JOIN LATERAL (SELECT d.message_id AS id, d.message_type AS type, d.data AS data,"
-        "                                d.metadata AS metadata, {p}ts(d.enqueued_at) AS enqueued_at,"
-        "                                {p}ts(d.failed_at) AS failed_at, d.delivery_count AS delivery_count,"
-        "                                d.reason AS reason) r"
         "     WHERE d.queue = $1 AND ($2::bigint IS NULL OR d.seq > $2)"
         "     ORDER BY d.seq LIMIT $3 + 1) p ON true"
         " ORDER BY p.seq"},

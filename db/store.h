@@ -1,6 +1,14 @@
-/* Outcomes of store calls: routes switch on these, never on SQLSTATEs. */
+/* What every store call shares with its callers: outcomes (routes switch on
+ * these, never on SQLSTATEs), nullable values, and rows kept as read. Nothing
+ * here shows libpq: a PGresult stays inside db/. */
 #ifndef STREAMQ_DB_STORE_H
 #define STREAMQ_DB_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct db_pool;
 
 enum store_outcome {
     STORE_OK,
@@ -14,6 +22,46 @@ enum store_outcome {
     STORE_INVALID,     /* PostgreSQL refused the data (e.g. \u0000 in jsonb) */
     STORE_UNAVAILABLE, /* no connection in time, lost link, timeout */
     STORE_ERROR,       /* anything else; logged where found */
+};
+
+/* An integer (or a time in microseconds since the Unix epoch) from a column
+ * that may be NULL. */
+struct db_nullable {
+    bool is_null;
+    int64_t value;
+};
+
+/* JSON text as PostgreSQL prints a jsonb value the client sent (data,
+ * metadata): passed through as it is, never re-parsed, so numbers keep every
+ * digit. Borrowed from the rows read; `text` is NULL for SQL NULL. */
+struct db_json {
+    const char *text;
+    size_t len;
+};
+
+/* Rows a store call read, kept as PostgreSQL returned them so that hot paths
+ * copy nothing: each resource's accessor (db_events_at, ...) fills a struct of
+ * values borrowed from them. Opaque outside db/. */
+struct db_rows;
+
+/* Releases `rows` and everything borrowed from them; accepts NULL. */
+void db_rows_free(struct db_rows *rows);
+
+/* Rows a store call read and how many, read through that call's accessor. */
+struct db_list {
+    struct db_rows *rows; /* owned: release with db_rows_free */
+    int count;
+};
+
+/* A page cursor: "" when there is no next page. */
+#define DB_CURSOR_LEN 24
+
+/* A page of rows in the order of a sequence number (peeked messages, dead
+ * letters), read through the accessor of its store call. */
+struct db_seq_page {
+    struct db_rows *rows; /* owned: release with db_rows_free */
+    int count;
+    char next_after[DB_CURSOR_LEN]; /* the cursor of the next page, or "" */
 };
 
 #endif

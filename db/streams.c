@@ -1,55 +1,87 @@
 /* Store calls for stream metadata and lifecycle; see streams.h. */
 #include "db/streams.h"
 
-#include "db/rows.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum store_outcome db_streams_meta(struct db_pool *pool, const char *stream, cJSON **meta, int64_t *version)
+#include "db/pool.h"
+#include "db/rows.h"
+
+/* Columns as STREAM_COLUMNS in statements.c lists them. */
+enum {
+    SM_STREAM,
+    SM_VERSION,
+    SM_LENGTH,
+    SM_FIRST_OFFSET,
+    SM_LAST_OFFSET,
+    SM_CREATED_US,
+    SM_LAST_EVENT_US,
+    SM_STATE,
+    SM_MAX_AGE,
+    SM_MAX_COUNT,
+};
+
+static void row_to_meta(const PGresult *res, int row, struct stream_meta *m)
+{
+    db_copy(res, row, SM_STREAM, m->stream, sizeof m->stream);
+    m->version = db_int(res, row, SM_VERSION);
+    m->length = db_int(res, row, SM_LENGTH);
+    m->first_offset = db_nullable_int(res, row, SM_FIRST_OFFSET);
+    m->last_offset = db_nullable_int(res, row, SM_LAST_OFFSET);
+    m->created_us = db_int(res, row, SM_CREATED_US);
+    m->last_event_us = db_nullable_int(res, row, SM_LAST_EVENT_US);
+    db_copy(res, row, SM_STATE, m->state, sizeof m->state);
+    m->max_age_seconds = db_nullable_int(res, row, SM_MAX_AGE);
+    m->max_count = db_nullable_int(res, row, SM_MAX_COUNT);
+}
+
+enum store_outcome db_streams_meta(struct db_pool *pool, const char *stream, struct stream_meta *meta)
 {
     PGresult *res;
     const char *params[] = {stream};
-    *meta = NULL;
+    memset(meta, 0, sizeof *meta);
     enum store_outcome outcome = db_run(pool, STMT_STREAMS_META, 1, params, "stream metadata", &res);
     if (outcome == STORE_OK && PQntuples(res) == 0)
         outcome = STORE_NOT_FOUND;
-    if (outcome == STORE_OK) {
-        *version = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-        if (!(*meta = cJSON_CreateRaw(PQgetvalue(res, 0, 0))))
-            outcome = STORE_ERROR;
-    }
+    if (outcome == STORE_OK)
+        row_to_meta(res, 0, meta);
     PQclear(res);
     return outcome;
 }
 
 enum store_outcome db_streams_list(struct db_pool *pool, const char *prefix, const char *after, int64_t limit,
-                                   cJSON **streams, char *next_after)
+                                   struct stream_list *out)
 {
     PGresult *res;
     char lim[24];
     snprintf(lim, sizeof lim, "%lld", (long long)limit);
     const char *params[] = {prefix, after, lim};
-    *streams = NULL;
-    next_after[0] = '\0';
+    memset(out, 0, sizeof *out);
     enum store_outcome outcome = db_run(pool, STMT_STREAMS_LIST, 3, params, "list streams", &res);
     if (outcome == STORE_OK) {
         /* One row past the page tells whether there is a next one. */
         int rows = PQntuples(res) > limit ? (int)limit : PQntuples(res);
-        bool more = PQntuples(res) > limit;
-        *streams = db_raw_array(res, 0, rows);
-        if (!*streams)
-            outcome = STORE_ERROR;
-        else if (more)
-            snprintf(next_after, NAME_MAX_LEN + 1, "%s", PQgetvalue(res, rows - 1, 1));
+        out->items = xcalloc((size_t)rows + 1, sizeof *out->items);
+        out->count = rows;
+        for (int i = 0; i < rows; i++)
+            row_to_meta(res, i, &out->items[i]);
+        if (PQntuples(res) > limit)
+            snprintf(out->next_after, sizeof out->next_after, "%s", out->items[rows - 1].stream);
     }
     PQclear(res);
     return outcome;
 }
 
+void db_streams_list_free(struct stream_list *list)
+{
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
+}
+
 enum store_outcome db_streams_set_retention(struct db_pool *pool, const char *stream, const struct retention_input *in,
-                                            cJSON **meta)
+                                            struct stream_meta *meta)
 {
     PGresult *res;
     char age[24], count[24];
@@ -57,30 +89,29 @@ enum store_outcome db_streams_set_retention(struct db_pool *pool, const char *st
     snprintf(count, sizeof count, "%lld", (long long)in->max_count);
     const char *params[] = {stream, in->max_age_seconds > 0 ? age : NULL, in->max_count > 0 ? count : NULL,
                             in->has_max_age ? "t" : "f", in->has_max_count ? "t" : "f"};
-    *meta = NULL;
+    memset(meta, 0, sizeof *meta);
     enum store_outcome outcome = db_run(pool, STMT_STREAMS_SET_RETENTION, 5, params, "set retention", &res);
     if (outcome == STORE_OK && PQntuples(res) == 0)
         outcome = STORE_NOT_FOUND;
     PQclear(res);
     if (outcome != STORE_OK)
         return outcome;
-    int64_t version;
-    return db_streams_meta(pool, stream, meta, &version);
+    return db_streams_meta(pool, stream, meta);
 }
 
-enum store_outcome db_streams_set_state(struct db_pool *pool, const char *stream, const char *state, cJSON **meta)
+enum store_outcome db_streams_set_state(struct db_pool *pool, const char *stream, const char *state,
+                                        struct stream_meta *meta)
 {
     PGresult *res;
     const char *params[] = {stream, state};
-    *meta = NULL;
+    memset(meta, 0, sizeof *meta);
     enum store_outcome outcome = db_run(pool, STMT_STREAMS_SET_STATE, 2, params, "set stream state", &res);
     if (outcome == STORE_OK && PQntuples(res) == 0)
         outcome = STORE_NOT_FOUND;
     PQclear(res);
     if (outcome != STORE_OK)
         return outcome;
-    int64_t version;
-    return db_streams_meta(pool, stream, meta, &version);
+    return db_streams_meta(pool, stream, meta);
 }
 
 enum store_outcome db_streams_delete(struct db_pool *pool, const char *stream)

@@ -14,6 +14,9 @@
 #include "db/pool.h"
 #include "db/webhooks.h"
 
+/* db/ only: reads WEBHOOK_COLUMNS (statements.c) from `row`, after one leading column. */
+void db_webhook_read_row(const PGresult *res, int row, struct webhook *w);
+
 #define DELIVERY_ID_LEN 36
 
 struct due_webhook {

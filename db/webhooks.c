@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/pool.h"
 #include "db/rows.h"
+#include "db/webhook_delivery.h"
 
 /* Columns of WEBHOOK_COLUMNS (statements.c), after the leading one. */
 enum {

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "db/pool.h"
+#include "db/store.h"
 #include "src/core/util.h"
 
 #define WEBHOOK_MAX_TYPES 100
@@ -30,10 +30,6 @@ struct webhook {
 };
 
 void db_webhook_clear(struct webhook *w);
-
-struct pg_result;
-/* db/ only: reads WEBHOOK_COLUMNS (statements.c) from `row`, after one leading column. */
-void db_webhook_read_row(const struct pg_result *res, int row, struct webhook *w);
 
 enum webhook_from { WEBHOOK_FROM_DEFAULT, WEBHOOK_FROM_START, WEBHOOK_FROM_END, WEBHOOK_FROM_POSITION };
 

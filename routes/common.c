@@ -1,8 +1,10 @@
-/* What several route files share: the answer to a failed store call, list
- * pages, and the `after` cursor of sequence-ordered pages. */
+/* What several route files share: the answer to a failed store call, the
+ * parameters of list pages, and the renderers' helpers. */
+#include <string.h>
+
 #include "db/store.h"
 #include "routes/routes.h"
-#include "src/core/json.h"
+#include "src/core/text.h"
 #include "src/http/input.h"
 #include "src/http/problem.h"
 
@@ -14,19 +16,16 @@ void route_reply_store_failure(struct request *req, enum store_outcome outcome)
         problem_reply_internal(req);
 }
 
-cJSON *route_page_json(const char *key, cJSON *items, const char *next_after)
+bool route_list_query_or_reply(struct request *req, const char **prefix, const char **after, int64_t *limit)
 {
-    cJSON *root = cJSON_CreateObject();
-    if (!root || !cJSON_AddItemToObject(root, key, items)) {
-        cJSON_Delete(items);
-        cJSON_Delete(root);
-        return NULL;
+    if (!query_string_or_reply(req, "prefix", prefix) || !query_string_or_reply(req, "after", after) ||
+        !query_int_or_reply(req, "limit", 1, 1000, 100, limit))
+        return false;
+    if ((*prefix && strlen(*prefix) > NAME_MAX_LEN) || (*after && strlen(*after) > NAME_MAX_LEN)) {
+        problem_reply(req, 400, "invalid_parameter", "prefix and after are at most %d characters", NAME_MAX_LEN);
+        return false;
     }
-    if (!json_add_string_or_null(root, "next_after", next_after[0] ? next_after : NULL)) {
-        cJSON_Delete(root);
-        return NULL;
-    }
-    return root;
+    return true;
 }
 
 bool route_cursor_or_reply(struct request *req, const char **after)
@@ -39,4 +38,70 @@ bool route_cursor_or_reply(struct request *req, const char **after)
         return false;
     }
     return true;
+}
+
+static void render_null(struct text *t, const char *before)
+{
+    text_cstr(t, before);
+    text_cstr(t, "null");
+}
+
+void render_int(struct text *t, const char *before, int64_t v)
+{
+    text_cstr(t, before);
+    text_int(t, v);
+}
+
+void render_bool(struct text *t, const char *before, bool v)
+{
+    text_cstr(t, before);
+    text_cstr(t, v ? "true" : "false");
+}
+
+void render_string(struct text *t, const char *before, const char *s)
+{
+    if (!s) {
+        render_null(t, before);
+        return;
+    }
+    text_cstr(t, before);
+    text_json_string(t, s);
+}
+
+void render_time(struct text *t, const char *before, int64_t us)
+{
+    text_cstr(t, before);
+    text_json_time(t, us);
+}
+
+void render_json(struct text *t, const char *before, struct db_json v)
+{
+    if (!v.text) {
+        render_null(t, before);
+        return;
+    }
+    text_cstr(t, before);
+    text_put(t, v.text, v.len);
+}
+
+void render_int_or_null(struct text *t, const char *before, struct db_nullable v)
+{
+    if (v.is_null)
+        render_null(t, before);
+    else
+        render_int(t, before, v.value);
+}
+
+void render_time_or_null(struct text *t, const char *before, struct db_nullable us)
+{
+    if (us.is_null)
+        render_null(t, before);
+    else
+        render_time(t, before, us.value);
+}
+
+void render_page_end(struct text *t, const char *next_after)
+{
+    render_string(t, "],\"next_after\":", next_after[0] ? next_after : NULL);
+    text_cstr(t, "}");
 }

@@ -9,18 +9,21 @@
 #include "src/http/input.h"
 #include "src/http/problem.h"
 
-/* {"stream", "group", "offset", "lag", "updated_at"} */
-static cJSON *consumer_json(const char *stream, const struct consumer *c)
+void consumer_json(struct text *t, const char *stream, const struct consumer *c)
 {
-    char updated[RFC3339_LEN + 1];
-    rfc3339_format(c->updated_us, updated);
-    cJSON *obj = cJSON_CreateObject();
-    cJSON_AddStringToObject(obj, "stream", stream);
-    cJSON_AddStringToObject(obj, "group", c->group);
-    json_add_int(obj, "offset", c->offset);
-    json_add_int(obj, "lag", c->lag);
-    cJSON_AddStringToObject(obj, "updated_at", updated);
-    return obj;
+    render_string(t, "{\"stream\":", stream);
+    render_string(t, ",\"group\":", c->group);
+    render_int(t, ",\"offset\":", c->offset);
+    render_int(t, ",\"lag\":", c->lag);
+    render_time(t, ",\"updated_at\":", c->updated_us);
+    text_put(t, "}", 1);
+}
+
+static void reply_consumer(struct request *req, const char *stream, const struct consumer *c)
+{
+    struct text t = {0};
+    consumer_json(&t, stream, c);
+    http_reply_json_text(req, 200, &t);
 }
 
 static void reply_not_found(struct request *req, bool stream_exists, const char *stream, const char *group)
@@ -60,7 +63,7 @@ void route_consumers_commit(struct request *req)
     }
     switch (result) {
     case CONSUMER_COMMITTED:
-        http_reply_json(req, 200, consumer_json(stream, &c));
+        reply_consumer(req, stream, &c);
         break;
     case CONSUMER_NO_STREAM:
         reply_not_found(req, false, stream, group);
@@ -95,7 +98,7 @@ void route_consumers_get(struct request *req)
         return;
     enum store_outcome outcome = db_consumers_get(req->svc->pool, stream, group, &c, &stream_exists);
     if (outcome == STORE_OK)
-        http_reply_json(req, 200, consumer_json(stream, &c));
+        reply_consumer(req, stream, &c);
     else if (outcome == STORE_NOT_FOUND)
         reply_not_found(req, stream_exists, stream, group);
     else
@@ -111,11 +114,14 @@ void route_consumers_list(struct request *req)
         return;
     enum store_outcome outcome = db_consumers_list(req->svc->pool, stream, &groups, &n);
     if (outcome == STORE_OK) {
-        cJSON *root = cJSON_CreateObject();
-        cJSON *items = cJSON_AddArrayToObject(root, "consumers");
-        for (int i = 0; i < n; i++)
-            cJSON_AddItemToArray(items, consumer_json(stream, &groups[i]));
-        http_reply_json(req, 200, root);
+        struct text t = {0};
+        text_cstr(&t, "{\"consumers\":[");
+        for (int i = 0; i < n; i++) {
+            text_cstr(&t, i > 0 ? "," : "");
+            consumer_json(&t, stream, &groups[i]);
+        }
+        text_cstr(&t, "]}");
+        http_reply_json_text(req, 200, &t);
     } else if (outcome == STORE_NOT_FOUND) {
         reply_not_found(req, false, stream, "");
     } else {

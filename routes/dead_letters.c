@@ -6,6 +6,7 @@
 #include "db/dead_letters.h"
 #include "routes/routes.h"
 #include "src/core/json.h"
+#include "src/core/text.h"
 #include "src/http/input.h"
 #include "src/http/problem.h"
 
@@ -23,21 +24,43 @@ static void reply_failure(struct request *req, enum store_outcome outcome, const
     }
 }
 
+void dead_letter_json(struct text *t, const struct dead_letter *d)
+{
+    render_string(t, "{\"id\":", d->id);
+    render_string(t, ",\"type\":", d->type);
+    render_json(t, ",\"data\":", d->data);
+    render_json(t, ",\"metadata\":", d->metadata);
+    render_time(t, ",\"enqueued_at\":", d->enqueued_us);
+    render_time(t, ",\"failed_at\":", d->failed_us);
+    render_int(t, ",\"delivery_count\":", d->delivery_count);
+    render_string(t, ",\"reason\":", d->reason);
+    text_cstr(t, "}");
+}
+
 void route_dead_letters_list(struct request *req)
 {
     const char *queue, *after;
     int64_t limit;
-    cJSON *items = NULL;
-    char next_after[DB_CURSOR_LEN];
+    struct db_seq_page page;
     if (!path_name_or_reply(req, "queue", &queue) || !route_cursor_or_reply(req, &after) ||
         !query_int_or_reply(req, "limit", 1, 1000, 100, &limit))
         return;
-    enum store_outcome outcome = db_dead_letters_list(req->svc->pool, queue, after, limit, &items, next_after);
+    enum store_outcome outcome = db_dead_letters_list(req->svc->pool, queue, after, limit, &page);
     if (outcome != STORE_OK) {
         reply_failure(req, outcome, queue);
         return;
     }
-    http_reply_json(req, 200, route_page_json("dead_letters", items, next_after));
+    struct text t = {0};
+    text_cstr(&t, "{\"dead_letters\":[");
+    for (int i = 0; i < page.count; i++) {
+        struct dead_letter d;
+        db_dead_letters_at(&page, i, &d);
+        text_cstr(&t, i > 0 ? "," : "");
+        dead_letter_json(&t, &d);
+    }
+    render_page_end(&t, page.next_after);
+    http_reply_json_text(req, 200, &t);
+    db_rows_free(page.rows);
 }
 
 /* body.ids as a PostgreSQL uuid[] literal in `*array` (NULL when absent: all). */
@@ -89,10 +112,7 @@ void route_dead_letters_redrive(struct request *req)
         goto out;
     }
     cJSON *root = cJSON_CreateObject();
-    if (root && !json_add_int(root, "redriven", redriven)) {
-        cJSON_Delete(root);
-        root = NULL;
-    }
+    json_add_int(root, "redriven", redriven);
     http_reply_json(req, 200, root);
 out:
     free(ids);

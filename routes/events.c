@@ -7,6 +7,7 @@
 #include "db/events.h"
 #include "routes/routes.h"
 #include "src/core/json.h"
+#include "src/core/text.h"
 #include "src/http/input.h"
 #include "src/http/problem.h"
 
@@ -139,30 +140,30 @@ out:
     return ok;
 }
 
-static cJSON *append_json(const char *stream, const struct append_result *res)
+void append_result_json(struct text *t, const char *stream, const struct append_result *res)
 {
-    cJSON *root = cJSON_CreateObject();
-    cJSON *list = cJSON_AddArrayToObject(root, "events");
     const struct appended_event *first = &res->events[0], *last = &res->events[res->count - 1];
-    if (!list || !cJSON_AddStringToObject(root, "stream", stream) ||
-        !json_add_int(root, "first_offset", first->offset) || !json_add_int(root, "last_offset", last->offset) ||
-        !json_add_int(root, "version", last->offset))
-        goto fail;
+    /* "events" first: the order the API has always written. */
+    text_cstr(t, "{\"events\":[");
     for (int i = 0; i < res->count; i++) {
-        cJSON *item = cJSON_CreateObject();
-        if (!item || !cJSON_AddItemToArray(list, item)) {
-            cJSON_Delete(item);
-            goto fail;
-        }
-        if (!cJSON_AddStringToObject(item, "id", res->events[i].id) ||
-            !json_add_int(item, "offset", res->events[i].offset) ||
-            !json_add_int(item, "global_position", res->events[i].position))
-            goto fail;
+        render_string(t, i > 0 ? ",{\"id\":" : "{\"id\":", res->events[i].id);
+        render_int(t, ",\"offset\":", res->events[i].offset);
+        render_int(t, ",\"global_position\":", res->events[i].position);
+        text_cstr(t, "}");
     }
-    return root;
-fail:
-    cJSON_Delete(root);
-    return NULL;
+    render_string(t, "],\"stream\":", stream);
+    render_int(t, ",\"first_offset\":", first->offset);
+    render_int(t, ",\"last_offset\":", last->offset);
+    render_int(t, ",\"version\":", last->offset);
+    text_cstr(t, "}");
+}
+
+/* Answers a written (201) or retried (200) append. */
+static void reply_appended(struct request *req, unsigned status, const char *stream, const struct append_result *res)
+{
+    struct text t = {0};
+    append_result_json(&t, stream, res);
+    http_reply_json_text(req, status, &t);
 }
 
 static void reply_version_conflict(struct request *req, const struct expectation *exp, int64_t current)
@@ -197,10 +198,10 @@ void route_events_append(struct request *req)
     enum store_outcome outcome = db_events_append(req->svc->pool, &in, &res, (int)req->svc->cfg->append_writers);
     switch (outcome) {
     case STORE_CREATED:
-        http_reply_json(req, 201, append_json(stream, &res));
+        reply_appended(req, 201, stream, &res);
         break;
     case STORE_OK:
-        http_reply_json(req, 200, append_json(stream, &res));
+        reply_appended(req, 200, stream, &res);
         break;
     case STORE_VERSION_CONFLICT:
         reply_version_conflict(req, &exp, res.current_version);
@@ -222,6 +223,34 @@ void route_events_append(struct request *req)
 out:
     db_events_append_result_free(&res);
     cJSON_Delete(body);
+}
+
+void event_json(struct text *t, const struct event *ev)
+{
+    render_string(t, "{\"id\":", ev->id);
+    render_string(t, ",\"stream\":", ev->stream);
+    render_int(t, ",\"offset\":", ev->offset);
+    render_int(t, ",\"global_position\":", ev->global_position);
+    render_string(t, ",\"type\":", ev->type);
+    render_json(t, ",\"data\":", ev->data);
+    render_json(t, ",\"metadata\":", ev->metadata);
+    render_time(t, ",\"created_at\":", ev->created_us);
+    text_cstr(t, "}");
+}
+
+/* Appends the events of `events`: comma-separated as a JSON array's items, or
+ * for NDJSON each on a line of its own. */
+static void events_json(struct text *t, const struct db_list *events, bool ndjson)
+{
+    for (int i = 0; i < events->count; i++) {
+        struct event ev;
+        db_events_at(events, i, &ev);
+        if (i > 0 && !ndjson)
+            text_put(t, ",", 1);
+        event_json(t, &ev);
+        if (ndjson)
+            text_put(t, "\n", 1);
+    }
 }
 
 /* Query parameters shared by the JSON and NDJSON reads; false after replying 400. */
@@ -255,7 +284,7 @@ static bool read_input_or_reply(struct request *req, struct read_input *in)
 /* Where a reader goes on after `page`, and whether it reached the end. */
 static void page_position(const struct read_input *in, const struct read_page *page, int64_t *next, bool *end)
 {
-    bool full = page->count == in->limit;
+    bool full = page->events.count == in->limit;
     if (!in->backward) {
         *next = full ? page->last_offset_read + 1 : (in->from > page->version + 1 ? in->from : page->version + 1);
         *end = !full || page->last_offset_read >= page->version;
@@ -282,13 +311,14 @@ static void reply_read_failure(struct request *req, enum store_outcome outcome, 
 }
 
 /* NDJSON export: pages of read-batch-size rows fetched as libmicrohttpd asks
- * for more, so memory stays one page however long the stream. */
+ * for more, each rendered into the buffer and its rows released at once, so
+ * memory stays one page however long the stream. */
 struct ndjson_export {
     struct db_pool *pool;
     struct read_input in;
     char *stream, *types, *since, *until; /* owned copies for `in` */
-    char *buf;
-    size_t len, cap, pos;
+    struct text buf;
+    size_t pos;
     bool done;
 };
 
@@ -299,7 +329,7 @@ static void ndjson_free(void *cls)
     free(x->types);
     free(x->since);
     free(x->until);
-    free(x->buf);
+    text_free(&x->buf);
     free(x);
 }
 
@@ -307,10 +337,12 @@ static void ndjson_free(void *cls)
 static enum store_outcome ndjson_fetch(struct ndjson_export *x)
 {
     struct read_page page;
-    x->len = x->pos = 0;
-    enum store_outcome outcome = db_events_read_ndjson(x->pool, &x->in, &x->buf, &x->len, &x->cap, &page);
+    x->buf.len = x->pos = 0;
+    enum store_outcome outcome = db_events_read(x->pool, &x->in, &page);
     if (outcome != STORE_OK)
         return outcome;
+    events_json(&x->buf, &page.events, true);
+    db_rows_free(page.events.rows);
     int64_t next;
     bool end;
     page_position(&x->in, &page, &next, &end);
@@ -322,14 +354,14 @@ static enum store_outcome ndjson_fetch(struct ndjson_export *x)
 static ssize_t ndjson_read(void *cls, uint64_t pos, char *out, size_t max)
 {
     struct ndjson_export *x = cls;
-    while (x->pos == x->len) {
+    while (x->pos == x->buf.len) {
         if (x->done)
             return MHD_CONTENT_READER_END_OF_STREAM;
         if (ndjson_fetch(x) != STORE_OK)
             return MHD_CONTENT_READER_END_WITH_ERROR; /* the client sees a cut body */
     }
-    size_t n = x->len - x->pos < max ? x->len - x->pos : max;
-    memcpy(out, x->buf + x->pos, n);
+    size_t n = x->buf.len - x->pos < max ? x->buf.len - x->pos : max;
+    memcpy(out, x->buf.data + x->pos, n);
     x->pos += n;
     return (ssize_t)n;
 }
@@ -363,7 +395,7 @@ static bool wants_ndjson(struct request *req)
 void route_events_read(struct request *req)
 {
     struct read_input in;
-    struct read_page page = {0};
+    struct read_page page;
     if (!read_input_or_reply(req, &in))
         return;
     if (wants_ndjson(req)) {
@@ -378,26 +410,22 @@ void route_events_read(struct request *req)
     int64_t next;
     bool end;
     page_position(&in, &page, &next, &end);
-    cJSON *root = cJSON_CreateObject();
-    if (!root || !cJSON_AddStringToObject(root, "stream", in.stream) ||
-        !cJSON_AddItemToObject(root, "events", page.events)) {
-        cJSON_Delete(page.events);
-        cJSON_Delete(root);
-        problem_reply_internal(req);
-        return;
-    }
-    if (!json_add_int(root, "next_offset", next) || !cJSON_AddBoolToObject(root, "end_of_stream", end)) {
-        cJSON_Delete(root);
-        root = NULL;
-    }
-    http_reply_json(req, 200, root);
+    struct text t = {0};
+    render_string(&t, "{\"stream\":", in.stream);
+    text_cstr(&t, ",\"events\":[");
+    events_json(&t, &page.events, false);
+    render_int(&t, "],\"next_offset\":", next);
+    render_bool(&t, ",\"end_of_stream\":", end);
+    text_cstr(&t, "}");
+    http_reply_json_text(req, 200, &t);
+    db_rows_free(page.events.rows);
 }
 
 void route_events_get(struct request *req)
 {
     const char *stream, *offset_text = http_param(req, "offset");
     int64_t offset;
-    cJSON *event = NULL;
+    struct db_list event;
     bool stream_exists;
     if (!path_name_or_reply(req, "stream", &stream))
         return;
@@ -407,9 +435,13 @@ void route_events_get(struct request *req)
     }
     enum store_outcome outcome = db_events_get(req->svc->pool, stream, offset, &event, &stream_exists);
     switch (outcome) {
-    case STORE_OK:
-        http_reply_json(req, 200, event);
+    case STORE_OK: {
+        struct text t = {0};
+        events_json(&t, &event, false);
+        http_reply_json_text(req, 200, &t);
+        db_rows_free(event.rows);
         break;
+    }
     case STORE_NOT_FOUND:
         if (stream_exists)
             problem_reply(req, 404, "event_not_found", "stream %s has no event at offset %lld", stream,
@@ -426,7 +458,7 @@ void route_events_get(struct request *req)
 void route_events_global_read(struct request *req)
 {
     struct global_read_input in;
-    cJSON *events = NULL;
+    struct db_list events;
     int64_t next;
     if (!query_int_or_reply(req, "from_position", 0, POSITION_MAX, 0, &in.from_position) ||
         !query_int_or_reply(req, "limit", 1, PAGE_LIMIT_MAX, PAGE_LIMIT_DEFAULT, &in.limit) ||
@@ -440,16 +472,13 @@ void route_events_global_read(struct request *req)
     enum store_outcome outcome = db_events_global_read(req->svc->pool, &in, &events, &next);
     switch (outcome) {
     case STORE_OK: {
-        cJSON *root = cJSON_CreateObject();
-        if (!root || !cJSON_AddItemToObject(root, "events", events)) {
-            cJSON_Delete(events);
-            cJSON_Delete(root);
-            root = NULL;
-        } else if (!json_add_int(root, "next_position", next)) {
-            cJSON_Delete(root);
-            root = NULL;
-        }
-        http_reply_json(req, 200, root);
+        struct text t = {0};
+        text_cstr(&t, "{\"events\":[");
+        events_json(&t, &events, false);
+        render_int(&t, "],\"next_position\":", next);
+        text_cstr(&t, "}");
+        http_reply_json_text(req, 200, &t);
+        db_rows_free(events.rows);
         break;
     }
     default:

@@ -6,7 +6,7 @@
 
 #include "db/messages.h"
 #include "routes/routes.h"
-#include "src/core/json.h"
+#include "src/core/text.h"
 #include "src/http/input.h"
 #include "src/http/problem.h"
 
@@ -54,25 +54,77 @@ out:
     return ok;
 }
 
+void enqueued_message_json(struct text *t, const struct enqueued_message *m)
+{
+    render_string(t, "{\"id\":", m->id);
+    render_time_or_null(t, ",\"enqueued_at\":", m->enqueued_us);
+    render_time_or_null(t, ",\"visible_at\":", m->visible_us);
+    render_bool(t, ",\"duplicate\":", m->duplicate);
+    text_cstr(t, "}");
+}
+
+void dequeued_message_json(struct text *t, const struct dequeued_message *m)
+{
+    render_string(t, "{\"id\":", m->id);
+    render_string(t, ",\"type\":", m->type);
+    render_json(t, ",\"data\":", m->data);
+    render_json(t, ",\"metadata\":", m->metadata);
+    render_time(t, ",\"enqueued_at\":", m->enqueued_us);
+    render_int(t, ",\"delivery_count\":", m->delivery_count);
+    render_string(t, ",\"receipt\":", m->receipt);
+    render_time(t, ",\"visible_until\":", m->visible_until_us);
+    text_cstr(t, "}");
+}
+
+/* The problem code of a settle call that did not go through (STORE_NOT_FOUND or
+ * STORE_STALE), alone or in a batch. */
+static const char *settle_failure_code(enum store_outcome outcome)
+{
+    return outcome == STORE_STALE ? "stale_receipt" : "message_not_found";
+}
+
+void ack_results_json(struct text *t, const struct ack_result *items, int count)
+{
+    int n = 0;
+    text_cstr(t, "{\"acked\":[");
+    for (int i = 0; i < count; i++)
+        if (items[i].outcome == STORE_OK)
+            render_string(t, n++ > 0 ? "," : "", items[i].id);
+    text_cstr(t, "],\"failed\":[");
+    n = 0;
+    for (int i = 0; i < count; i++) {
+        if (items[i].outcome == STORE_OK)
+            continue;
+        render_string(t, n++ > 0 ? ",{\"id\":" : "{\"id\":", items[i].id);
+        render_string(t, ",\"code\":", settle_failure_code(items[i].outcome));
+        text_cstr(t, "}");
+    }
+    text_cstr(t, "]}");
+}
+
 void route_messages_enqueue(struct request *req)
 {
     const char *queue;
-    cJSON *body = NULL, *messages = NULL;
+    cJSON *body = NULL;
+    struct db_list list = {0};
     if (!path_name_or_reply(req, "queue", &queue) || !json_body_object_or_reply(req, false, &body) ||
         !messages_or_reply(req, cJSON_GetObjectItemCaseSensitive(body, "messages")))
         goto out;
     /* PostgreSQL takes the messages from the body as sent, so data stays exact. */
-    enum store_outcome outcome = db_messages_enqueue(req->svc->pool, queue, req->body, &messages);
+    enum store_outcome outcome = db_messages_enqueue(req->svc->pool, queue, req->body, &list);
     switch (outcome) {
     case STORE_CREATED: {
-        cJSON *root = cJSON_CreateObject();
-        if (!root || !cJSON_AddStringToObject(root, "queue", queue) ||
-            !cJSON_AddItemToObject(root, "messages", messages)) {
-            cJSON_Delete(messages);
-            cJSON_Delete(root);
-            root = NULL;
+        struct text t = {0};
+        render_string(&t, "{\"queue\":", queue);
+        text_cstr(&t, ",\"messages\":[");
+        for (int i = 0; i < list.count; i++) {
+            struct enqueued_message m;
+            db_messages_enqueued(&list, i, &m);
+            text_cstr(&t, i > 0 ? "," : "");
+            enqueued_message_json(&t, &m);
         }
-        http_reply_json(req, 201, root);
+        text_cstr(&t, "]}");
+        http_reply_json_text(req, 201, &t);
         break;
     }
     case STORE_FULL:
@@ -87,13 +139,15 @@ void route_messages_enqueue(struct request *req)
         break;
     }
 out:
+    db_rows_free(list.rows);
     cJSON_Delete(body);
 }
 
 void route_messages_dequeue(struct request *req)
 {
     struct dequeue_input in = {0};
-    cJSON *body = NULL, *messages = NULL;
+    cJSON *body = NULL;
+    struct db_list list = {0};
     int64_t wait;
     bool has_max, has_vt, has_wait;
     struct queue_defaults defaults = defaults_of(req);
@@ -107,16 +161,19 @@ void route_messages_dequeue(struct request *req)
         in.max_messages = 1;
     if (!has_vt)
         in.visibility_timeout = -1;
-    enum store_outcome outcome = db_messages_dequeue(req->svc->pool, &in, &defaults, &messages);
+    enum store_outcome outcome = db_messages_dequeue(req->svc->pool, &in, &defaults, &list);
     switch (outcome) {
     case STORE_OK: {
-        cJSON *root = cJSON_CreateObject();
-        if (!root || !cJSON_AddItemToObject(root, "messages", messages)) {
-            cJSON_Delete(messages);
-            cJSON_Delete(root);
-            root = NULL;
+        struct text t = {0};
+        text_cstr(&t, "{\"messages\":[");
+        for (int i = 0; i < list.count; i++) {
+            struct dequeued_message m;
+            db_messages_dequeued(&list, i, &m);
+            text_cstr(&t, i > 0 ? "," : "");
+            dequeued_message_json(&t, &m);
         }
-        http_reply_json(req, 200, root);
+        text_cstr(&t, "]}");
+        http_reply_json_text(req, 200, &t);
         break;
     }
     default:
@@ -124,6 +181,7 @@ void route_messages_dequeue(struct request *req)
         break;
     }
 out:
+    db_rows_free(list.rows);
     cJSON_Delete(body);
 }
 
@@ -132,10 +190,10 @@ static void reply_settle_failure(struct request *req, enum store_outcome outcome
 {
     switch (outcome) {
     case STORE_NOT_FOUND:
-        problem_reply(req, 404, "message_not_found", "message %s is not in flight in this queue", id);
+        problem_reply(req, 404, settle_failure_code(outcome), "message %s is not in flight in this queue", id);
         break;
     case STORE_STALE:
-        problem_reply(req, 409, "stale_receipt",
+        problem_reply(req, 409, settle_failure_code(outcome),
                       "the receipt is not the latest delivery of message %s; nothing changed", id);
         break;
     default:
@@ -194,9 +252,8 @@ void route_messages_visibility(struct request *req)
 {
     const char *queue, *id, *receipt;
     cJSON *body = NULL;
-    int64_t timeout;
+    int64_t timeout, until_us;
     bool has_timeout;
-    char until[DB_TIMESTAMP_LEN];
     if (!settle_input_or_reply(req, &queue, &id, &body, &receipt) ||
         !body_int_or_reply(req, body, "visibility_timeout", 0, VISIBILITY_MAX, &timeout, &has_timeout))
         goto out;
@@ -204,17 +261,15 @@ void route_messages_visibility(struct request *req)
         problem_reply(req, 400, "invalid_request", "visibility_timeout is required");
         goto out;
     }
-    enum store_outcome outcome = db_messages_visibility(req->svc->pool, queue, id, receipt, timeout, until);
+    enum store_outcome outcome = db_messages_visibility(req->svc->pool, queue, id, receipt, timeout, &until_us);
     if (outcome != STORE_OK) {
         reply_settle_failure(req, outcome, id);
         goto out;
     }
-    cJSON *root = cJSON_CreateObject();
-    if (root && !cJSON_AddStringToObject(root, "visible_until", until)) {
-        cJSON_Delete(root);
-        root = NULL;
-    }
-    http_reply_json(req, 200, root);
+    struct text t = {0};
+    render_time(&t, "{\"visible_until\":", until_us);
+    text_cstr(&t, "}");
+    http_reply_json_text(req, 200, &t);
 out:
     cJSON_Delete(body);
 }
@@ -244,24 +299,17 @@ static bool acks_or_reply(struct request *req, const cJSON *acks)
 void route_messages_ack_batch(struct request *req)
 {
     const char *queue;
-    cJSON *body = NULL, *acked = NULL, *failed = NULL;
+    cJSON *body = NULL;
+    struct ack_results results = {0};
     if (!path_name_or_reply(req, "queue", &queue) || !json_body_object_or_reply(req, false, &body) ||
         !acks_or_reply(req, cJSON_GetObjectItemCaseSensitive(body, "acks")))
         goto out;
-    enum store_outcome outcome = db_messages_ack_batch(req->svc->pool, queue, req->body, &acked, &failed);
+    enum store_outcome outcome = db_messages_ack_batch(req->svc->pool, queue, req->body, &results);
     switch (outcome) {
     case STORE_OK: {
-        /* Each array is forgotten once the root owns it; what is left is ours. */
-        cJSON *root = cJSON_CreateObject();
-        if (root && cJSON_AddItemToObject(root, "acked", acked))
-            acked = NULL;
-        if (root && cJSON_AddItemToObject(root, "failed", failed))
-            failed = NULL;
-        if (acked || failed) {
-            cJSON_Delete(root);
-            root = NULL;
-        }
-        http_reply_json(req, 200, root);
+        struct text t = {0};
+        ack_results_json(&t, results.items, results.count);
+        http_reply_json_text(req, 200, &t);
         break;
     }
     default:
@@ -269,7 +317,6 @@ void route_messages_ack_batch(struct request *req)
         break;
     }
 out:
-    cJSON_Delete(acked);
-    cJSON_Delete(failed);
+    db_messages_ack_results_free(&results);
     cJSON_Delete(body);
 }

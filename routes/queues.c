@@ -6,6 +6,7 @@
 #include "db/queues.h"
 #include "routes/routes.h"
 #include "src/core/json.h"
+#include "src/core/text.h"
 #include "src/http/input.h"
 #include "src/http/problem.h"
 
@@ -30,16 +31,58 @@ static void reply_failure(struct request *req, enum store_outcome outcome, const
     }
 }
 
+void queue_meta_json(struct text *t, const struct queue_meta *m)
+{
+    render_string(t, "{\"queue\":", m->queue);
+    render_int(t, ",\"pending\":", m->pending);
+    render_int(t, ",\"in_flight\":", m->in_flight);
+    render_int(t, ",\"delayed\":", m->delayed);
+    render_int(t, ",\"dead_letters\":", m->dead_letters);
+    /* Seconds with exactly three decimals, as PostgreSQL prints numeric(x, 3);
+     * 0 when nothing is pending. */
+    text_cstr(t, ",\"oldest_pending_age_seconds\":");
+    if (m->oldest_pending_age_ms.is_null) {
+        text_cstr(t, "0");
+    } else {
+        int64_t ms = m->oldest_pending_age_ms.value, abs_ms = ms < 0 ? -ms : ms;
+        text_printf(t, "%s%lld.%03lld", ms < 0 ? "-" : "", (long long)(abs_ms / 1000), (long long)(abs_ms % 1000));
+    }
+    render_int(t, ",\"config\":{\"visibility_timeout\":", m->visibility_timeout);
+    render_int(t, ",\"max_delivery_attempts\":", m->max_delivery_attempts);
+    render_int(t, ",\"retention_seconds\":", m->retention_seconds);
+    render_int_or_null(t, ",\"max_depth\":", m->max_depth);
+    text_cstr(t, "}}");
+}
+
+void peeked_message_json(struct text *t, const struct peeked_message *m)
+{
+    render_string(t, "{\"id\":", m->id);
+    render_string(t, ",\"type\":", m->type);
+    render_time(t, ",\"enqueued_at\":", m->enqueued_us);
+    render_time(t, ",\"visible_at\":", m->visible_us);
+    render_int(t, ",\"delivery_count\":", m->delivery_count);
+    render_string(t, ",\"consumer\":", m->consumer);
+    render_time_or_null(t, ",\"visible_until\":", m->visible_until_us);
+    text_cstr(t, "}");
+}
+
+static void reply_meta(struct request *req, const struct queue_meta *meta)
+{
+    struct text t = {0};
+    queue_meta_json(&t, meta);
+    http_reply_json_text(req, 200, &t);
+}
+
 void route_queues_get(struct request *req)
 {
     const char *queue;
-    cJSON *meta = NULL;
+    struct queue_meta meta;
     struct queue_defaults defaults = defaults_of(req);
     if (!path_name_or_reply(req, "queue", &queue))
         return;
     enum store_outcome outcome = db_queues_meta(req->svc->pool, queue, &defaults, &meta);
     if (outcome == STORE_OK)
-        http_reply_json(req, 200, meta);
+        reply_meta(req, &meta);
     else
         reply_failure(req, outcome, queue);
 }
@@ -48,28 +91,32 @@ void route_queues_list(struct request *req)
 {
     const char *prefix, *after;
     int64_t limit;
-    cJSON *queues = NULL;
-    char next_after[NAME_MAX_LEN + 1];
+    struct queue_list list;
     struct queue_defaults defaults = defaults_of(req);
-    if (!query_string_or_reply(req, "prefix", &prefix) || !query_string_or_reply(req, "after", &after) ||
-        !query_int_or_reply(req, "limit", 1, PAGE_LIMIT_MAX, PAGE_LIMIT_DEFAULT, &limit))
+    if (!route_list_query_or_reply(req, &prefix, &after, &limit))
         return;
-    if ((prefix && strlen(prefix) > NAME_MAX_LEN) || (after && strlen(after) > NAME_MAX_LEN)) {
-        problem_reply(req, 400, "invalid_parameter", "prefix and after are at most %d characters", NAME_MAX_LEN);
+    enum store_outcome outcome = db_queues_list(req->svc->pool, prefix, after, limit, &defaults, &list);
+    if (outcome != STORE_OK) {
+        reply_failure(req, outcome, "");
         return;
     }
-    enum store_outcome outcome = db_queues_list(req->svc->pool, prefix, after, limit, &defaults, &queues, next_after);
-    if (outcome == STORE_OK)
-        http_reply_json(req, 200, route_page_json("queues", queues, next_after));
-    else
-        reply_failure(req, outcome, "");
+    struct text t = {0};
+    text_cstr(&t, "{\"queues\":[");
+    for (int i = 0; i < list.count; i++) {
+        text_cstr(&t, i > 0 ? "," : "");
+        queue_meta_json(&t, &list.items[i]);
+    }
+    render_page_end(&t, list.next_after);
+    http_reply_json_text(req, 200, &t);
+    db_queues_list_free(&list);
 }
 
 void route_queues_put(struct request *req)
 {
     const char *queue;
-    cJSON *body = NULL, *meta = NULL;
+    cJSON *body = NULL;
     struct queue_config in;
+    struct queue_meta meta;
     struct queue_defaults defaults = defaults_of(req);
     if (!path_name_or_reply(req, "queue", &queue) || !json_body_object_or_reply(req, false, &body) ||
         !body_nullable_int_or_reply(req, body, "visibility_timeout", 0, 43200, &in.has_visibility_timeout,
@@ -83,7 +130,7 @@ void route_queues_put(struct request *req)
         goto out;
     enum store_outcome outcome = db_queues_configure(req->svc->pool, queue, &in, &defaults, &meta);
     if (outcome == STORE_OK)
-        http_reply_json(req, 200, meta);
+        reply_meta(req, &meta);
     else
         reply_failure(req, outcome, queue);
 out:
@@ -102,10 +149,7 @@ void route_queues_purge(struct request *req)
         return;
     }
     cJSON *root = cJSON_CreateObject();
-    if (root && !json_add_int(root, "purged", purged)) {
-        cJSON_Delete(root);
-        root = NULL;
-    }
+    json_add_int(root, "purged", purged);
     http_reply_json(req, 200, root);
 }
 
@@ -125,8 +169,7 @@ void route_queues_peek(struct request *req)
 {
     const char *queue, *state, *after;
     int64_t limit;
-    cJSON *messages = NULL;
-    char next_after[DB_CURSOR_LEN];
+    struct db_seq_page page;
     if (!path_name_or_reply(req, "queue", &queue) || !query_string_or_reply(req, "state", &state) ||
         !route_cursor_or_reply(req, &after) ||
         !query_int_or_reply(req, "limit", 1, PAGE_LIMIT_MAX, PAGE_LIMIT_DEFAULT, &limit))
@@ -135,9 +178,20 @@ void route_queues_peek(struct request *req)
         problem_reply(req, 400, "invalid_parameter", "state must be pending, in_flight or delayed");
         return;
     }
-    enum store_outcome outcome = db_queues_peek(req->svc->pool, queue, state, after, limit, &messages, next_after);
-    if (outcome == STORE_OK)
-        http_reply_json(req, 200, route_page_json("messages", messages, next_after));
-    else
+    enum store_outcome outcome = db_queues_peek(req->svc->pool, queue, state, after, limit, &page);
+    if (outcome != STORE_OK) {
         reply_failure(req, outcome, queue);
+        return;
+    }
+    struct text t = {0};
+    text_cstr(&t, "{\"messages\":[");
+    for (int i = 0; i < page.count; i++) {
+        struct peeked_message m;
+        db_queues_peeked(&page, i, &m);
+        text_cstr(&t, i > 0 ? "," : "");
+        peeked_message_json(&t, &m);
+    }
+    render_page_end(&t, page.next_after);
+    http_reply_json_text(req, 200, &t);
+    db_rows_free(page.rows);
 }

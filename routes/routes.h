@@ -3,7 +3,10 @@
 #ifndef STREAMQ_ROUTES_H
 #define STREAMQ_ROUTES_H
 
+#include <stddef.h>
+
 #include "db/store.h"
+#include "src/core/text.h"
 #include "src/http/router.h"
 #include "src/http/server.h"
 #include "src/service.h"
@@ -65,10 +68,68 @@ void route_dead_letters_delete(struct request *req);
 /* The answer to a store call that failed in a way every call can: 503 with
  * Retry-After for STORE_UNAVAILABLE, else 500. */
 void route_reply_store_failure(struct request *req, enum store_outcome outcome);
-/* {"<key>": items, "next_after": cursor or null}; takes ownership of `items`;
- * NULL when cJSON could not allocate (http_reply_json then answers 500). */
-cJSON *route_page_json(const char *key, cJSON *items, const char *next_after);
+/* The prefix, after and limit query parameters of the lists by name (streams, queues). */
+bool route_list_query_or_reply(struct request *req, const char **prefix, const char **after, int64_t *limit) MUST_CHECK;
 /* The `after` query parameter of peek and dead-letter pages (a sequence number). */
 bool route_cursor_or_reply(struct request *req, const char **after) MUST_CHECK;
+
+/* What the renderers share: JSON text written with src/core/text.h, so strings
+ * and times read byte for byte as in the log. Each appends `before` (the JSON
+ * text up to the value, e.g. ",\"version\":") and then the value. */
+
+void render_int(struct text *t, const char *before, int64_t v);
+void render_bool(struct text *t, const char *before, bool v);
+/* `s` as a JSON string, or null when NULL. */
+void render_string(struct text *t, const char *before, const char *s);
+/* `us` (microseconds since the Unix epoch) as an RFC 3339 string. */
+void render_time(struct text *t, const char *before, int64_t us);
+/* The JSON text as it is, or null when there is none. */
+void render_json(struct text *t, const char *before, struct db_json v);
+void render_int_or_null(struct text *t, const char *before, struct db_nullable v);
+void render_time_or_null(struct text *t, const char *before, struct db_nullable us);
+/* Closes a list page begun with `{"<key>":[` and its items, separated by commas:
+ * ],"next_after":<the cursor, or null when "">} */
+void render_page_end(struct text *t, const char *next_after);
+
+struct consumer;
+struct webhook;
+/* routes/consumers.c: a consumer group of `stream`. */
+void consumer_json(struct text *t, const char *stream, const struct consumer *c);
+/* routes/webhooks.c: a webhook; `secret` (may be NULL) only in the answer that made it. */
+void webhook_json(struct text *t, const struct webhook *w, const char *secret);
+
+/* Renderers, each in the route file of its resource; they append the API's
+ * JSON object for one struct (declared here for the unit tests too). */
+
+struct append_result;
+struct event;
+/* routes/events.c: the answer to an append (`res` holds at least one event),
+ * and one event as every read shows it. */
+void append_result_json(struct text *t, const char *stream, const struct append_result *res);
+void event_json(struct text *t, const struct event *ev);
+
+struct stream_meta;
+/* routes/streams.c: GET /streams/{stream} and every answer that carries metadata. */
+void stream_meta_json(struct text *t, const struct stream_meta *m);
+
+struct queue_meta;
+struct peeked_message;
+/* routes/queues.c: queue metadata and counts, and messages as peek shows them. */
+void queue_meta_json(struct text *t, const struct queue_meta *m);
+void peeked_message_json(struct text *t, const struct peeked_message *m);
+
+struct dead_letter;
+/* routes/dead_letters.c: one dead letter. */
+void dead_letter_json(struct text *t, const struct dead_letter *d);
+
+struct enqueued_message;
+struct dequeued_message;
+struct ack_result;
+/* routes/messages.c: a message as enqueue and as dequeue report it, and the
+ * answer of a batch ack: {"acked": [ids], "failed": [{id, code}]}, each in the
+ * order sent. */
+void enqueued_message_json(struct text *t, const struct enqueued_message *m);
+void dequeued_message_json(struct text *t, const struct dequeued_message *m);
+void ack_results_json(struct text *t, const struct ack_result *items, int count);
 
 #endif

@@ -6,6 +6,7 @@
 #include "db/streams.h"
 #include "routes/routes.h"
 #include "src/core/json.h"
+#include "src/core/text.h"
 #include "src/http/input.h"
 #include "src/http/problem.h"
 
@@ -43,49 +44,70 @@ static bool etag_listed(const char *header, const char *etag)
     return false;
 }
 
+void stream_meta_json(struct text *t, const struct stream_meta *m)
+{
+    render_string(t, "{\"stream\":", m->stream);
+    render_int(t, ",\"version\":", m->version);
+    render_int(t, ",\"length\":", m->length);
+    render_int_or_null(t, ",\"first_offset\":", m->first_offset);
+    render_int_or_null(t, ",\"last_offset\":", m->last_offset);
+    render_time(t, ",\"created_at\":", m->created_us);
+    render_time_or_null(t, ",\"last_event_at\":", m->last_event_us);
+    render_string(t, ",\"state\":", m->state);
+    render_int_or_null(t, ",\"retention\":{\"max_age_seconds\":", m->max_age_seconds);
+    render_int_or_null(t, ",\"max_count\":", m->max_count);
+    text_cstr(t, "}}");
+}
+
+static void reply_meta(struct request *req, const struct stream_meta *meta)
+{
+    struct text t = {0};
+    stream_meta_json(&t, meta);
+    http_reply_json_text(req, 200, &t);
+}
+
 void route_streams_get(struct request *req)
 {
     const char *stream;
-    cJSON *meta = NULL;
-    int64_t version;
+    struct stream_meta meta;
     if (!path_name_or_reply(req, "stream", &stream))
         return;
-    enum store_outcome outcome = db_streams_meta(req->svc->pool, stream, &meta, &version);
+    enum store_outcome outcome = db_streams_meta(req->svc->pool, stream, &meta);
     if (outcome != STORE_OK) {
         reply_failure(req, outcome, stream);
         return;
     }
     char etag[32];
-    snprintf(etag, sizeof etag, "\"%lld\"", (long long)version);
+    snprintf(etag, sizeof etag, "\"%lld\"", (long long)meta.version);
     http_set_header(req, MHD_HTTP_HEADER_ETAG, etag);
     const char *none_match = http_header(req, "If-None-Match");
-    if (none_match && etag_listed(none_match, etag)) {
-        cJSON_Delete(meta);
+    if (none_match && etag_listed(none_match, etag))
         http_reply_empty(req, 304);
-        return;
-    }
-    http_reply_json(req, 200, meta);
+    else
+        reply_meta(req, &meta);
 }
 
 void route_streams_list(struct request *req)
 {
     const char *prefix, *after;
     int64_t limit;
-    cJSON *streams = NULL;
-    char next_after[NAME_MAX_LEN + 1];
-    if (!query_string_or_reply(req, "prefix", &prefix) || !query_string_or_reply(req, "after", &after) ||
-        !query_int_or_reply(req, "limit", 1, 1000, 100, &limit))
+    struct stream_list list;
+    if (!route_list_query_or_reply(req, &prefix, &after, &limit))
         return;
-    if ((prefix && strlen(prefix) > NAME_MAX_LEN) || (after && strlen(after) > NAME_MAX_LEN)) {
-        problem_reply(req, 400, "invalid_parameter", "prefix and after are at most %d characters", NAME_MAX_LEN);
-        return;
-    }
-    enum store_outcome outcome = db_streams_list(req->svc->pool, prefix, after, limit, &streams, next_after);
+    enum store_outcome outcome = db_streams_list(req->svc->pool, prefix, after, limit, &list);
     if (outcome != STORE_OK) {
         reply_failure(req, outcome, "");
         return;
     }
-    http_reply_json(req, 200, route_page_json("streams", streams, next_after));
+    struct text t = {0};
+    text_cstr(&t, "{\"streams\":[");
+    for (int i = 0; i < list.count; i++) {
+        text_cstr(&t, i > 0 ? "," : "");
+        stream_meta_json(&t, &list.items[i]);
+    }
+    render_page_end(&t, list.next_after);
+    http_reply_json_text(req, 200, &t);
+    db_streams_list_free(&list);
 }
 
 /* One retention member: absent keeps the stored value, null removes the limit. */
@@ -108,15 +130,16 @@ static bool retention_member_or_reply(struct request *req, const cJSON *body, co
 void route_streams_put_retention(struct request *req)
 {
     const char *stream;
-    cJSON *body = NULL, *meta = NULL;
+    cJSON *body = NULL;
     struct retention_input in;
+    struct stream_meta meta;
     if (!path_name_or_reply(req, "stream", &stream) || !json_body_object_or_reply(req, false, &body) ||
         !retention_member_or_reply(req, body, "max_age_seconds", &in.has_max_age, &in.max_age_seconds) ||
         !retention_member_or_reply(req, body, "max_count", &in.has_max_count, &in.max_count))
         goto out;
     enum store_outcome outcome = db_streams_set_retention(req->svc->pool, stream, &in, &meta);
     if (outcome == STORE_OK)
-        http_reply_json(req, 200, meta);
+        reply_meta(req, &meta);
     else
         reply_failure(req, outcome, stream);
 out:
@@ -126,12 +149,12 @@ out:
 static void set_state(struct request *req, const char *state)
 {
     const char *stream;
-    cJSON *meta = NULL;
+    struct stream_meta meta;
     if (!path_name_or_reply(req, "stream", &stream))
         return;
     enum store_outcome outcome = db_streams_set_state(req->svc->pool, stream, state, &meta);
     if (outcome == STORE_OK)
-        http_reply_json(req, 200, meta);
+        reply_meta(req, &meta);
     else
         reply_failure(req, outcome, stream);
 }

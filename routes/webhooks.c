@@ -15,54 +15,46 @@
 
 #define SECRET_MIN 16
 
-static void add_time_or_null(cJSON *obj, const char *name, int64_t us)
-{
-    char ts[RFC3339_LEN + 1];
-    if (us == 0) {
-        cJSON_AddNullToObject(obj, name);
-        return;
-    }
-    rfc3339_format(us, ts);
-    cJSON_AddStringToObject(obj, name, ts);
-}
-
 static const char *state_of(const struct webhook *w)
 {
     return w->paused ? "paused" : w->consecutive_failures > 0 ? "failing" : "active";
 }
 
-/* {"name", "url", "stream" | "stream_prefix", "types", "position", "max_batch", "state",
- *  "last_delivery_at", "last_error", "consecutive_failures", "next_attempt_at"} */
-static cJSON *webhook_json(const struct webhook *w)
+/* A time that is 0 when there is none. */
+static struct db_nullable time_or_null(int64_t us)
 {
-    cJSON *obj = cJSON_CreateObject();
-    cJSON_AddStringToObject(obj, "name", w->name);
-    cJSON_AddStringToObject(obj, "url", w->url);
-    cJSON_AddStringToObject(obj, w->has_stream ? "stream" : "stream_prefix", w->target);
-    if (w->ntypes == 0) {
-        cJSON_AddNullToObject(obj, "types");
-    } else {
-        cJSON *types = cJSON_AddArrayToObject(obj, "types");
-        for (int i = 0; i < w->ntypes; i++)
-            cJSON_AddItemToArray(types, cJSON_CreateString(w->types[i]));
-    }
-    json_add_int(obj, "position", w->position);
-    json_add_int(obj, "max_batch", w->max_batch);
-    cJSON_AddStringToObject(obj, "state", state_of(w));
-    add_time_or_null(obj, "last_delivery_at", w->last_delivery_us);
-    json_add_string_or_null(obj, "last_error", w->last_error);
-    json_add_int(obj, "consecutive_failures", w->consecutive_failures);
-    add_time_or_null(obj, "next_attempt_at", w->paused ? 0 : w->next_attempt_us);
-    return obj;
+    return (struct db_nullable){.is_null = us == 0, .value = us};
+}
+
+void webhook_json(struct text *t, const struct webhook *w, const char *secret)
+{
+    render_string(t, "{\"name\":", w->name);
+    render_string(t, ",\"url\":", w->url);
+    render_string(t, w->has_stream ? ",\"stream\":" : ",\"stream_prefix\":", w->target);
+    if (w->ntypes == 0)
+        text_cstr(t, ",\"types\":null");
+    for (int i = 0; i < w->ntypes; i++)
+        render_string(t, i == 0 ? ",\"types\":[" : ",", w->types[i]);
+    if (w->ntypes > 0)
+        text_put(t, "]", 1);
+    render_int(t, ",\"position\":", w->position);
+    render_int(t, ",\"max_batch\":", w->max_batch);
+    render_string(t, ",\"state\":", state_of(w));
+    render_time_or_null(t, ",\"last_delivery_at\":", time_or_null(w->last_delivery_us));
+    render_string(t, ",\"last_error\":", w->last_error);
+    render_int(t, ",\"consecutive_failures\":", w->consecutive_failures);
+    render_time_or_null(t, ",\"next_attempt_at\":", time_or_null(w->paused ? 0 : w->next_attempt_us));
+    if (secret && *secret)
+        render_string(t, ",\"secret\":", secret);
+    text_put(t, "}", 1);
 }
 
 static void reply_webhook(struct request *req, unsigned status, struct webhook *w, const char *secret)
 {
-    cJSON *obj = webhook_json(w);
-    if (secret && *secret)
-        cJSON_AddStringToObject(obj, "secret", secret);
+    struct text t = {0};
+    webhook_json(&t, w, secret);
     db_webhook_clear(w);
-    http_reply_json(req, status, obj);
+    http_reply_json_text(req, status, &t);
 }
 
 static void reply_failure(struct request *req, enum store_outcome outcome, const char *name)
@@ -261,15 +253,18 @@ void route_webhooks_list(struct request *req)
     struct webhook *list = NULL;
     int n = 0;
     char next_after[NAME_MAX_LEN + 1];
-    if (!query_string_or_reply(req, "prefix", &prefix) || !query_string_or_reply(req, "after", &after) ||
-        !query_int_or_reply(req, "limit", 1, 1000, 100, &limit))
+    if (!route_list_query_or_reply(req, &prefix, &after, &limit))
         return;
     enum store_outcome outcome = db_webhooks_list(req->svc->pool, prefix, after, limit, &list, &n, next_after);
     if (outcome == STORE_OK) {
-        cJSON *items = cJSON_CreateArray();
-        for (int i = 0; i < n; i++)
-            cJSON_AddItemToArray(items, webhook_json(&list[i]));
-        http_reply_json(req, 200, route_page_json("webhooks", items, next_after));
+        struct text t = {0};
+        text_cstr(&t, "{\"webhooks\":[");
+        for (int i = 0; i < n; i++) {
+            text_cstr(&t, i > 0 ? "," : "");
+            webhook_json(&t, &list[i], NULL);
+        }
+        render_page_end(&t, next_after);
+        http_reply_json_text(req, 200, &t);
     } else {
         route_reply_store_failure(req, outcome);
     }

@@ -167,13 +167,3 @@ bool json_add_int(cJSON *obj, const char *name, int64_t value)
 {
     return cJSON_AddNumberToObject(obj, name, (double)value) != NULL;
 }
-
-bool json_add_string_or_null(cJSON *obj, const char *name, const char *value)
-{
-    return (value ? cJSON_AddStringToObject(obj, name, value) : cJSON_AddNullToObject(obj, name)) != NULL;
-}
-
-bool json_add_raw(cJSON *obj, const char *name, const char *json_text)
-{
-    return cJSON_AddRawToObject(obj, name, json_text) != NULL;
-}

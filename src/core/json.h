@@ -25,10 +25,4 @@ bool json_is_int(const cJSON *item, int64_t min, int64_t max);
  * positions below it). Returns false when cJSON could not allocate. */
 bool json_add_int(cJSON *obj, const char *name, int64_t value);
 
-/* Adds `value` as a string or JSON null when NULL. */
-bool json_add_string_or_null(cJSON *obj, const char *name, const char *value);
-
-/* Adds raw JSON text (already valid JSON from PostgreSQL) as a member. */
-bool json_add_raw(cJSON *obj, const char *name, const char *json_text);
-
 #endif

@@ -50,6 +50,19 @@ void text_printf(struct text *t, const char *fmt, ...)
     free(big);
 }
 
+void text_int(struct text *t, int64_t v)
+{
+    char digits[24], *p = digits + sizeof digits;
+    uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    text_put(t, p, (size_t)(digits + sizeof digits - p));
+}
+
 void text_json_string(struct text *t, const char *s)
 {
     static const char hex[] = "0123456789abcdef";

@@ -19,6 +19,8 @@ struct text {
 void text_put(struct text *t, const char *s, size_t n);
 void text_cstr(struct text *t, const char *s);
 void text_printf(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends the decimal digits of `v` (a JSON number; '-' first when negative). */
+void text_int(struct text *t, int64_t v);
 /* Appends `s` as a JSON string literal, quotes included: UTF-8 kept as it is,
  * '"' and '\' escaped, control bytes as \u00XX. */
 void text_json_string(struct text *t, const char *s);

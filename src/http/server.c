@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "src/core/log.h"
+#include "src/core/text.h"
 #include "src/http/problem.h"
 #include "src/http/router.h"
 #include "src/http/waiters.h"
@@ -179,6 +180,13 @@ void http_reply_json(struct request *req, unsigned status, cJSON *root)
         return;
     }
     http_reply_owned(req, status, JSON_TYPE, text, strlen(text));
+}
+
+void http_reply_json_text(struct request *req, unsigned status, struct text *body)
+{
+    assert(body->data);
+    http_reply_owned(req, status, JSON_TYPE, body->data, body->len);
+    *body = (struct text){0};
 }
 
 void http_reply_empty(struct request *req, unsigned status)

@@ -22,6 +22,7 @@ struct route;
 struct http_server;
 struct waiters;
 struct watch;
+struct text;
 /* The application's context, handed to http_server_start and reachable from
  * every request; opaque to this layer. */
 struct service;
@@ -99,6 +100,8 @@ void http_server_stop(struct http_server *server, int64_t grace_ms);
 
 /* Takes ownership of `root` on every path; NULL answers 500. */
 void http_reply_json(struct request *req, unsigned status, cJSON *root);
+/* Queues `body`, JSON text a renderer wrote, taking its buffer: `body` is left empty. */
+void http_reply_json_text(struct request *req, unsigned status, struct text *body);
 /* Takes ownership of `body` (malloc'd, `len` bytes). */
 void http_reply_owned(struct request *req, unsigned status, const char *content_type, char *body, size_t len);
 /* `body` is static and outlives the daemon. */

@@ -1,5 +1,6 @@
-/* Unit tests for src/core/text.c: the JSON string escaper and the RFC 3339
- * formatter that the log and every renderer share, and the growable buffer. */
+/* Unit tests for src/core/text.c: the JSON string escaper, the RFC 3339
+ * formatter and the integer writer that the log and every renderer share, and
+ * the growable buffer. */
 #include <check.h>
 #include <string.h>
 
@@ -30,6 +31,31 @@ START_TEST(test_json_string)
     text_json_string(&t, escape_rows[_i].in);
     ck_assert_msg(!strcmp(t.data, escape_rows[_i].want), "row %d (%s): got %s", _i, escape_rows[_i].why, t.data);
     ck_assert_uint_eq(t.len, strlen(escape_rows[_i].want));
+    text_free(&t);
+}
+END_TEST
+
+static const struct {
+    int64_t v;
+    const char *want;
+    const char *why;
+} int_rows[] = {
+    {0, "0", "zero"},
+    {7, "7", "one digit"},
+    {-1, "-1", "negative"},
+    {INT64_C(9007199254740991), "9007199254740991", "2^53 - 1, the largest position"},
+    {INT64_C(1000000000000000), "1000000000000000", "round numbers keep every digit (no exponent)"},
+    {INT64_MAX, "9223372036854775807", "INT64_MAX"},
+    {INT64_MIN, "-9223372036854775808", "INT64_MIN, whose negation overflows int64_t"},
+};
+
+START_TEST(test_int)
+{
+    struct text t = {0};
+    text_cstr(&t, "x");
+    text_int(&t, int_rows[_i].v);
+    ck_assert_msg(!strcmp(t.data + 1, int_rows[_i].want), "row %d (%s): got %s", _i, int_rows[_i].why, t.data + 1);
+    ck_assert_uint_eq(t.len, 1 + strlen(int_rows[_i].want));
     text_free(&t);
 }
 END_TEST
@@ -84,6 +110,7 @@ int main(void)
     Suite *s = suite_create("text");
     TCase *tc = tcase_create("text");
     tcase_add_loop_test(tc, test_json_string, 0, (int)ARRAY_LEN(escape_rows));
+    tcase_add_loop_test(tc, test_int, 0, (int)ARRAY_LEN(int_rows));
     tcase_add_loop_test(tc, test_rfc3339, 0, (int)ARRAY_LEN(time_rows));
     tcase_add_test(tc, test_buffer_grows_and_stays_terminated);
     suite_add_tcase(s, tc);
