@@ -95,10 +95,15 @@ enum store_outcome db_events_read(struct db_pool *pool, const struct read_input 
     snprintf(from, sizeof from, "%lld", (long long)in->from);
     snprintf(limit, sizeof limit, "%lld", (long long)in->limit);
     const char *params[] = {in->stream, from, in->types, in->since, in->until, limit};
+    const char *group_params[] = {in->stream, in->group, in->types, limit};
     memset(out, 0, sizeof *out);
     PGresult *res;
-    enum store_outcome outcome =
-        db_run(pool, in->backward ? STMT_EVENTS_READ_BACKWARD : STMT_EVENTS_READ_FORWARD, 6, params, "read", &res);
+    /* A group's read has the group's offset as a third leading column. */
+    int col = in->group ? READ_EVENT_COL + 1 : READ_EVENT_COL;
+    enum store_outcome outcome = in->group
+                                     ? db_run(pool, STMT_CONSUMERS_READ, 4, group_params, "read from group", &res)
+                                     : db_run(pool, in->backward ? STMT_EVENTS_READ_BACKWARD : STMT_EVENTS_READ_FORWARD,
+                                              6, params, "read", &res);
     if (outcome != STORE_OK)
         goto out;
     int rows = PQntuples(res);
@@ -108,11 +113,12 @@ enum store_outcome db_events_read(struct db_pool *pool, const struct read_input 
     }
     out->version = db_int(res, 0, 0);
     out->first_offset = db_int(res, 0, 1);
+    out->from = in->group ? db_int(res, 0, 2) : in->from;
     /* A stream with nothing in the page is one row, its event columns NULL. */
-    out->events.count = PQgetisnull(res, 0, READ_EVENT_COL) ? 0 : rows;
+    out->events.count = PQgetisnull(res, 0, col) ? 0 : rows;
     if (out->events.count > 0)
-        out->last_offset_read = db_int(res, rows - 1, READ_EVENT_COL + EV_OFFSET);
-    out->events.rows = db_rows_take(&res, READ_EVENT_COL);
+        out->last_offset_read = db_int(res, rows - 1, col + EV_OFFSET);
+    out->events.rows = db_rows_take(&res, col);
 out:
     PQclear(res);
     return outcome;

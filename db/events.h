@@ -47,7 +47,8 @@ enum store_outcome db_events_append_one(struct db_pool *pool, const struct appen
 
 struct read_input {
     const char *stream;
-    int64_t from; /* first offset (backward: last), inclusive */
+    const char *group; /* a consumer group: read from its committed offset (from is ignored) */
+    int64_t from;      /* first offset (backward: last), inclusive */
     bool backward;
     const char *types; /* comma-separated, or NULL */
     const char *since; /* RFC 3339, or NULL */
@@ -73,6 +74,7 @@ struct read_page {
     int64_t version;       /* the stream's version */
     int64_t first_offset;
     int64_t last_offset_read; /* offset of the last event in the page, when there is one */
+    int64_t from;             /* the first offset asked for: in->from, or the group's offset */
 };
 
 /* One page of a stream. STORE_NOT_FOUND when the stream does not exist. */

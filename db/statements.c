@@ -135,6 +135,21 @@ const struct statement statements[STMT_COUNT_] = {
         "  LEFT JOIN {p}consumer_offsets c ON c.stream = s.name"
         " WHERE s.name = $1"
         " ORDER BY c.group_name COLLATE \"C\""},
+    /* The stream read from the group's committed offset (the stream's start when
+     * it never committed); that offset is the third column. */
+    [STMT_CONSUMERS_READ] = {"consumers_read",
+        "SELECT s.version, s.first_offset, g.from_offset, " EVENT_COLUMNS
+        "  FROM {p}streams s"
+        " CROSS JOIN LATERAL (SELECT greatest(coalesce((SELECT c.\"offset\" FROM {p}consumer_offsets c"
+        "                                              WHERE c.stream = $1 AND c.group_name = $2), 0),"
+        "                                     s.first_offset) AS from_offset) g"
+        "  LEFT JOIN LATERAL ("
+        "    SELECT ev.* FROM {p}events ev"
+        "     WHERE ev.stream = $1 AND ev.stream_offset >= g.from_offset"
+        "       AND ($3::text IS NULL OR ev.event_type = ANY (string_to_array($3, ',')))"
+        "     ORDER BY ev.stream_offset LIMIT $4) e ON true"
+        " WHERE s.name = $1"
+        " ORDER BY e.stream_offset"},
     [STMT_CONSUMERS_DELETE] = {"consumers_delete",
         "WITH gone AS (DELETE FROM {p}consumer_offsets WHERE stream = $1 AND group_name = $2 RETURNING 1)"
         " SELECT EXISTS (SELECT 1 FROM {p}streams WHERE name = $1), (SELECT count(*) FROM gone)"},

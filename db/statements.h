@@ -19,6 +19,7 @@ enum stmt_id {
     STMT_CONSUMERS_GET,
     STMT_CONSUMERS_LIST,
     STMT_CONSUMERS_DELETE,
+    STMT_CONSUMERS_READ,
     /* webhooks (db/webhooks.c) */
     STMT_WEBHOOKS_PUT,
     STMT_WEBHOOKS_GET,

@@ -17,15 +17,6 @@
 /* db/ only: reads WEBHOOK_COLUMNS (statements.c) from `row`, after one leading column. */
 void db_webhook_read_row(const PGresult *res, int row, struct webhook *w);
 
-#define DELIVERY_ID_LEN 36
-
-struct due_webhook {
-    struct webhook hook; /* clear with db_webhook_clear */
-    char secret[WEBHOOK_SECRET_MAX + 1];
-    char delivery_id[DELIVERY_ID_LEN + 1]; /* "" when no batch is in flight */
-    int64_t delivery_end;                  /* where the batch in flight ends, -1 when none */
-};
-
 struct db_delivery_link;
 
 struct db_delivery_link *db_delivery_link_open(const struct config *cfg, char *err, size_t errlen);

@@ -31,6 +31,24 @@ struct webhook {
 
 void db_webhook_clear(struct webhook *w);
 
+#define DELIVERY_ID_LEN 36
+
+/* A webhook as the dispatcher claimed it (db/webhook_delivery.h). */
+struct due_webhook {
+    struct webhook hook; /* clear with db_webhook_clear */
+    char secret[WEBHOOK_SECRET_MAX + 1];
+    char delivery_id[DELIVERY_ID_LEN + 1]; /* "" when no batch is in flight */
+    int64_t delivery_end;                  /* where the batch in flight ends, -1 when none */
+};
+
+/* A delivery's body and where the webhook's position goes once it is delivered. */
+struct webhook_batch {
+    char *body; /* owned (malloc); NULL when count is 0 */
+    size_t len;
+    int count; /* events in it; 0: nothing to send, `end` is the new position */
+    int64_t end;
+};
+
 enum webhook_from { WEBHOOK_FROM_DEFAULT, WEBHOOK_FROM_START, WEBHOOK_FROM_END, WEBHOOK_FROM_POSITION };
 
 struct webhook_input {

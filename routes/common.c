@@ -105,3 +105,30 @@ void render_page_end(struct text *t, const char *next_after)
     render_string(t, "],\"next_after\":", next_after[0] ? next_after : NULL);
     text_cstr(t, "}");
 }
+
+bool route_wait_query_or_reply(struct request *req, int64_t *seconds)
+{
+    return query_int_or_reply(req, "wait", 0, ROUTE_WAIT_MAX, 0, seconds);
+}
+
+bool route_wait_begin(struct request *req, int64_t seconds, enum wait_kind kind, const char *key)
+{
+    if (seconds <= 0)
+        return false;
+    int64_t now = now_usec();
+    if (req->wait_until_us == 0)
+        req->wait_until_us = now + seconds * 1000000;
+    /* Within a millisecond of the deadline, answering beats another round trip. */
+    if (now >= req->wait_until_us - 1000 || http_wait_closing(req))
+        return false;
+    http_wait_watch(req, kind, key);
+    return true;
+}
+
+void route_wait_park(struct request *req, int64_t recheck_ms)
+{
+    int64_t until = req->wait_until_us;
+    if (recheck_ms > 0 && now_usec() + recheck_ms * 1000 < until)
+        until = now_usec() + recheck_ms * 1000;
+    http_wait_park(req, until);
+}

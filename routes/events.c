@@ -392,33 +392,68 @@ static bool wants_ndjson(struct request *req)
     return accept && strstr(accept, "application/x-ndjson");
 }
 
+static void reply_page(struct request *req, const struct read_input *in, struct read_page *page)
+{
+    int64_t next;
+    bool end;
+    page_position(in, page, &next, &end);
+    struct text t = {0};
+    render_string(&t, "{\"stream\":", in->stream);
+    text_cstr(&t, ",\"events\":[");
+    events_json(&t, &page->events, false);
+    render_int(&t, "],\"next_offset\":", next);
+    render_bool(&t, ",\"end_of_stream\":", end);
+    text_cstr(&t, "}");
+    http_reply_json_text(req, 200, &t);
+    db_rows_free(page->events.rows);
+}
+
+/* A page of the stream read, or of a consumer group's read (in->group set);
+ * with `wait`, parks while the page is empty (route_wait_begin). */
+static void read_page_or_wait(struct request *req, struct read_input *in, int64_t wait)
+{
+    struct read_page page;
+    bool waiting = !in->backward && route_wait_begin(req, wait, WAIT_STREAM, in->stream);
+    enum store_outcome outcome = db_events_read(req->svc->pool, in, &page);
+    if (outcome != STORE_OK) {
+        reply_read_failure(req, outcome, in->stream);
+        return;
+    }
+    if (waiting && page.events.count == 0) {
+        db_rows_free(page.events.rows);
+        route_wait_park(req, 0);
+        return;
+    }
+    in->from = page.from;
+    reply_page(req, in, &page);
+}
+
 void route_events_read(struct request *req)
 {
     struct read_input in;
-    struct read_page page;
-    if (!read_input_or_reply(req, &in))
+    int64_t wait;
+    if (!read_input_or_reply(req, &in) || !route_wait_query_or_reply(req, &wait))
         return;
     if (wants_ndjson(req)) {
         reply_ndjson(req, &in);
         return;
     }
-    enum store_outcome outcome = db_events_read(req->svc->pool, &in, &page);
-    if (outcome != STORE_OK) {
-        reply_read_failure(req, outcome, in.stream);
+    read_page_or_wait(req, &in, wait);
+}
+
+void route_consumers_read(struct request *req)
+{
+    struct read_input in = {0};
+    int64_t wait;
+    if (!path_name_or_reply(req, "stream", &in.stream) || !path_name_or_reply(req, "group", &in.group) ||
+        !query_int_or_reply(req, "limit", 1, PAGE_LIMIT_MAX, PAGE_LIMIT_DEFAULT, &in.limit) ||
+        !query_string_or_reply(req, "type", &in.types) || !route_wait_query_or_reply(req, &wait))
+        return;
+    if (in.types && (!*in.types || strlen(in.types) > 20 * BATCH_TYPE_MAX_LEN)) {
+        problem_reply(req, 400, "invalid_parameter", "type must be a comma-separated list of event types");
         return;
     }
-    int64_t next;
-    bool end;
-    page_position(&in, &page, &next, &end);
-    struct text t = {0};
-    render_string(&t, "{\"stream\":", in.stream);
-    text_cstr(&t, ",\"events\":[");
-    events_json(&t, &page.events, false);
-    render_int(&t, "],\"next_offset\":", next);
-    render_bool(&t, ",\"end_of_stream\":", end);
-    text_cstr(&t, "}");
-    http_reply_json_text(req, 200, &t);
-    db_rows_free(page.events.rows);
+    read_page_or_wait(req, &in, wait);
 }
 
 void route_events_get(struct request *req)
@@ -460,16 +495,23 @@ void route_events_global_read(struct request *req)
     struct global_read_input in;
     struct db_list events;
     int64_t next;
+    int64_t wait;
     if (!query_int_or_reply(req, "from_position", 0, POSITION_MAX, 0, &in.from_position) ||
         !query_int_or_reply(req, "limit", 1, PAGE_LIMIT_MAX, PAGE_LIMIT_DEFAULT, &in.limit) ||
         !query_string_or_reply(req, "type", &in.types) ||
-        !query_string_or_reply(req, "stream_prefix", &in.stream_prefix))
+        !query_string_or_reply(req, "stream_prefix", &in.stream_prefix) || !route_wait_query_or_reply(req, &wait))
         return;
     if (in.types && !*in.types) {
         problem_reply(req, 400, "invalid_parameter", "type must be a comma-separated list of event types");
         return;
     }
+    bool waiting = route_wait_begin(req, wait, WAIT_STREAM_PREFIX, in.stream_prefix ? in.stream_prefix : "");
     enum store_outcome outcome = db_events_global_read(req->svc->pool, &in, &events, &next);
+    if (outcome == STORE_OK && waiting && events.count == 0) {
+        db_rows_free(events.rows);
+        route_wait_park(req, 0);
+        return;
+    }
     switch (outcome) {
     case STORE_OK: {
         struct text t = {0};

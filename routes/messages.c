@@ -143,6 +143,8 @@ out:
     cJSON_Delete(body);
 }
 
+#define DEQUEUE_RECHECK_MS 1000
+
 void route_messages_dequeue(struct request *req)
 {
     struct dequeue_input in = {0};
@@ -161,7 +163,14 @@ void route_messages_dequeue(struct request *req)
         in.max_messages = 1;
     if (!has_vt)
         in.visibility_timeout = -1;
+    bool waiting = has_wait && route_wait_begin(req, wait, WAIT_QUEUE, in.queue);
     enum store_outcome outcome = db_messages_dequeue(req->svc->pool, &in, &defaults, &list);
+    if (outcome == STORE_OK && waiting && list.count == 0) {
+        /* Enqueues and nacks notify; a delay or a lease running out does not, so
+         * a waiter also looks again every second. */
+        route_wait_park(req, DEQUEUE_RECHECK_MS);
+        goto out;
+    }
     switch (outcome) {
     case STORE_OK: {
         struct text t = {0};

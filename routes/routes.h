@@ -9,6 +9,7 @@
 #include "src/core/text.h"
 #include "src/http/router.h"
 #include "src/http/server.h"
+#include "src/http/waiters.h"
 #include "src/service.h"
 
 /* Every method and path the service answers (routes/table.c). */
@@ -29,6 +30,8 @@ void route_consumers_commit(struct request *req);
 void route_consumers_get(struct request *req);
 void route_consumers_list(struct request *req);
 void route_consumers_delete(struct request *req);
+void route_consumers_read(struct request *req);
+void route_subscribe(struct request *req);
 
 void route_webhooks_put(struct request *req);
 void route_webhooks_get(struct request *req);
@@ -73,6 +76,23 @@ bool route_list_query_or_reply(struct request *req, const char **prefix, const c
 /* The `after` query parameter of peek and dead-letter pages (a sequence number). */
 bool route_cursor_or_reply(struct request *req, const char **after) MUST_CHECK;
 
+/* Long polls (src/http/waiters.h). A handler that may wait calls route_wait_begin
+ * before its read; when the read found nothing and it returns true, the handler
+ * parks with route_wait_park and returns without a response: it runs again from
+ * the start when something changed, its deadline passed, or the service stops. */
+
+#define ROUTE_WAIT_MAX 60
+
+/* The `wait` query parameter of a long poll, in seconds, 0-ROUTE_WAIT_MAX
+ * (dequeue reads `wait_seconds` from its body instead). */
+bool route_wait_query_or_reply(struct request *req, int64_t *seconds) MUST_CHECK;
+/* True when the request may still wait (seconds > 0, its deadline, set on the
+ * first call, not passed, and the service not stopping); then it watches `key`. */
+bool route_wait_begin(struct request *req, int64_t seconds, enum wait_kind kind, const char *key);
+/* Parks the request until a change to the watched key, its deadline, or
+ * `recheck_ms` from now (0: no recheck), whichever is first. */
+void route_wait_park(struct request *req, int64_t recheck_ms);
+
 /* What the renderers share: JSON text written with src/core/text.h, so strings
  * and times read byte for byte as in the log. Each appends `before` (the JSON
  * text up to the value, e.g. ",\"version\":") and then the value. */
@@ -97,6 +117,11 @@ struct webhook;
 void consumer_json(struct text *t, const char *stream, const struct consumer *c);
 /* routes/webhooks.c: a webhook; `secret` (may be NULL) only in the answer that made it. */
 void webhook_json(struct text *t, const struct webhook *w, const char *secret);
+struct due_webhook;
+struct webhook_batch;
+/* routes/webhooks.c: the next batch of `d` rendered as a delivery body (the
+ * dispatcher's webhook_batch_fn, handed to it by service.c). */
+enum store_outcome route_webhooks_batch(struct db_pool *pool, const struct due_webhook *d, struct webhook_batch *out);
 
 /* Renderers, each in the route file of its resource; they append the API's
  * JSON object for one struct (declared here for the unit tests too). */

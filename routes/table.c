@@ -17,10 +17,12 @@ const struct route route_table[] = {
     {"POST", "/streams/{stream}/events", route_events_append},
     {"GET", "/streams/{stream}/events", route_events_read},
     {"GET", "/streams/{stream}/events/{offset}", route_events_get},
+    {"GET", "/streams/{stream}/subscribe", route_subscribe},
     {"GET", "/streams/{stream}/consumers", route_consumers_list},
     {"PUT", "/streams/{stream}/consumers/{group}", route_consumers_commit},
     {"GET", "/streams/{stream}/consumers/{group}", route_consumers_get},
     {"DELETE", "/streams/{stream}/consumers/{group}", route_consumers_delete},
+    {"GET", "/streams/{stream}/consumers/{group}/events", route_consumers_read},
     {"GET", "/events", route_events_global_read},
 
     {"GET", "/webhooks", route_webhooks_list},

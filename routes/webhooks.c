@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "db/events.h"
 #include "db/webhooks.h"
 #include "routes/routes.h"
 #include "src/core/json.h"
@@ -329,4 +330,108 @@ void route_webhooks_delete(struct request *req)
         http_reply_empty(req, 204);
     else
         reply_failure(req, outcome, name);
+}
+
+/* The types filter as the reads take it: comma-separated (NULL: every type). */
+static char *types_filter(const struct webhook *w)
+{
+    struct text t = {0};
+    for (int i = 0; i < w->ntypes; i++) {
+        text_cstr(&t, i > 0 ? "," : "");
+        text_cstr(&t, w->types[i]);
+    }
+    return t.data;
+}
+
+/* Renders `events` (their first `count`) as a delivery body into `out`. */
+static void batch_body(const struct webhook *w, const struct db_list *events, int count, struct webhook_batch *out)
+{
+    struct text t = {0};
+    render_string(&t, "{\"webhook\":", w->name);
+    text_cstr(&t, ",\"events\":[");
+    for (int i = 0; i < count; i++) {
+        struct event ev;
+        db_events_at(events, i, &ev);
+        text_cstr(&t, i > 0 ? "," : "");
+        event_json(&t, &ev);
+    }
+    text_cstr(&t, "]}");
+    out->body = t.data;
+    out->len = t.len;
+    out->count = count;
+}
+
+/* How many of the first `count` events a retry sends again: those before the end
+ * recorded for the batch in flight (offsets below it, or positions up to it). */
+static int count_in_batch(const struct db_list *events, int count, const struct due_webhook *d)
+{
+    if (!d->delivery_id[0])
+        return count;
+    while (count > 0) {
+        struct event ev;
+        db_events_at(events, count - 1, &ev);
+        bool inside = d->hook.has_stream ? ev.offset < d->delivery_end : ev.global_position <= d->delivery_end;
+        if (inside)
+            break;
+        count--;
+    }
+    return count;
+}
+
+/* A stream webhook's position is the next offset; a retry stops before the end
+ * recorded for the batch in flight, so it sends the same events. */
+static enum store_outcome stream_batch(struct db_pool *pool, const struct due_webhook *d, const char *types,
+                                       struct webhook_batch *out)
+{
+    const struct webhook *w = &d->hook;
+    struct read_input in = {.stream = w->target, .from = w->position, .limit = w->max_batch, .types = types};
+    struct read_page page;
+    enum store_outcome outcome = db_events_read(pool, &in, &page);
+    if (outcome == STORE_NOT_FOUND) { /* registered before its stream's first event */
+        out->end = w->position;
+        return STORE_OK;
+    }
+    if (outcome != STORE_OK)
+        return outcome;
+    int count = count_in_batch(&page.events, page.events.count, d);
+    if (d->delivery_id[0])
+        out->end = d->delivery_end;
+    else if (count == w->max_batch)
+        out->end = page.last_offset_read + 1;
+    else /* everything up to the version was looked at, the filtered-out events too */
+        out->end = page.version + 1 > w->position ? page.version + 1 : w->position;
+    if (count > 0)
+        batch_body(w, &page.events, count, out);
+    db_rows_free(page.events.rows);
+    return STORE_OK;
+}
+
+/* A prefix webhook follows the global read: its position is the read's from_position. */
+static enum store_outcome prefix_batch(struct db_pool *pool, const struct due_webhook *d, const char *types,
+                                       struct webhook_batch *out)
+{
+    const struct webhook *w = &d->hook;
+    struct global_read_input in = {
+        .from_position = w->position, .limit = w->max_batch, .types = types, .stream_prefix = w->target};
+    struct db_list events;
+    int64_t next;
+    enum store_outcome outcome = db_events_global_read(pool, &in, &events, &next);
+    if (outcome != STORE_OK)
+        return outcome;
+    int count = count_in_batch(&events, events.count, d);
+    out->end = d->delivery_id[0] ? d->delivery_end : next;
+    if (count > 0)
+        batch_body(w, &events, count, out);
+    db_rows_free(events.rows);
+    return STORE_OK;
+}
+
+enum store_outcome route_webhooks_batch(struct db_pool *pool, const struct due_webhook *d, struct webhook_batch *out)
+{
+    memset(out, 0, sizeof *out);
+    char *types = types_filter(&d->hook);
+    enum store_outcome outcome =
+        d->hook.has_stream ? stream_batch(pool, d, types, out) : prefix_batch(pool, d, types, out);
+    free(types);
+    return outcome;
 }

@@ -57,6 +57,8 @@ static const struct option_def options[] = {
      "default deliveries before a message is dead-lettered"},
     {"sweep-interval-ms", OPT_INT, OFF(sweep_interval_ms), "1000", 50, 3600000, NULL,
      "how often the sweeper returns expired leases and applies retention"},
+    {"sse-heartbeat-seconds", OPT_INT, OFF(sse_heartbeat_seconds), "15", 1, 300, NULL,
+     "a Server-Sent Events subscription with nothing to send gets a comment line this often"},
     {"notify", OPT_BOOL, OFF(notify), "true", 0, 0, NULL,
      "commits send a PostgreSQL NOTIFY that wakes long polls and SSE streams at once; false: waiters wake only at "
      "their deadline (for measuring NOTIFY's cost)"},

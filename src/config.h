@@ -29,6 +29,7 @@ struct config {
     int64_t visibility_timeout;
     int64_t max_delivery_attempts;
     int64_t sweep_interval_ms;
+    int64_t sse_heartbeat_seconds;
     bool notify; /* commits NOTIFY and the notifier LISTENs (long polls, SSE) */
     char *partitioning;
     int64_t max_body;

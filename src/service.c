@@ -2,6 +2,7 @@
  * order, and down in reverse when a stop signal arrives. */
 #include "src/service.h"
 
+#include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "src/service_run.h"
 #include "src/workers/notifier.h"
 #include "src/workers/sweeper.h"
+#include "src/workers/webhooks.h"
 
 /* Written whole under a temporary name and renamed, so a reader never sees half of it. */
 static bool write_port_file(const char *path, unsigned short port)
@@ -52,6 +54,11 @@ static unsigned raise_fd_limit(void)
     return connections;
 }
 
+static void poke_dispatcher(void *dispatcher)
+{
+    webhooks_poke(dispatcher);
+}
+
 int service_run(const struct config *cfg)
 {
     char err[600];
@@ -83,11 +90,14 @@ int service_run(const struct config *cfg)
         log_error("cannot open the database pool");
         return 1;
     }
+    curl_global_init(CURL_GLOBAL_DEFAULT); /* before any other thread: it is not thread-safe */
     struct waiters *waiters = waiters_new();
     struct sweeper *sweeper = waiters ? sweeper_start(cfg, svc.pool) : NULL;
-    struct notifier *notifier = sweeper ? notifier_start(cfg, waiters, NULL, NULL) : NULL;
+    struct dispatcher *dispatcher = sweeper ? webhooks_start(cfg, svc.pool, route_webhooks_batch) : NULL;
+    struct notifier *notifier = dispatcher ? notifier_start(cfg, waiters, poke_dispatcher, dispatcher) : NULL;
     if (!notifier) {
         log_error("cannot start the background threads");
+        webhooks_stop(dispatcher);
         sweeper_stop(sweeper);
         waiters_free(waiters);
         db_pool_free(svc.pool);
@@ -105,6 +115,7 @@ int service_run(const struct config *cfg)
     svc.http = http_server_start(&http, route_table, route_table_len, &svc);
     if (!svc.http) {
         notifier_stop(notifier);
+        webhooks_stop(dispatcher);
         sweeper_stop(sweeper);
         waiters_free(waiters);
         db_pool_free(svc.pool);
@@ -129,9 +140,11 @@ stop:
     waiters_close(waiters);
     http_server_stop(svc.http, cfg->shutdown_timeout * 1000);
     notifier_stop(notifier);
+    webhooks_stop(dispatcher);
     sweeper_stop(sweeper);
     waiters_free(waiters);
     db_pool_free(svc.pool);
+    curl_global_cleanup();
     log_info("stopped");
     return status;
 }

@@ -17,14 +17,6 @@
 
 struct dispatcher;
 
-/* A delivery body and where the webhook's position goes once it is delivered. */
-struct webhook_batch {
-    char *body; /* owned (malloc); NULL when count is 0 */
-    size_t len;
-    int count; /* events in it; 0: nothing to send, `end` is the new position */
-    int64_t end;
-};
-
 /* Builds the next batch of `w`: the batch in flight again when w->delivery_id is
  * set (same events), else the events after its position (at most max_batch, of
  * its types), rendered as {"webhook", "events"}. Handed in by service.c, since
