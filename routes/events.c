@@ -490,6 +490,8 @@ void route_events_get(struct request *req)
     }
 }
 
+#define GLOBAL_RECHECK_MS 1000
+
 void route_events_global_read(struct request *req)
 {
     struct global_read_input in;
@@ -508,8 +510,11 @@ void route_events_global_read(struct request *req)
     bool waiting = route_wait_begin(req, wait, WAIT_STREAM_PREFIX, in.stream_prefix ? in.stream_prefix : "");
     enum store_outcome outcome = db_events_global_read(req->svc->pool, &in, &events, &next);
     if (outcome == STORE_OK && waiting && events.count == 0) {
+        /* An event may have committed already and still be held back by an older
+         * transaction that is running (the no-skip rule); that transaction's end
+         * sends no notification, so look again each second. */
         db_rows_free(events.rows);
-        route_wait_park(req, 0);
+        route_wait_park(req, GLOBAL_RECHECK_MS);
         return;
     }
     switch (outcome) {
