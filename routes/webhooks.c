@@ -406,7 +406,9 @@ static enum store_outcome stream_batch(struct db_pool *pool, const struct due_we
     return STORE_OK;
 }
 
-/* A prefix webhook follows the global read: its position is the read's from_position. */
+/* A prefix webhook follows the global read: its position is the read's
+ * from_position after the last delivered event, that event's position (API.md);
+ * it stays there while nothing matches, rather than moving on to next_position. */
 static enum store_outcome prefix_batch(struct db_pool *pool, const struct due_webhook *d, const char *types,
                                        struct webhook_batch *out)
 {
@@ -419,7 +421,14 @@ static enum store_outcome prefix_batch(struct db_pool *pool, const struct due_we
     if (outcome != STORE_OK)
         return outcome;
     int count = count_in_batch(&events, events.count, d);
-    out->end = d->delivery_id[0] ? d->delivery_end : next;
+    out->end = w->position;
+    if (d->delivery_id[0]) {
+        out->end = d->delivery_end;
+    } else if (count > 0) {
+        struct event last;
+        db_events_at(&events, count - 1, &last);
+        out->end = last.global_position;
+    }
     if (count > 0)
         batch_body(w, &events, count, out);
     db_rows_free(events.rows);
