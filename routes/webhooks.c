@@ -11,6 +11,7 @@
 #include "routes/routes.h"
 #include "src/core/json.h"
 #include "src/core/text.h"
+#include "src/core/url.h"
 #include "src/http/input.h"
 #include "src/http/problem.h"
 
@@ -66,74 +67,12 @@ static void reply_failure(struct request *req, enum store_outcome outcome, const
         route_reply_store_failure(req, outcome);
 }
 
-/* True when `host` (lower-cased) is one of the comma-separated `allow` entries;
- * "*.example.com" matches every subdomain of example.com. Empty `allow`: any. */
-static bool host_is_allowed(const char *allow, const char *host)
-{
-    if (!*allow)
-        return true;
-    size_t hlen = strlen(host);
-    for (const char *p = allow; *p;) {
-        p += strspn(p, " ,");
-        size_t n = strcspn(p, ",");
-        size_t end = n;
-        while (end > 0 && p[end - 1] == ' ')
-            end--;
-        if (end > 2 && !strncmp(p, "*.", 2)) {
-            size_t suffix = end - 1; /* ".example.com" */
-            if (hlen > suffix && !strncasecmp(host + hlen - suffix, p + 1, suffix))
-                return true;
-        } else if (end > 0 && end == hlen && !strncasecmp(p, host, hlen)) {
-            return true;
-        }
-        p += n;
-    }
-    return false;
-}
-
-/* http(s)://host[:port][/path]: a host of RFC 3986 reg-name characters or a bracketed
- * IPv6 literal, a port of 1-65535, and a path of printable ASCII without spaces. */
 static bool url_or_reply(struct request *req, const char *url)
 {
-    const char *why = NULL;
-    char host[256] = "";
-    const char *p = !strncasecmp(url, "http://", 7) ? url + 7 : !strncasecmp(url, "https://", 8) ? url + 8 : NULL;
-    if (!p) {
-        why = "the url must start with http:// or https://";
-    } else {
-        size_t n = *p == '[' ? strcspn(p, "]") + 1 : strcspn(p, ":/?#");
-        if (n == 0 || n >= sizeof host || (*p == '[' && p[n - 1] != ']')) {
-            why = "the url has no valid host";
-        } else {
-            memcpy(host, p, n);
-            host[n] = '\0';
-            if (*p != '[' && strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") != n)
-                why = "the url's host has characters a host name cannot";
-            p += n;
-            if (!why && *p == ':') {
-                int64_t port;
-                char digits[8] = "";
-                size_t d = strcspn(p + 1, "/?#");
-                if (d < sizeof digits) {
-                    memcpy(digits, p + 1, d);
-                    digits[d] = '\0';
-                }
-                if (d == 0 || d >= sizeof digits || !parse_int64(digits, 1, 65535, &port))
-                    why = "the url's port must be 1-65535";
-                p += 1 + d;
-            }
-            for (; !why && *p; p++)
-                if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
-                    why = "the url holds spaces, control bytes or non-ASCII characters (percent-encode them)";
-        }
-    }
-    if (!why && !host_is_allowed(req->svc->cfg->webhook_allow, host))
-        why = "the url's host is not one this service may deliver to (--webhook-allow)";
-    if (why) {
+    const char *why = url_refusal(url, req->svc->cfg->webhook_allow);
+    if (why)
         problem_reply(req, 400, "invalid_url", "%s", why);
-        return false;
-    }
-    return true;
+    return why == NULL;
 }
 
 /* "types": absent or null for every type, else an array of 1-100 type names. */

@@ -13,6 +13,7 @@
 
 #include "src/core/log.h"
 #include "src/core/sign.h"
+#include "src/core/url.h"
 
 #define MAX_IN_FLIGHT 64
 #define CLAIM_EVERY_US 250000
@@ -81,6 +82,14 @@ static void add_header(struct delivery *s, const char *name, const char *value)
 static bool start(struct dispatcher *d, struct delivery *s)
 {
     const char *name = s->w.hook.name;
+    const char *refused = url_refusal(s->w.hook.url, d->cfg->webhook_allow);
+    if (refused) { /* registered before --webhook-allow was narrowed: failing, visibly */
+        bool begun =
+            s->w.delivery_id[0] || db_delivery_begin(d->pool, name, s->w.hook.position, s->w.delivery_id) == STORE_OK;
+        if (!begun || db_delivery_failed(d->pool, name, s->w.delivery_id, refused, RETRY_MAX_MS) != STORE_OK)
+            log_warn("webhooks: %s: could not record that its url is refused", name);
+        return false;
+    }
     if (d->build(d->pool, &s->w, &s->batch) != STORE_OK)
         return false; /* logged by the store; the next claim tries again */
     if (s->batch.count == 0) {

@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libpq-fe.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -324,6 +325,19 @@ const char *unique_name(const char *prefix)
 const char *test_database_conninfo(void)
 {
     return ""; /* libpq takes PGHOST, PGPORT, PGUSER and PGDATABASE from the environment */
+}
+
+long long sql_value(const char *sql)
+{
+    PGconn *pg = PQconnectdb(test_database_conninfo());
+    ck_assert_int_eq(PQstatus(pg), CONNECTION_OK);
+    PGresult *res = PQexec(pg, sql);
+    ExecStatusType st = PQresultStatus(res);
+    ck_assert_msg(st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK, "%s: %s", sql, PQresultErrorMessage(res));
+    long long n = st == PGRES_TUPLES_OK && PQntuples(res) > 0 ? atoll(PQgetvalue(res, 0, 0)) : 0;
+    PQclear(res);
+    PQfinish(pg);
+    return n;
 }
 
 int harness_main(Suite *suite, const char *const *service_args)

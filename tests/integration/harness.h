@@ -70,5 +70,8 @@ int harness_main(struct Suite *suite, const char *const *service_args);
 
 /* Connection string of the test database (from the PG* variables), for direct SQL. */
 const char *test_database_conninfo(void);
+/* Runs `sql` (no parameters) on the test database, asserting it succeeds; returns
+ * the first column of the first row as an integer (0 when there is none). */
+long long sql_value(const char *sql);
 
 #endif

@@ -22,18 +22,6 @@ static void pgctl(const char *action)
     ck_assert_int_eq(system(cmd), 0);
 }
 
-static long long sql_count(const char *sql)
-{
-    PGconn *pg = PQconnectdb(test_database_conninfo());
-    ck_assert_int_eq(PQstatus(pg), CONNECTION_OK);
-    PGresult *res = PQexec(pg, sql);
-    ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
-    long long n = atoll(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    PQfinish(pg);
-    return n;
-}
-
 START_TEST(readyz_follows_the_database_without_restart)
 {
     struct response *r = get("/readyz");
@@ -79,9 +67,9 @@ START_TEST(two_instances_starting_together_migrate_once)
     response_free(r);
     char sql[256];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM %s.schema_migrations", schema_id);
-    ck_assert_int_eq(sql_count(sql), latest);
+    ck_assert_int_eq(sql_value(sql), latest);
     snprintf(sql, sizeof sql, "SELECT count(DISTINCT version) FROM %s.schema_migrations", schema_id);
-    ck_assert_int_eq(sql_count(sql), latest);
+    ck_assert_int_eq(sql_value(sql), latest);
     r = http(a, "GET", "/readyz", NULL, NULL);
     ck_assert_int_eq(r->status, 200);
     response_free(r);

@@ -291,6 +291,38 @@ START_TEST(two_instances_deliver_each_batch_once)
 }
 END_TEST
 
+/* A webhook registered while its host was allowed is not delivered by an
+ * instance whose --webhook-allow no longer allows it: it shows as failing. */
+START_TEST(a_narrowed_allow_list_stops_delivery)
+{
+    struct receiver *rc = start_receiver();
+    const char *schema = unique_name("wal");
+    const char *stream = unique_name("wal");
+    const char *name = unique_name("hook");
+    ck_assert(svc_start(&pair[0], schema, service_args));
+    append_on(&pair[0], stream, 0, 1);
+    ck_assert_int_eq(svc_stop(&pair[0]), 0); /* nothing is delivered: the webhook does not exist yet */
+    const char *narrowed[] = {"--webhook-allow", "hooks.example.com", NULL};
+    ck_assert(svc_start(&pair[1], schema, narrowed));
+    /* Registered straight in the table, as an older instance with a wider list would have. */
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO %s.webhooks (name, url, stream, position, secret) VALUES ('%s', 'http://127.0.0.1:%d/hook', "
+             "'%s', 0, '" SECRET "')",
+             pair[1].schema, name, receiver_port(rc), stream);
+    sql_value(sql);
+    ck_assert_msg(!receiver_wait(rc, 1, 3.0), "a refused host got a delivery");
+    struct response *r = http(&pair[1], "GET", fmt("/webhooks/%s", name), NULL, NULL);
+    ck_assert_int_eq(r->status, 200);
+    ck_assert_str_eq(str_field(r->json, "state"), "failing");
+    ck_assert_ptr_nonnull(strstr(str_field(r->json, "last_error"), "--webhook-allow"));
+    ck_assert_int_eq(int_field(r->json, "position"), 0);
+    response_free(r);
+    ck_assert_int_eq(svc_stop(&pair[1]), 0);
+    receiver_stop(rc);
+}
+END_TEST
+
 static Suite *webhook_failover_suite(void)
 {
     Suite *s = suite_create("webhook_failover");
@@ -298,6 +330,7 @@ static Suite *webhook_failover_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, another_instance_resends_the_batch_of_one_killed_mid_delivery);
     tcase_add_test(tc, two_instances_deliver_each_batch_once);
+    tcase_add_test(tc, a_narrowed_allow_list_stops_delivery);
     suite_add_tcase(s, tc);
     return s;
 }
