@@ -127,7 +127,8 @@ static bool start(struct dispatcher *d, struct delivery *s)
     return curl_multi_add_handle(d->multi, s->easy) == CURLM_OK;
 }
 
-static void record(struct dispatcher *d, struct delivery *s, CURLcode code)
+/* Returns true when the delivery succeeded (the webhook may have more to send at once). */
+static bool record(struct dispatcher *d, struct delivery *s, CURLcode code)
 {
     long status = 0;
     char error[300];
@@ -136,7 +137,7 @@ static void record(struct dispatcher *d, struct delivery *s, CURLcode code)
     if (code == CURLE_OK && status >= 200 && status < 300) {
         if (db_delivery_succeeded(d->pool, name, s->w.delivery_id) != STORE_OK)
             log_warn("webhooks: %s: delivered, but the position could not be recorded; it will be sent again", name);
-        return;
+        return true;
     }
     if (code == CURLE_OK)
         snprintf(error, sizeof error, "the receiver answered %ld", status);
@@ -147,6 +148,7 @@ static void record(struct dispatcher *d, struct delivery *s, CURLcode code)
              (long long)delay);
     if (db_delivery_failed(d->pool, name, s->w.delivery_id, error, delay) != STORE_OK)
         log_warn("webhooks: %s: could not record a failed delivery", name);
+    return false;
 }
 
 static void claim(struct dispatcher *d, bool idle_too)
@@ -207,7 +209,9 @@ static void *run(void *arg)
                 continue;
             struct delivery *s = NULL;
             curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
-            record(d, s, msg->data.result);
+            /* A webhook with a backlog sends its next batch at once, not at the next look. */
+            if (record(d, s, msg->data.result))
+                next_claim = 0;
             finish_slot(d, s);
         }
         curl_multi_poll(d->multi, NULL, 0, 50, NULL);

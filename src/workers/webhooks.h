@@ -4,8 +4,9 @@
  * delays another; each webhook's own deliveries are sequential. A 2xx moves the
  * position past the batch; anything else, or no answer within 10 s, is retried
  * after 1 s, doubling to 5 minutes, with the same batch and webhook-id.
- * Cadence: it looks for due webhooks every 250 ms, and at once when poked (an
- * append committed); idle webhooks are looked at again every 5 s regardless. */
+ * Cadence: it looks for due webhooks every 250 ms, at once when poked (an
+ * append committed) and after each successful delivery (a backlog drains batch
+ * after batch); idle webhooks are looked at again every 5 s regardless. */
 #ifndef STREAMQ_WORKERS_WEBHOOKS_H
 #define STREAMQ_WORKERS_WEBHOOKS_H
 
