@@ -22,21 +22,15 @@ void route_ops_readyz(struct request *req)
         return;
     }
     cJSON *body = cJSON_CreateObject();
-    if (body && !cJSON_AddStringToObject(body, "status", "ready")) {
-        cJSON_Delete(body);
-        body = NULL;
-    }
+    cJSON_AddStringToObject(body, "status", "ready");
     http_reply_json(req, 200, body);
 }
 
 void route_ops_version(struct request *req)
 {
     cJSON *body = cJSON_CreateObject();
-    if (body && (!cJSON_AddStringToObject(body, "version", STREAMQ_VERSION) ||
-                 !json_add_int(body, "schema_version", db_migrate_latest()))) {
-        cJSON_Delete(body);
-        body = NULL;
-    }
+    cJSON_AddStringToObject(body, "version", STREAMQ_VERSION);
+    json_add_int(body, "schema_version", db_migrate_latest());
     http_reply_json(req, 200, body);
 }
 

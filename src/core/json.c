@@ -163,7 +163,7 @@ bool json_is_int(const cJSON *item, int64_t min, int64_t max)
     return isfinite(v) && v == floor(v) && v >= (double)min && v < 0x1p63 && (int64_t)v <= max;
 }
 
-bool json_add_int(cJSON *obj, const char *name, int64_t value)
+void json_add_int(cJSON *obj, const char *name, int64_t value)
 {
-    return cJSON_AddNumberToObject(obj, name, (double)value) != NULL;
+    cJSON_AddNumberToObject(obj, name, (double)value);
 }

@@ -22,7 +22,7 @@ cJSON *json_parse(const char *text, size_t len);
 bool json_is_int(const cJSON *item, int64_t min, int64_t max);
 
 /* Adds an integer member; values beyond 2^53 are not expected (the API keeps
- * positions below it). Returns false when cJSON could not allocate. */
-bool json_add_int(cJSON *obj, const char *name, int64_t value);
+ * positions below it). */
+void json_add_int(cJSON *obj, const char *name, int64_t value);
 
 #endif

@@ -196,10 +196,7 @@ bool json_body_object_or_reply(struct request *req, bool optional, cJSON **out)
     if (len == 0) {
         if (optional) {
             *out = cJSON_CreateObject();
-            if (*out)
-                return true;
-            problem_reply_internal(req);
-            return false;
+            return true;
         }
         problem_reply(req, 400, "invalid_json", "a JSON object body is required");
         return false;

@@ -46,12 +46,8 @@ static const char *title_for(const char *code)
 
 cJSON *problem_new(unsigned status, const char *code, const char *detail, cJSON *extra)
 {
-    cJSON *p = cJSON_CreateObject();
+    cJSON *p = cJSON_CreateObject(); /* allocation aborts (json_init): never NULL */
     char type[128];
-    if (!p) {
-        cJSON_Delete(extra);
-        return NULL;
-    }
     snprintf(type, sizeof type, PROBLEM_TYPE_BASE "%s", code);
     cJSON_AddStringToObject(p, "type", type);
     cJSON_AddStringToObject(p, "title", title_for(code));

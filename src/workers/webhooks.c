@@ -21,6 +21,7 @@
 #define RETRY_FIRST_MS 1000
 #define RETRY_MAX_MS 300000
 #define POST_TIMEOUT_MS 10000
+#define POLL_MS 50
 
 struct delivery {
     bool used;
@@ -214,7 +215,13 @@ static void *run(void *arg)
                 next_claim = 0;
             finish_slot(d, s);
         }
-        curl_multi_poll(d->multi, NULL, 0, 50, NULL);
+        /* curl often wants to be called again at once (a new transfer, a connect
+         * under way): waiting our full 50 ms then would cost a delivery 50 ms. */
+        long curl_wants = -1;
+        curl_multi_timeout(d->multi, &curl_wants);
+        int wait_ms = curl_wants >= 0 && curl_wants < POLL_MS ? (int)curl_wants : POLL_MS;
+        if (wait_ms > 0)
+            curl_multi_poll(d->multi, NULL, 0, wait_ms, NULL);
     }
     for (int i = 0; i < MAX_IN_FLIGHT; i++)
         if (d->slots[i].used)
