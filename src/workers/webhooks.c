@@ -215,13 +215,17 @@ static void *run(void *arg)
                 next_claim = 0;
             finish_slot(d, s);
         }
-        /* curl often wants to be called again at once (a new transfer, a connect
-         * under way): waiting our full 50 ms then would cost a delivery 50 ms. */
+        /* Sleep no longer than curl wants (a new transfer, a connect under way) nor
+         * past the next look (at once after a success): each would cost a delivery
+         * the whole wait. */
         long curl_wants = -1;
         curl_multi_timeout(d->multi, &curl_wants);
-        int wait_ms = curl_wants >= 0 && curl_wants < POLL_MS ? (int)curl_wants : POLL_MS;
+        int64_t until_claim = d->link ? (next_claim - now_usec()) / 1000 : POLL_MS;
+        int64_t wait_ms = curl_wants >= 0 && curl_wants < POLL_MS ? curl_wants : POLL_MS;
+        if (until_claim < wait_ms)
+            wait_ms = until_claim;
         if (wait_ms > 0)
-            curl_multi_poll(d->multi, NULL, 0, wait_ms, NULL);
+            curl_multi_poll(d->multi, NULL, 0, (int)wait_ms, NULL);
     }
     for (int i = 0; i < MAX_IN_FLIGHT; i++)
         if (d->slots[i].used)
