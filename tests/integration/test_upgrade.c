@@ -5,36 +5,24 @@
  * HTTP that a user finds every event, message, setting and consumer offset as
  * v1 served them (tests/fixtures/schema_v1.expect), and that writes go on from
  * where v1 left off: idempotent retries, offsets, global positions, leases,
- * delays, dead letters.
- *
- * Two things the fixture cannot carry are put back before the binary starts,
- * as they would be in a real upgrade (same cluster, shortly after the last v1
- * write): every stored timestamp is moved by the fixture's age in whole
- * seconds, so that the 12-hour lease and delay are as long as v1 left them
- * (answers are compared with v1's timestamps moved by the same seconds); and
- * this cluster's transaction ids are advanced past those of the fixture's
- * cluster, since global positions are made from them.
+ * delays, dead letters. How the fixture is restored (its timestamps moved, this
+ * cluster's transaction ids advanced) and compared is in upgrade_fixture.c.
  *
  * Runs alone (is_parallel false): the global read's watermark is the oldest
  * transaction in the whole cluster, and other suites hold some open. */
 #include <check.h>
 #include <curl/curl.h>
 #include <libpq-fe.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "checks.h"
 #include "db/migrate.h"
 #include "harness.h"
 #include "queue_fixtures.h"
-
-#ifndef STREAMQ_FIXTURES
-#error "STREAMQ_FIXTURES (the tests/fixtures directory) is set by tests/meson.build"
-#endif
+#include "upgrade_fixture.h"
 
 /* Ids make_schema_v1.sh gave the events and messages it names. */
 #define E1 "0e000001-0000-4000-8000-000000000001" /* orders: first append (retried below) */
@@ -47,242 +35,6 @@
 #define M3 "0a000001-0000-4000-8000-000000000007"
 #define F1 "0a000002-0000-4000-8000-000000000001" /* flaky: dead-lettered by max_delivery_attempts */
 
-static cJSON *expect;     /* schema_v1.expect */
-static long long shift_s; /* seconds every stored timestamp was moved by */
-static char schema[64];   /* where the fixture was restored */
-
-/* ---- reading the fixture ------------------------------------------------ */
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, len = 0, n;
-    char *buf = malloc(cap);
-    while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += n;
-        if (len + 1 == cap)
-            buf = realloc(buf, cap *= 2);
-    }
-    if (buf)
-        buf[len] = '\0';
-    fclose(f);
-    return buf;
-}
-
-/* Member `key` of section `section` of the expectations (the section itself
- * when `key` is NULL), asserted present. */
-static const cJSON *expected(const char *section, const char *key)
-{
-    const cJSON *s = cJSON_GetObjectItemCaseSensitive(expect, section);
-    const cJSON *v = key ? cJSON_GetObjectItemCaseSensitive(s, key) : s;
-    ck_assert_msg(v != NULL, "schema_v1.expect has no %s %s", section, key ? key : "");
-    return v;
-}
-
-/* What v1 answered to GET `path`. */
-static const cJSON *v1_get(const char *path)
-{
-    return expected("get", path);
-}
-
-/* v1's timestamp `ts` moved by shift_s, in a rotating static buffer. */
-static const char *shifted(const char *ts)
-{
-    static char bufs[4][96];
-    static int next;
-    char *b = bufs[next++ % 4];
-    struct tm tm = {0};
-    int usec = 0;
-    ck_assert_msg(sscanf(ts, "%4d-%2d-%2dT%2d:%2d:%2d.%6dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                         &tm.tm_min, &tm.tm_sec, &usec) == 7,
-                  "not a timestamp: %s", ts);
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    time_t t = timegm(&tm) + (time_t)shift_s;
-    gmtime_r(&t, &tm);
-    snprintf(b, sizeof bufs[0], "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-             tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
-    return b;
-}
-
-/* Members whose value depends on when they are read, not on what is stored:
- * the age of the oldest message, and the global read's watermark. */
-static bool depends_on_now(const char *key)
-{
-    return key && (!strcmp(key, "oldest_pending_age_seconds") || !strcmp(key, "next_position"));
-}
-
-/* `now` holds every member of v1's `old` with the same value (timestamps moved
- * by shift_s); arrays have the same items in the same order. New members are
- * allowed: the new binary may say more. */
-static void expect_same(const char *where, const cJSON *old, const cJSON *now)
-{
-    char sub[512];
-    const cJSON *m;
-    ck_assert_msg(now != NULL, "%s: missing; v1 had it", where);
-    if (cJSON_IsObject(old)) {
-        ck_assert_msg(cJSON_IsObject(now), "%s: not an object", where);
-        cJSON_ArrayForEach(m, old) {
-            if (depends_on_now(m->string))
-                continue;
-            snprintf(sub, sizeof sub, "%s.%s", where, m->string);
-            expect_same(sub, m, cJSON_GetObjectItemCaseSensitive(now, m->string));
-        }
-    } else if (cJSON_IsArray(old)) {
-        ck_assert_msg(cJSON_IsArray(now) && cJSON_GetArraySize(now) == cJSON_GetArraySize(old),
-                      "%s: %d items, v1 had %d", where, cJSON_IsArray(now) ? cJSON_GetArraySize(now) : -1,
-                      cJSON_GetArraySize(old));
-        int i = 0;
-        cJSON_ArrayForEach(m, old) {
-            snprintf(sub, sizeof sub, "%s[%d]", where, i);
-            expect_same(sub, m, cJSON_GetArrayItem(now, i++));
-        }
-    } else if (cJSON_IsString(old)) {
-        const char *want = is_timestamp(old->valuestring) ? shifted(old->valuestring) : old->valuestring;
-        ck_assert_msg(cJSON_IsString(now) && !strcmp(now->valuestring, want), "%s: %s, want %s (v1: %s)", where,
-                      cJSON_IsString(now) ? now->valuestring : "(not a string)", want, old->valuestring);
-    } else if (cJSON_IsNumber(old)) {
-        ck_assert_msg(cJSON_IsNumber(now) && now->valuedouble == old->valuedouble, "%s: %.17g, v1 said %.17g", where,
-                      cJSON_IsNumber(now) ? now->valuedouble : -1.0, old->valuedouble);
-    } else {
-        ck_assert_msg((now->type & 0xff) == (old->type & 0xff), "%s: type %d, v1 had %d", where, now->type & 0xff,
-                      old->type & 0xff);
-    }
-}
-
-/* `now` equals the JSON text `want` (numbers as doubles: see the raw checks). */
-static void expect_json_value(const char *where, const cJSON *now, const char *want)
-{
-    cJSON *w = cJSON_Parse(want);
-    ck_assert_ptr_nonnull(w);
-    bool same = now && cJSON_Compare(now, w, true);
-    cJSON_Delete(w);
-    ck_assert_msg(same, "%s is not %s", where, want);
-}
-
-/* The largest global position v1 served, and the next_position it answered
- * with; -1 where absent. Asserts nothing: main() calls it before the suite. */
-static void v1_positions(long long *max_event, long long *next)
-{
-    const cJSON *get = cJSON_GetObjectItemCaseSensitive(expect, "get");
-    const cJSON *read = cJSON_GetObjectItemCaseSensitive(get, "/events?limit=1000"), *e;
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(read, "next_position");
-    *next = cJSON_IsNumber(n) ? (long long)n->valuedouble : -1;
-    *max_event = -1;
-    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(read, "events")) {
-        const cJSON *p = cJSON_GetObjectItemCaseSensitive(e, "global_position");
-        if (cJSON_IsNumber(p) && (long long)p->valuedouble > *max_event)
-            *max_event = (long long)p->valuedouble;
-    }
-}
-
-/* The largest global position v1 served, asserted known. */
-static long long v1_max_position(void)
-{
-    long long max, next;
-    v1_positions(&max, &next);
-    ck_assert_int_ge(max, 0);
-    return max;
-}
-
-/* ---- restoring it, before the service starts ---------------------------- */
-
-static bool sql_ok(PGconn *pg, PGresult *res, const char *what)
-{
-    ExecStatusType st = PQresultStatus(res);
-    bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
-    if (!ok)
-        fprintf(stderr, "restore: %s failed: %s", what, PQerrorMessage(pg));
-    PQclear(res);
-    return ok;
-}
-
-/* One integer from `sql` with up to two text parameters; LLONG_MIN on failure. */
-static long long sql_int(PGconn *pg, const char *sql, const char *a, const char *b)
-{
-    const char *params[] = {a, b};
-    PGresult *res = PQexecParams(pg, sql, b ? 2 : a ? 1 : 0, NULL, params, NULL, NULL, 0);
-    long long v = LLONG_MIN;
-    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-        v = atoll(PQgetvalue(res, 0, 0));
-    else
-        fprintf(stderr, "restore: %s failed: %s", sql, PQerrorMessage(pg));
-    PQclear(res);
-    return v;
-}
-
-/* Every timestamptz column of every table in the schema moves by streamq.shift seconds. */
-static const char shift_sql[] =
-    "DO $$ DECLARE r record; BEGIN"
-    "  FOR r IN SELECT c.table_name, string_agg(format('%1$I = %1$I + make_interval(secs => %2$s)',"
-    "                                                   c.column_name, current_setting('streamq.shift')), ', ') AS sets"
-    "             FROM information_schema.columns c"
-    "             JOIN information_schema.tables t USING (table_schema, table_name)"
-    "            WHERE c.table_schema = current_setting('streamq.schema') AND t.table_type = 'BASE TABLE'"
-    "              AND c.data_type = 'timestamp with time zone'"
-    "            GROUP BY c.table_name LOOP"
-    "    EXECUTE format('UPDATE %I.%I SET %s', current_setting('streamq.schema'), r.table_name, r.sets);"
-    "  END LOOP;"
-    "END $$";
-
-/* Restores the fixture as `schema`, moves its timestamps, and advances this
- * cluster's transaction ids past the fixture's. False (with a message) on failure. */
-static bool restore_fixture(void)
-{
-    char *dump = slurp(STREAMQ_FIXTURES "/schema_v1.sql");
-    if (!dump) {
-        fprintf(stderr, "restore: cannot read %s\n", STREAMQ_FIXTURES "/schema_v1.sql");
-        return false;
-    }
-    snprintf(schema, sizeof schema, "%s", unique_name("upgrade"));
-    for (char *c = schema; *c; c++)
-        if (*c == '-')
-            *c = '_';
-    const char *made_at = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(expect, "made_at"));
-    PGconn *pg = PQconnectdb(test_database_conninfo());
-    bool ok = PQstatus(pg) == CONNECTION_OK && made_at;
-    char rename[160], shift[24];
-    snprintf(rename, sizeof rename, "ALTER SCHEMA upgrade_v1 RENAME TO %s", schema);
-    /* The fixture's schema name is fixed: it exists only inside this transaction. */
-    ok = ok && sql_ok(pg,
-                      PQexec(pg, "SET client_min_messages TO warning; BEGIN;"
-                                 "DROP SCHEMA IF EXISTS upgrade_v1 CASCADE"),
-                      "begin");
-    ok = ok && sql_ok(pg, PQexec(pg, dump), "schema_v1.sql");
-    ok = ok && sql_ok(pg, PQexec(pg, rename), "rename");
-    if (ok) {
-        shift_s = sql_int(pg, "SELECT floor(extract(epoch FROM now() - $1::timestamptz))::bigint", made_at, NULL);
-        snprintf(shift, sizeof shift, "%lld", shift_s);
-        const char *params[] = {shift, schema};
-        ok = shift_s != LLONG_MIN && shift_s >= 0 &&
-             sql_ok(pg,
-                    PQexecParams(pg,
-                                 "SELECT set_config('streamq.shift', $1, true), set_config('streamq.schema', $2, true)",
-                                 2, NULL, params, NULL, NULL, 0),
-                    "settings") &&
-             sql_ok(pg, PQexec(pg, shift_sql), "moving timestamps") && sql_ok(pg, PQexec(pg, "COMMIT"), "commit");
-    }
-    /* Global positions are (xid << 12) + index, and the global read serves only
-     * below the oldest running xid: this cluster must be past the fixture's
-     * cluster (its last event and v1's last next_position), as the same
-     * cluster would be after a real upgrade. */
-    long long max_event, next;
-    v1_positions(&max_event, &next);
-    long long past = (max_event > next ? max_event : next) >> 12;
-    ok = ok && max_event >= 0 && next >= 0;
-    for (long long xid = 0; ok && xid <= past;) {
-        xid = sql_int(pg, "SELECT pg_current_xact_id()::text::bigint", NULL, NULL);
-        ok = xid != LLONG_MIN;
-    }
-    if (!ok)
-        fprintf(stderr, "restore: %s\n", PQerrorMessage(pg));
-    PQfinish(pg);
-    free(dump);
-    return ok;
-}
-
 /* ---- the checks --------------------------------------------------------- */
 
 START_TEST(the_schema_is_migrated_to_the_latest_version)
@@ -290,7 +42,7 @@ START_TEST(the_schema_is_migrated_to_the_latest_version)
     struct response *r = get("/version");
     EXPECT_JSON(r, 200);
     ck_assert_int_eq(int_field(r->json, "schema_version"), db_migrate_latest());
-    ck_assert_int_gt(db_migrate_latest(), int_field(v1_get("/version"), "schema_version"));
+    ck_assert_int_gt(db_migrate_latest(), int_field(upgrade_v1_get("/version"), "schema_version"));
     response_free(r);
 
     /* The database says so too: v1's migration kept, every later one applied once. */
@@ -300,7 +52,7 @@ START_TEST(the_schema_is_migrated_to_the_latest_version)
     snprintf(sql, sizeof sql,
              "SELECT count(*) || ' ' || count(DISTINCT version) || ' ' || max(version) || ' ' || "
              "bool_or(version = 1 AND name = '001_initial.sql') FROM %s.schema_migrations",
-             schema);
+             upgrade_schema());
     PGresult *res = PQexec(pg, sql);
     ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
     char want[64];
@@ -321,12 +73,12 @@ START_TEST(every_read_answers_as_v1_did)
 {
     const cJSON *path;
     int n = 0;
-    cJSON_ArrayForEach(path, expected("get", NULL)) {
+    cJSON_ArrayForEach(path, upgrade_expected("get", NULL)) {
         if (!strcmp(path->string, "/version"))
             continue; /* the versions are meant to differ */
         struct response *r = get("%s", path->string);
         EXPECT_JSON(r, 200);
-        expect_same(path->string, path, r->json);
+        upgrade_expect_same(path->string, path, r->json);
         response_free(r);
         n++;
     }
@@ -362,17 +114,17 @@ START_TEST(consumer_offsets_read_back_with_their_lag)
 {
     const cJSON *c;
     int n = 0;
-    cJSON_ArrayForEach(c, expected("consumers", NULL)) {
+    cJSON_ArrayForEach(c, upgrade_expected("consumers", NULL)) {
         const char *stream = str_field(c, "stream"), *group = str_field(c, "group");
         long long offset = int_field(c, "offset");
-        long long version = int_field(v1_get(fmt("/streams/%s", stream)), "version");
+        long long version = int_field(upgrade_v1_get(fmt("/streams/%s", stream)), "version");
         struct response *r = get("/streams/%s/consumers/%s", stream, group);
         EXPECT_JSON(r, 200);
         ck_assert_str_eq(str_field(r->json, "stream"), stream);
         ck_assert_str_eq(str_field(r->json, "group"), group);
         ck_assert_int_eq(int_field(r->json, "offset"), offset);
         ck_assert_int_eq(int_field(r->json, "lag"), version + 1 - offset);
-        ck_assert_str_eq(str_field(r->json, "updated_at"), shifted(str_field(c, "updated_at")));
+        ck_assert_str_eq(str_field(r->json, "updated_at"), upgrade_shifted(str_field(c, "updated_at")));
         response_free(r);
         n++;
     }
@@ -397,13 +149,13 @@ END_TEST
 
 START_TEST(an_append_retried_with_the_same_ids_answers_the_original_offsets)
 {
-    const cJSON *retry = expected("retry", NULL);
+    const cJSON *retry = upgrade_expected("retry", NULL);
     const char *stream = str_field(retry, "stream");
     char *body = cJSON_PrintUnformatted(field(retry, "request"));
     struct response *r = http(&svc, "POST", fmt("/streams/%s/events", stream), body, NULL);
     free(body);
     EXPECT_JSON(r, 200);
-    expect_same("retried append", field(field(retry, "response"), "events"), field(r->json, "events"));
+    upgrade_expect_same("retried append", field(field(retry, "response"), "events"), field(r->json, "events"));
     ck_assert_int_eq(int_field(r->json, "first_offset"), 0);
     ck_assert_int_eq(int_field(r->json, "last_offset"), 1);
     response_free(r);
@@ -411,7 +163,7 @@ START_TEST(an_append_retried_with_the_same_ids_answers_the_original_offsets)
     /* Nothing was written again. */
     r = get("/streams/%s", stream);
     EXPECT_JSON(r, 200);
-    ck_assert_int_eq(int_field(r->json, "version"), int_field(v1_get(fmt("/streams/%s", stream)), "version"));
+    ck_assert_int_eq(int_field(r->json, "version"), int_field(upgrade_v1_get(fmt("/streams/%s", stream)), "version"));
     response_free(r);
 
     /* v1's ids are still taken everywhere. */
@@ -436,10 +188,10 @@ static long long append_at(const char *stream, const char *body, long long offse
 
 START_TEST(appends_go_on_where_v1_left_off)
 {
-    long long old_max = v1_max_position();
-    long long orders = int_field(v1_get("/streams/orders"), "version");
-    long long recreated = int_field(v1_get("/streams/recreated"), "version");
-    long long archived = int_field(v1_get("/streams/archived-stream"), "version");
+    long long old_max = upgrade_v1_max_position();
+    long long orders = int_field(upgrade_v1_get("/streams/orders"), "version");
+    long long recreated = int_field(upgrade_v1_get("/streams/recreated"), "version");
+    long long archived = int_field(upgrade_v1_get("/streams/archived-stream"), "version");
 
     long long p1 = append_at(
         "orders", fmt("{\"expected_version\":%lld,\"events\":[{\"type\":\"After\",\"data\":1}]}", orders), orders + 1);
@@ -468,7 +220,7 @@ START_TEST(appends_go_on_where_v1_left_off)
 
     /* The global read: v1's events once, in v1's order, then the new ones. A
      * reader that stopped at v1's next_position gets exactly the new ones. */
-    const cJSON *old = v1_get("/events?limit=1000");
+    const cJSON *old = upgrade_v1_get("/events?limit=1000");
     int n_old = array_size(old, "events");
     long long positions[] = {p1, p2, p3};
     for (int waited = 0;; waited += 50) {
@@ -481,7 +233,7 @@ START_TEST(appends_go_on_where_v1_left_off)
     }
     ck_assert_int_eq(array_size(r->json, "events"), n_old + 3);
     for (int i = 0; i < n_old; i++)
-        expect_same(fmt("/events[%d]", i), array_item(old, "events", i), array_item(r->json, "events", i));
+        upgrade_expect_same(fmt("/events[%d]", i), array_item(old, "events", i), array_item(r->json, "events", i));
     for (int i = 0; i < 3; i++)
         ck_assert_int_eq(int_field(array_item(r->json, "events", n_old + i), "global_position"), positions[i]);
     response_free(r);
@@ -518,7 +270,7 @@ static const cJSON *peeked(const cJSON *peek, const char *id)
  * delivery than v1 counted. Returns the response to free. */
 static struct response *dequeue_expecting(const char *queue, const struct delivery *want, int n)
 {
-    const cJSON *pending = v1_get(fmt("/queues/%s/messages?state=pending&limit=1000", queue));
+    const cJSON *pending = upgrade_v1_get(fmt("/queues/%s/messages?state=pending&limit=1000", queue));
     struct response *r =
         request("POST", fmt("/queues/%s/dequeue", queue), "{\"max_messages\":100,\"consumer\":\"after-upgrade\"}");
     EXPECT_JSON(r, 200);
@@ -529,12 +281,12 @@ static struct response *dequeue_expecting(const char *queue, const struct delive
         ck_assert_str_eq(str_field(m, "id"), want[i].id);
         ck_assert_str_eq(str_field(m, "type"), want[i].type);
         ck_assert_str_eq(str_field(m, "type"), str_field(before, "type"));
-        ck_assert_str_eq(str_field(m, "enqueued_at"), shifted(str_field(before, "enqueued_at")));
+        ck_assert_str_eq(str_field(m, "enqueued_at"), upgrade_shifted(str_field(before, "enqueued_at")));
         ck_assert_int_eq(int_field(m, "delivery_count"), int_field(before, "delivery_count") + 1);
         ck_assert_int_eq(int_field(m, "delivery_count"), want[i].delivery_count);
-        expect_json_value(fmt("%s data", want[i].id), field(m, "data"), want[i].data);
-        expect_json_value(fmt("%s metadata", want[i].id), field(m, "metadata"),
-                          want[i].metadata ? want[i].metadata : "null");
+        upgrade_expect_json_value(fmt("%s data", want[i].id), field(m, "data"), want[i].data);
+        upgrade_expect_json_value(fmt("%s metadata", want[i].id), field(m, "metadata"),
+                                  want[i].metadata ? want[i].metadata : "null");
         ck_assert(is_uuid(str_field(m, "id")) && strlen(str_field(m, "receipt")) > 0);
     }
     return r;
@@ -542,7 +294,7 @@ static struct response *dequeue_expecting(const char *queue, const struct delive
 
 START_TEST(the_leased_message_is_still_leased_and_its_receipt_acks_it)
 {
-    const cJSON *leased = expected("leased", NULL);
+    const cJSON *leased = upgrade_expected("leased", NULL);
     const char *queue = str_field(leased, "queue"), *id = str_field(leased, "id");
     const char *receipt = str_field(leased, "receipt");
     ck_assert_str_eq(id, ML);
@@ -607,7 +359,7 @@ START_TEST(pending_messages_dequeue_and_the_delayed_one_waits)
 
     /* A queue v1 never configured follows the service's defaults (30 s). */
     const char *jobs_ids[2];
-    const cJSON *jobs_peek = v1_get("/queues/jobs/messages?state=pending&limit=1000");
+    const cJSON *jobs_peek = upgrade_v1_get("/queues/jobs/messages?state=pending&limit=1000");
     for (int i = 0; i < 2; i++)
         jobs_ids[i] = str_field(array_item(jobs_peek, "messages", i), "id");
     const struct delivery jobs[] = {
@@ -635,8 +387,8 @@ START_TEST(dead_letters_keep_their_reason_and_redrive)
     ck_assert_str_eq(str_field(d, "id"), MX);
     ck_assert_str_eq(str_field(d, "reason"), "poison: unparseable address");
     ck_assert_int_eq(int_field(d, "delivery_count"), 1);
-    expect_json_value("dead letter data", field(d, "data"), "{\"to\":\"not an address\"}");
-    expect_json_value("dead letter metadata", field(d, "metadata"), "{\"tenant\":\"t1\"}");
+    upgrade_expect_json_value("dead letter data", field(d, "data"), "{\"to\":\"not an address\"}");
+    upgrade_expect_json_value("dead letter metadata", field(d, "metadata"), "{\"tenant\":\"t1\"}");
     response_free(r);
 
     r = request("POST", "/queues/mail/dead-letters/redrive", "{\"ids\":[\"" MX "\"]}");
@@ -649,7 +401,7 @@ START_TEST(dead_letters_keep_their_reason_and_redrive)
     const cJSON *m = array_item(r->json, "messages", 0);
     ck_assert_str_eq(str_field(m, "id"), MX);
     ck_assert_int_eq(int_field(m, "delivery_count"), 1);
-    expect_json_value("redriven data", field(m, "data"), "{\"to\":\"not an address\"}");
+    upgrade_expect_json_value("redriven data", field(m, "data"), "{\"to\":\"not an address\"}");
     response_free(r);
 
     r = get("/queues/flaky/dead-letters");
@@ -689,17 +441,12 @@ int main(void)
 {
     int status = 1;
     curl_global_init(CURL_GLOBAL_ALL);
-    char *text = slurp(STREAMQ_FIXTURES "/schema_v1.expect");
-    expect = text ? cJSON_Parse(text) : NULL;
-    free(text);
-    if (!expect) {
-        fprintf(stderr, "cannot read %s\n", STREAMQ_FIXTURES "/schema_v1.expect");
+    if (!upgrade_fixture_load())
         goto out;
-    }
-    if (!restore_fixture())
+    if (!upgrade_fixture_restore())
         goto out;
-    if (!svc_start(&svc, schema, NULL)) {
-        fprintf(stderr, "streamq did not start on the restored schema %s (log %s)\n", schema, svc.log_path);
+    if (!svc_start(&svc, upgrade_schema(), NULL)) {
+        fprintf(stderr, "streamq did not start on the restored schema %s (log %s)\n", upgrade_schema(), svc.log_path);
         goto out;
     }
     SRunner *sr = srunner_create(upgrade_suite());
@@ -711,7 +458,7 @@ int main(void)
         fprintf(stderr, "streamq exited with status %d on SIGTERM (log %s)\n", stopped, svc.log_path);
     status = failed == 0 && stopped == 0 ? 0 : 1;
 out:
-    cJSON_Delete(expect);
+    upgrade_fixture_free();
     curl_global_cleanup();
     return status;
 }
