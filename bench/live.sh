@@ -231,7 +231,8 @@ run_live() {
   bench_setup
   trap live_cleanup EXIT
   say "building bench/live_load.c"
-  cc -O2 -std=c17 -pthread -o "$BENCH_TMP/live_load" "$BENCH_DIR/live_load.c" 2>"$BENCH_TMP/live_load.cc.log" ||
+  cc -O2 -std=c17 -pthread -o "$BENCH_TMP/live_load" "$BENCH_DIR/live_load.c" "$BENCH_DIR/live_waiters.c" \
+    "$BENCH_DIR/live_sse.c" "$BENCH_DIR/live_webhook.c" 2>"$BENCH_TMP/live_load.cc.log" ||
     { cat "$BENCH_TMP/live_load.cc.log" >&2; die "live_load did not build"; }
   local started="$EPOCHREALTIME"
 
