@@ -1,6 +1,7 @@
 /* Helpers shared by the stream and event integration suites; see streams_fixtures.h. */
 #include "streams_fixtures.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,29 @@ struct response *append_one(const char *stream, const char *type)
     struct response *r = appendf(stream, "{\"events\":[{\"type\":\"%s\",\"data\":{}}]}", type);
     EXPECT_JSON(r, 201);
     return r;
+}
+
+long long stream_version(const char *stream)
+{
+    struct response *r = get("/streams/%s", stream);
+    long long v = LLONG_MIN;
+    if (r->status == 404) {
+        EXPECT_PROBLEM(r, 404, "stream_not_found");
+    } else {
+        EXPECT_JSON(r, 200);
+        v = response_int(r, "version");
+    }
+    response_free(r);
+    return v;
+}
+
+int event_count(const char *stream)
+{
+    struct response *r = get("/streams/%s/events?limit=1000", stream);
+    EXPECT_JSON(r, 200);
+    int n = cJSON_GetArraySize(field(r->json, "events"));
+    response_free(r);
+    return n;
 }
 
 int streams_fixtures_main(Suite *suite)

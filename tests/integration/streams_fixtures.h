@@ -1,5 +1,5 @@
 /* Helpers shared by the stream and event integration suites (test_streams.c,
- * test_events_append.c, test_events_read.c): request wrappers for the stream
+ * test_events_append*.c, test_events_read*.c): request wrappers for the stream
  * routes and a service started with small limits so that batch and body edges
  * are cheap to reach. The generic request helpers and response checks are in
  * checks.h. All of them talk to `svc`; none uses fmt()'s buffers, so a body
@@ -30,6 +30,11 @@ struct response *post_action(const char *stream, const char *action);
 void append_n(const char *stream, int n, const char *type);
 /* One event of `type`; returns the response (201 asserted) to free. */
 struct response *append_one(const char *stream, const char *type);
+
+/* The stream's version from GET /streams/{s}; LLONG_MIN when it is 404. */
+long long stream_version(const char *stream);
+/* Number of events a forward read returns (limit 1000). */
+int event_count(const char *stream);
 
 /* Starts `svc` with the limits above, runs `suite`, stops `svc`; returns the
  * process exit status (see harness_main). */
