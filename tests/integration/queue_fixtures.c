@@ -71,6 +71,33 @@ void qf_expect_counts_at(int line, const char *queue, long long pending, long lo
     response_free(r);
 }
 
+struct response *qf_put_config(const char *queue, const char *body)
+{
+    return request("PUT", fmt("/queues/%s", queue), body);
+}
+
+struct response *qf_get_queue(const char *queue)
+{
+    struct response *r = get("/queues/%s", queue);
+    EXPECT_JSON(r, 200);
+    return r;
+}
+
+void qf_expect_config_at(int line, const cJSON *meta, long long vt, long long attempts, long long retention,
+                         long long depth)
+{
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(meta, "config");
+    ck_assert_msg(cJSON_IsObject(c), "line %d: no config object", line);
+    ck_assert_msg(int_field(c, "visibility_timeout") == vt, "line %d: visibility_timeout", line);
+    ck_assert_msg(int_field(c, "max_delivery_attempts") == attempts, "line %d: max_delivery_attempts", line);
+    ck_assert_msg(int_field(c, "retention_seconds") == retention, "line %d: retention_seconds", line);
+    const cJSON *d = field(c, "max_depth");
+    if (depth < 0)
+        ck_assert_msg(cJSON_IsNull(d), "line %d: max_depth should be null", line);
+    else
+        ck_assert_msg(cJSON_IsNumber(d) && (long long)d->valuedouble == depth, "line %d: max_depth", line);
+}
+
 int qf_wait_dead_letters(const char *queue, int n, int timeout_ms)
 {
     int seen = -1;

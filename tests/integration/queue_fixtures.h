@@ -1,7 +1,8 @@
 /* Helpers shared by the queue integration suites (test_queues.c,
- * test_messages.c, test_dead_letters.c): request wrappers for the queue
- * routes, checks of queue counts, and a service started with small limits and
- * a fast sweeper. The generic request helpers and response checks are in
+ * test_queues_peek.c, test_messages.c, test_messages_settle.c,
+ * test_dead_letters.c): request wrappers for the queue routes, checks of queue
+ * counts and configuration, and a service started with small limits and a fast
+ * sweeper. The generic request helpers and response checks are in
  * checks.h. All of them talk to `svc` and may use fmt()'s buffers. */
 #ifndef STREAMQ_TEST_QUEUE_FIXTURES_H
 #define STREAMQ_TEST_QUEUE_FIXTURES_H
@@ -47,6 +48,16 @@ long long qf_meta(const char *queue, const char *name);
 void qf_expect_counts_at(int line, const char *queue, long long pending, long long in_flight, long long delayed,
                          long long dead_letters);
 #define QF_EXPECT_COUNTS(q, p, i, d, dl) qf_expect_counts_at(__LINE__, (q), (p), (i), (d), (dl))
+
+/* PUT /queues/{queue} with `body`; returns a response to free. */
+struct response *qf_put_config(const char *queue, const char *body);
+/* GET /queues/{queue} asserted 200; returns the response to free. */
+struct response *qf_get_queue(const char *queue);
+/* The config member of a metadata body matches these (-1: null). */
+void qf_expect_config_at(int line, const cJSON *meta, long long vt, long long attempts, long long retention,
+                         long long depth);
+#define EXPECT_CONFIG(meta, vt, attempts, retention, depth)                                                            \
+    qf_expect_config_at(__LINE__, (meta), (vt), (attempts), (retention), (depth))
 
 /* Polls GET /queues/{queue}/dead-letters until it lists `n` entries or
  * `timeout_ms` passes; returns the last count seen. */

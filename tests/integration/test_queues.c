@@ -1,8 +1,8 @@
-/* Queue resources (routes/queues.c): metadata with counts, listing by prefix,
- * configuration with PUT, max_depth and queue_full, peeking without
- * delivering, purge and delete; and the 405 answers of the queue paths. */
+/* Queue resources (routes/queues.c): metadata with counts, unknown and invalid
+ * names, configuration with PUT, max_depth and queue_full, listing by prefix,
+ * lowering max_delivery_attempts; and the 405 answers of the queue paths.
+ * Peeking, purge and delete are in test_queues_peek.c. */
 #include <check.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,38 +11,6 @@
 #include "checks.h"
 #include "harness.h"
 #include "queue_fixtures.h"
-
-/* PUT /queues/{queue} with `body`; returns a response to free. */
-static struct response *put_config(const char *queue, const char *body)
-{
-    return request("PUT", fmt("/queues/%s", queue), body);
-}
-
-/* The config member of a metadata body matches these (-1: null). */
-static void expect_config_at(int line, const cJSON *meta, long long vt, long long attempts, long long retention,
-                             long long depth)
-{
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(meta, "config");
-    ck_assert_msg(cJSON_IsObject(c), "line %d: no config object", line);
-    ck_assert_msg(int_field(c, "visibility_timeout") == vt, "line %d: visibility_timeout", line);
-    ck_assert_msg(int_field(c, "max_delivery_attempts") == attempts, "line %d: max_delivery_attempts", line);
-    ck_assert_msg(int_field(c, "retention_seconds") == retention, "line %d: retention_seconds", line);
-    const cJSON *d = field(c, "max_depth");
-    if (depth < 0)
-        ck_assert_msg(cJSON_IsNull(d), "line %d: max_depth should be null", line);
-    else
-        ck_assert_msg(cJSON_IsNumber(d) && (long long)d->valuedouble == depth, "line %d: max_depth", line);
-}
-#define EXPECT_CONFIG(meta, vt, attempts, retention, depth)                                                            \
-    expect_config_at(__LINE__, (meta), (vt), (attempts), (retention), (depth))
-
-/* GET /queues/{queue} asserted 200; returns the response to free. */
-static struct response *meta(const char *queue)
-{
-    struct response *r = get("/queues/%s", queue);
-    EXPECT_JSON(r, 200);
-    return r;
-}
 
 /* ----------------------------------------------------------- metadata */
 
@@ -61,7 +29,7 @@ START_TEST(metadata_counts_every_state)
     EXPECT_204_FREE(qf_settle(q, d.id, "nack", fmt("{\"receipt\":\"%s\",\"requeue\":false}", d.receipt)));
 
     usleep(20 * 1000);
-    r = meta(q);
+    r = qf_get_queue(q);
     ck_assert_str_eq(str_field(r->json, "queue"), q);
     ck_assert_int_eq(int_field(r->json, "pending"), 1);
     ck_assert_int_eq(int_field(r->json, "in_flight"), 1);
@@ -90,16 +58,16 @@ START_TEST(unknown_and_invalid_queue_names)
     /* 200 characters is a name; percent-escapes are decoded first. */
     longest[200] = '\0';
     memcpy(longest, unique_name("q"), 8);
-    struct response *r = put_config(longest, "{}");
+    struct response *r = qf_put_config(longest, "{}");
     EXPECT_JSON(r, 200);
     ck_assert_str_eq(str_field(r->json, "queue"), longest);
     response_free(r);
     const char *q = unique_name("q");
-    r = put_config(fmt("%s%%3Ax", q), "{}");
+    r = qf_put_config(fmt("%s%%3Ax", q), "{}");
     EXPECT_JSON(r, 200);
     ck_assert_str_eq(str_field(r->json, "queue"), fmt("%s:x", q));
     response_free(r);
-    response_free(meta(fmt("%s:x", q)));
+    response_free(qf_get_queue(fmt("%s:x", q)));
 }
 END_TEST
 
@@ -115,7 +83,7 @@ START_TEST(queue_exists_once_written_or_configured)
     qf_enqueue_n(a, 1, "A", NULL);
     QF_EXPECT_COUNTS(a, 1, 0, 0, 0);
 
-    struct response *r = put_config(b, "{}");
+    struct response *r = qf_put_config(b, "{}");
     EXPECT_JSON(r, 200);
     ck_assert_str_eq(str_field(r->json, "queue"), b);
     ck_assert_int_eq(int_field(r->json, "pending"), 0);
@@ -131,35 +99,35 @@ END_TEST
 START_TEST(put_sets_keeps_and_resets_config)
 {
     const char *q = unique_name("q");
-    struct response *r = put_config(
+    struct response *r = qf_put_config(
         q, "{\"visibility_timeout\":5,\"max_delivery_attempts\":3,\"retention_seconds\":60,\"max_depth\":10}");
     EXPECT_JSON(r, 200);
     EXPECT_CONFIG(r->json, 5, 3, 60, 10);
     response_free(r);
 
     /* Absent members keep their value; unknown members are ignored. */
-    r = put_config(q, "{\"visibility_timeout\":7,\"colour\":\"blue\"}");
+    r = qf_put_config(q, "{\"visibility_timeout\":7,\"colour\":\"blue\"}");
     EXPECT_JSON(r, 200);
     EXPECT_CONFIG(r->json, 7, 3, 60, 10);
     response_free(r);
-    r = meta(q);
+    r = qf_get_queue(q);
     EXPECT_CONFIG(r->json, 7, 3, 60, 10);
     response_free(r);
 
     /* The edges of each range. */
-    r = put_config(q, "{\"visibility_timeout\":43200,\"max_delivery_attempts\":1000,"
-                      "\"retention_seconds\":315360000,\"max_depth\":1}");
+    r = qf_put_config(q, "{\"visibility_timeout\":43200,\"max_delivery_attempts\":1000,"
+                         "\"retention_seconds\":315360000,\"max_depth\":1}");
     EXPECT_JSON(r, 200);
     EXPECT_CONFIG(r->json, 43200, 1000, 315360000, 1);
     response_free(r);
-    r = put_config(q, "{\"visibility_timeout\":0,\"max_delivery_attempts\":1}");
+    r = qf_put_config(q, "{\"visibility_timeout\":0,\"max_delivery_attempts\":1}");
     EXPECT_JSON(r, 200);
     EXPECT_CONFIG(r->json, 0, 1, 315360000, 1);
     response_free(r);
 
     /* null resets to the default. */
-    r = put_config(q, "{\"visibility_timeout\":null,\"max_delivery_attempts\":null,\"retention_seconds\":null,"
-                      "\"max_depth\":null}");
+    r = qf_put_config(q, "{\"visibility_timeout\":null,\"max_delivery_attempts\":null,\"retention_seconds\":null,"
+                         "\"max_depth\":null}");
     EXPECT_JSON(r, 200);
     EXPECT_CONFIG(r->json, QF_DEFAULT_VT, QF_DEFAULT_ATTEMPTS, QF_DEFAULT_RETENTION, -1);
     response_free(r);
@@ -183,23 +151,23 @@ START_TEST(put_rejects_out_of_range_and_changes_nothing)
         "{\"max_depth\":2,\"max_delivery_attempts\":0}", /* one bad member refuses the whole body */
     };
     const char *q = unique_name("q");
-    struct response *r = put_config(q, "{\"visibility_timeout\":9,\"max_depth\":4}");
+    struct response *r = qf_put_config(q, "{\"visibility_timeout\":9,\"max_depth\":4}");
     EXPECT_JSON(r, 200);
     response_free(r);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        r = put_config(q, bad[i]);
+        r = qf_put_config(q, bad[i]);
         ck_assert_msg(r->status == 400, "%s: %ld", bad[i], r->status);
         EXPECT_PROBLEM(r, 400, "invalid_request");
         response_free(r);
     }
-    EXPECT_PROBLEM_FREE(put_config(q, "[]"), 400, "invalid_request");
-    EXPECT_PROBLEM_FREE(put_config(q, "{"), 400, "invalid_json");
-    r = meta(q);
+    EXPECT_PROBLEM_FREE(qf_put_config(q, "[]"), 400, "invalid_request");
+    EXPECT_PROBLEM_FREE(qf_put_config(q, "{"), 400, "invalid_json");
+    r = qf_get_queue(q);
     EXPECT_CONFIG(r->json, 9, QF_DEFAULT_ATTEMPTS, QF_DEFAULT_RETENTION, 4);
     response_free(r);
     /* A refused PUT does not make a queue. */
     const char *other = unique_name("q");
-    EXPECT_PROBLEM_FREE(put_config(other, "{\"max_depth\":0}"), 400, "invalid_request");
+    EXPECT_PROBLEM_FREE(qf_put_config(other, "{\"max_depth\":0}"), 400, "invalid_request");
     EXPECT_ABSENT(fmt("/queues/%s", other), "queue_not_found");
 }
 END_TEST
@@ -208,7 +176,7 @@ START_TEST(configured_visibility_timeout_is_the_dequeue_default)
 {
     const char *q = unique_name("q");
     struct qf_delivery d;
-    struct response *r = put_config(q, "{\"visibility_timeout\":100}");
+    struct response *r = qf_put_config(q, "{\"visibility_timeout\":100}");
     EXPECT_JSON(r, 200);
     response_free(r);
     qf_enqueue_n(q, 2, "A", NULL);
@@ -224,7 +192,7 @@ START_TEST(configured_visibility_timeout_is_the_dequeue_default)
     ck_assert_msg(lease > 5 && lease < 10, "lease %.3f s, want 7", lease);
 
     /* Reset to null: the service default. */
-    r = put_config(q, "{\"visibility_timeout\":null}");
+    r = qf_put_config(q, "{\"visibility_timeout\":null}");
     EXPECT_JSON(r, 200);
     response_free(r);
     qf_enqueue_n(q, 1, "A", NULL);
@@ -243,7 +211,7 @@ START_TEST(max_depth_refuses_the_whole_batch)
     char path[256];
     snprintf(path, sizeof path, "/queues/%s/messages", q);
     const char *two = "{\"messages\":[{\"type\":\"A\",\"data\":1},{\"type\":\"A\",\"data\":2}]}";
-    struct response *r = put_config(q, "{\"max_depth\":3}");
+    struct response *r = qf_put_config(q, "{\"max_depth\":3}");
     EXPECT_JSON(r, 200);
     response_free(r);
 
@@ -270,7 +238,7 @@ START_TEST(max_depth_refuses_the_whole_batch)
     qf_enqueue_n(q, 1, "A", NULL);
 
     /* Raising or clearing the limit lets enqueues through again. */
-    r = put_config(q, "{\"max_depth\":null}");
+    r = qf_put_config(q, "{\"max_depth\":null}");
     EXPECT_JSON(r, 200);
     response_free(r);
     qf_enqueue_n(q, 5, "A", NULL);
@@ -288,7 +256,7 @@ START_TEST(list_queues_by_prefix_in_pages)
     /* Made out of order; listed by name. */
     static const char *const suffixes[] = {"-c", "-a", "-e", "-b", "-d"};
     for (int i = 0; i < 5; i++) {
-        struct response *r = put_config(fmt("%s%s", prefix, suffixes[i]), "{\"max_depth\":7}");
+        struct response *r = qf_put_config(fmt("%s%s", prefix, suffixes[i]), "{\"max_depth\":7}");
         EXPECT_JSON(r, 200);
         response_free(r);
     }
@@ -335,190 +303,6 @@ START_TEST(list_queues_by_prefix_in_pages)
     EXPECT_PROBLEM_FREE(get("/queues?limit=0"), 400, "invalid_parameter");
     EXPECT_PROBLEM_FREE(get("/queues?limit=1001"), 400, "invalid_parameter");
     EXPECT_PROBLEM_FREE(get("/queues?limit=x"), 400, "invalid_parameter");
-}
-END_TEST
-
-/* ----------------------------------------------------------- peek */
-
-/* GET /queues/{queue}/messages with `query`, asserted 200; returns the response to free. */
-static struct response *peek(const char *queue, const char *query)
-{
-    struct response *r = get("/queues/%s/messages%s", queue, query);
-    EXPECT_JSON(r, 200);
-    return r;
-}
-
-START_TEST(peek_lists_each_state_without_delivering)
-{
-    const char *q = unique_name("q");
-    char ids[3][UUID_LEN + 1];
-    struct qf_delivery d;
-    qf_enqueue_n(q, 3, "A", ids);
-    struct response *r = requestf("POST", fmt("/queues/%s/messages", q),
-                                  "{\"messages\":[{\"type\":\"Later\",\"data\":{},\"delay_seconds\":600}]}");
-    EXPECT_JSON(r, 201);
-    char later[UUID_LEN + 1];
-    snprintf(later, sizeof later, "%s", str_field(array_item(r->json, "messages", 0), "id"));
-    response_free(r);
-    qf_dequeue_one(q, "{\"consumer\":\"worker-7\"}", &d);
-    ck_assert_str_eq(d.id, ids[0]);
-
-    r = peek(q, "?state=in_flight");
-    ck_assert_int_eq(array_size(r->json, "messages"), 1);
-    const cJSON *m = array_item(r->json, "messages", 0);
-    ck_assert_str_eq(str_field(m, "id"), ids[0]);
-    ck_assert_str_eq(str_field(m, "type"), "A");
-    ck_assert_str_eq(str_field(m, "consumer"), "worker-7");
-    ck_assert_str_eq(str_field(m, "visible_until"), d.visible_until);
-    ck_assert_int_eq(int_field(m, "delivery_count"), 1);
-    ck_assert(is_timestamp(str_field(m, "enqueued_at")));
-    ck_assert(is_timestamp(str_field(m, "visible_at")));
-    ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(m, "receipt"));
-    ck_assert_ptr_null(strstr(r->body, d.receipt));
-    ck_assert(cJSON_IsNull(field(r->json, "next_after")));
-    response_free(r);
-
-    r = peek(q, "?state=pending");
-    ck_assert_int_eq(array_size(r->json, "messages"), 2);
-    for (int k = 0; k < 2; k++) {
-        m = array_item(r->json, "messages", k);
-        ck_assert_str_eq(str_field(m, "id"), ids[k + 1]);
-        ck_assert_int_eq(int_field(m, "delivery_count"), 0);
-        ck_assert(cJSON_IsNull(field(m, "consumer")));
-        ck_assert(cJSON_IsNull(field(m, "visible_until")));
-    }
-    response_free(r);
-
-    r = peek(q, "?state=delayed");
-    ck_assert_int_eq(array_size(r->json, "messages"), 1);
-    m = array_item(r->json, "messages", 0);
-    ck_assert_str_eq(str_field(m, "id"), later);
-    double delay = timestamp_seconds(str_field(m, "visible_at")) - timestamp_seconds(str_field(m, "enqueued_at"));
-    ck_assert_msg(delay > 599.9 && delay < 600.1, "delay %.3f", delay);
-    response_free(r);
-
-    /* No state: all of them in enqueue order. */
-    r = peek(q, "");
-    ck_assert_int_eq(array_size(r->json, "messages"), 4);
-    ck_assert_str_eq(str_field(array_item(r->json, "messages", 0), "id"), ids[0]);
-    ck_assert_str_eq(str_field(array_item(r->json, "messages", 3), "id"), later);
-    response_free(r);
-
-    /* Peeking delivered nothing. */
-    QF_EXPECT_COUNTS(q, 2, 1, 1, 0);
-    qf_dequeue_one(q, NULL, &d);
-    ck_assert_str_eq(d.id, ids[1]);
-    ck_assert_int_eq(d.delivery_count, 1);
-}
-END_TEST
-
-START_TEST(peek_pages_with_next_after_and_validates)
-{
-    const char *q = unique_name("q");
-    char ids[5][UUID_LEN + 1];
-    qf_enqueue_n(q, 5, "A", ids);
-    char after[64] = "";
-    int seen = 0;
-    for (int page = 0; page < 3; page++) {
-        struct response *r =
-            peek(q, after[0] ? fmt("?state=pending&limit=2&after=%s", after) : "?state=pending&limit=2");
-        int n = array_size(r->json, "messages");
-        ck_assert_int_eq(n, page < 2 ? 2 : 1);
-        for (int k = 0; k < n; k++)
-            ck_assert_str_eq(str_field(array_item(r->json, "messages", k), "id"), ids[seen++]);
-        const cJSON *next = field(r->json, "next_after");
-        if (page < 2) {
-            /* An opaque cursor: digits, passed back as it is. */
-            ck_assert(cJSON_IsString(next));
-            ck_assert_uint_gt(strlen(next->valuestring), 0);
-            ck_assert_uint_eq(strspn(next->valuestring, "0123456789"), strlen(next->valuestring));
-            snprintf(after, sizeof after, "%s", next->valuestring);
-        } else {
-            ck_assert(cJSON_IsNull(next));
-        }
-        response_free(r);
-    }
-    ck_assert_int_eq(seen, 5);
-
-    EXPECT_PROBLEM_FREE(get("/queues/%s/messages?state=done", q), 400, "invalid_parameter");
-    EXPECT_PROBLEM_FREE(get("/queues/%s/messages?state=", q), 400, "invalid_parameter");
-    EXPECT_PROBLEM_FREE(get("/queues/%s/messages?after=abc", q), 400, "invalid_parameter");
-    EXPECT_PROBLEM_FREE(get("/queues/%s/messages?limit=0", q), 400, "invalid_parameter");
-    EXPECT_PROBLEM_FREE(get("/queues/%s/messages?limit=1001", q), 400, "invalid_parameter");
-    EXPECT_ABSENT(fmt("/queues/%s/messages?state=pending", unique_name("q")), "queue_not_found");
-}
-END_TEST
-
-/* ----------------------------------------------------------- purge and delete */
-
-START_TEST(purge_drops_messages_and_keeps_dead_letters)
-{
-    const char *q = unique_name("q");
-    struct qf_delivery held, dead;
-    qf_enqueue_n(q, 4, "A", NULL);
-    struct response *r = requestf("POST", fmt("/queues/%s/messages", q),
-                                  "{\"messages\":[{\"type\":\"Later\",\"data\":{},\"delay_seconds\":600}]}");
-    EXPECT_JSON(r, 201);
-    response_free(r);
-    qf_dequeue_one(q, NULL, &dead);
-    EXPECT_204_FREE(qf_settle(q, dead.id, "nack", fmt("{\"receipt\":\"%s\",\"requeue\":false}", dead.receipt)));
-    qf_dequeue_one(q, NULL, &held);
-    QF_EXPECT_COUNTS(q, 2, 1, 1, 1);
-
-    r = request("POST", fmt("/queues/%s/purge", q), NULL);
-    EXPECT_JSON(r, 200);
-    ck_assert_int_eq(int_field(r->json, "purged"), 4); /* 2 pending, 1 in flight, 1 delayed */
-    response_free(r);
-    QF_EXPECT_COUNTS(q, 0, 0, 0, 1);
-    ck_assert_int_eq(qf_meta(q, "oldest_pending_age_seconds"), 0);
-
-    /* The purged lease is gone; nothing is left to deliver; the queue stays. */
-    EXPECT_PROBLEM_FREE(qf_settle(q, held.id, "ack", fmt("{\"receipt\":\"%s\"}", held.receipt)), 404,
-                        "message_not_found");
-    struct qf_delivery d;
-    ck_assert_int_eq(qf_dequeue(q, NULL, &d, 1), 0);
-    r = request("POST", fmt("/queues/%s/purge", q), NULL);
-    EXPECT_JSON(r, 200);
-    ck_assert_int_eq(int_field(r->json, "purged"), 0);
-    response_free(r);
-
-    EXPECT_PROBLEM_FREE(request("POST", fmt("/queues/%s/purge", unique_name("q")), NULL), 404, "queue_not_found");
-}
-END_TEST
-
-START_TEST(delete_removes_messages_dead_letters_and_config)
-{
-    const char *q = unique_name("q");
-    struct qf_delivery held, dead;
-    struct response *r = put_config(q, "{\"visibility_timeout\":90,\"max_depth\":50}");
-    EXPECT_JSON(r, 200);
-    response_free(r);
-    qf_enqueue_n(q, 3, "A", NULL);
-    qf_dequeue_one(q, NULL, &dead);
-    EXPECT_204_FREE(qf_settle(q, dead.id, "nack", fmt("{\"receipt\":\"%s\",\"requeue\":false}", dead.receipt)));
-    qf_dequeue_one(q, NULL, &held);
-
-    r = request("DELETE", fmt("/queues/%s", q), NULL);
-    ck_assert_int_eq(r->status, 204);
-    ck_assert_uint_eq(r->len, 0);
-    response_free(r);
-    EXPECT_ABSENT(fmt("/queues/%s", q), "queue_not_found");
-    EXPECT_ABSENT(fmt("/queues/%s/dead-letters", q), "queue_not_found");
-    EXPECT_PROBLEM_FREE(request("DELETE", fmt("/queues/%s", q), NULL), 404, "queue_not_found");
-    EXPECT_PROBLEM_FREE(qf_settle(q, held.id, "ack", fmt("{\"receipt\":\"%s\"}", held.receipt)), 404,
-                        "message_not_found");
-
-    /* Written again, it is a new queue: default config, no messages, and the
-     * dead letter's id is free to use. */
-    r = requestf("POST", fmt("/queues/%s/messages", q), "{\"messages\":[{\"id\":\"%s\",\"type\":\"A\",\"data\":1}]}",
-                 dead.id);
-    EXPECT_JSON(r, 201);
-    ck_assert(cJSON_IsFalse(field(array_item(r->json, "messages", 0), "duplicate")));
-    response_free(r);
-    r = meta(q);
-    EXPECT_CONFIG(r->json, QF_DEFAULT_VT, QF_DEFAULT_ATTEMPTS, QF_DEFAULT_RETENTION, -1);
-    response_free(r);
-    QF_EXPECT_COUNTS(q, 1, 0, 0, 0);
 }
 END_TEST
 
@@ -609,10 +393,6 @@ static Suite *queues_suite(void)
     tcase_add_test(tc, configured_visibility_timeout_is_the_dequeue_default);
     tcase_add_test(tc, max_depth_refuses_the_whole_batch);
     tcase_add_test(tc, list_queues_by_prefix_in_pages);
-    tcase_add_test(tc, peek_lists_each_state_without_delivering);
-    tcase_add_test(tc, peek_pages_with_next_after_and_validates);
-    tcase_add_test(tc, purge_drops_messages_and_keeps_dead_letters);
-    tcase_add_test(tc, delete_removes_messages_dead_letters_and_config);
     tcase_add_test(tc, wrong_methods_are_405_with_allow);
     tcase_add_test(tc, retried_batch_is_not_refused_at_max_depth);
     tcase_add_test(tc, lowering_max_delivery_attempts_dead_letters_spent_messages);
