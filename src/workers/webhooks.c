@@ -94,8 +94,13 @@ static bool start(struct dispatcher *d, struct delivery *s)
     if (d->build(d->pool, &s->w, &s->batch) != STORE_OK)
         return false; /* logged by the store; the next claim tries again */
     if (s->batch.count == 0) {
-        if (db_delivery_idle(d->pool, name, s->w.hook.position, s->batch.end, IDLE_RECHECK_MS) != STORE_OK)
-            log_warn("webhooks: %s: could not record an idle look", name);
+        /* A batch in flight whose events are gone (the stream was deleted) has
+         * nothing left to resend: it ends as delivered, or it would be retried forever. */
+        enum store_outcome done =
+            s->w.delivery_id[0] ? db_delivery_succeeded(d->pool, name, s->w.delivery_id)
+                                : db_delivery_idle(d->pool, name, s->w.hook.position, s->batch.end, IDLE_RECHECK_MS);
+        if (done != STORE_OK)
+            log_warn("webhooks: %s: could not record a look with nothing to send", name);
         return false;
     }
     if (!s->w.delivery_id[0] && db_delivery_begin(d->pool, name, s->batch.end, s->w.delivery_id) != STORE_OK)

@@ -452,6 +452,39 @@ START_TEST(pause_holds_delivery_resume_continues_and_rewind_replays)
 }
 END_TEST
 
+/* A batch that keeps failing while its stream is deleted ends there: the
+ * webhook goes back to active at the batch's end, and new events of a new
+ * stream of that name are delivered from that position on. */
+START_TEST(a_batch_whose_stream_was_deleted_is_not_retried_forever)
+{
+    struct receiver *rc = start_receiver();
+    receiver_answer(rc, 500); /* the first attempt fails; its retry comes after the delete */
+    char stream[NAME_MAX_LEN], name[NAME_MAX_LEN];
+    name_into(stream, "whd");
+    name_into(name, "hook");
+    append_n(stream, 3, "A");
+    create_hook(name, rc, fmt("\"stream\":\"%s\",\"from\":\"start\",\"max_batch\":10", stream));
+    ck_assert_msg(receiver_wait(rc, 1, 10), "no delivery within 10 s");
+    EXPECT_204_FREE(request("DELETE", fmt("/streams/%s", stream), NULL));
+    /* The retry finds nothing to send: the batch is over, the position at its end. */
+    expect_position(name, 3, 15);
+    cJSON *hook = get_hook(name);
+    ck_assert_str_eq(str_field(hook, "state"), "active");
+    ck_assert_int_eq(int_field(hook, "consecutive_failures"), 0);
+    cJSON_Delete(hook);
+    int before = receiver_count(rc);
+    append_n(stream, 5, "A"); /* offsets 0-4 of the new stream: 3 and 4 are past the position */
+    expect_position(name, 5, 15);
+    ck_assert_int_eq(receiver_count(rc), before + 1);
+    cJSON *body = received_json(receiver_at(rc, before));
+    ck_assert_int_eq(array_size(body, "events"), 2);
+    ck_assert_int_eq(int_field(array_item(body, "events", 0), "offset"), 3);
+    cJSON_Delete(body);
+    EXPECT_204_FREE(request("DELETE", fmt("/webhooks/%s", name), NULL));
+    receiver_stop(rc);
+}
+END_TEST
+
 static Suite *webhook_delivery_suite(void)
 {
     Suite *s = suite_create("webhook_delivery");
@@ -461,6 +494,7 @@ static Suite *webhook_delivery_suite(void)
     tcase_add_test(tc, a_refused_batch_is_retried_the_same_with_growing_gaps);
     tcase_add_test(tc, a_prefix_webhook_delivers_its_types_in_global_order);
     tcase_add_test(tc, pause_holds_delivery_resume_continues_and_rewind_replays);
+    tcase_add_test(tc, a_batch_whose_stream_was_deleted_is_not_retried_forever);
     suite_add_tcase(s, tc);
     return s;
 }
