@@ -345,3 +345,24 @@ wait_quiet() {
     QUIET_WAITED=$((QUIET_WAITED + 1))
   done
 }
+
+# report_header TITLE WHO: the lines every result file opens with (title and date,
+# commit, machine, PostgreSQL, the wait for an idle machine and any disturbed
+# phases); WHO names what shares the machine.
+report_header() {
+  printf '# %s, %s\n\n' "$1" "$(date '+%F %H:%M %Z')"
+  printf -- '- streamq commit %s\n' "$BENCH_COMMIT"
+  printf -- '- machine: %s CPUs (%s), %s MiB RAM; %s share it\n' \
+    "$(nproc)" "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)" \
+    "$(awk '/MemTotal/ { printf "%d", $2 / 1024 }' /proc/meminfo)" "$2"
+  printf -- '- PostgreSQL %s, private cluster on a unix socket, default settings (fsync, synchronous_commit on)\n' \
+    "$(psql_bench -tAc 'SHOW server_version' | cut -d' ' -f1)"
+  printf -- '- waited %s s in all for the machine to be idle before phases; most CPU used by other processes during a phase: %s cores (see the last table)\n' \
+    "$QUIET_WAITED" "${FOREIGN_MAX:-0}"
+  if [ "${#DISTURBED[@]}" -gt 0 ]; then
+    printf -- '- **disturbed by other work on the machine** (> 0.15 cores used by other processes): %s\n' \
+      "$(printf '%s; ' "${DISTURBED[@]}" | sed 's/; $//')"
+  else
+    printf -- '- no phase was disturbed by other work on the machine (≤ 0.15 cores used by other processes)\n'
+  fi
+}

@@ -323,21 +323,7 @@ l_report() {
   mkdir -p bench/results
   out="bench/results/live-$(date +%F).md"
   {
-    printf '# streamq live-delivery benchmark, %s\n\n' "$(date '+%F %H:%M %Z')"
-    printf -- '- streamq commit %s\n' "$BENCH_COMMIT"
-    printf -- '- machine: %s CPUs (%s), %s MiB RAM; load generators, receiver, streamq and PostgreSQL share it\n' \
-      "$(nproc)" "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)" \
-      "$(awk '/MemTotal/ { printf "%d", $2 / 1024 }' /proc/meminfo)"
-    printf -- '- PostgreSQL %s, private cluster on a unix socket, default settings (fsync, synchronous_commit on)\n' \
-      "$(psql_bench -tAc 'SHOW server_version' | cut -d' ' -f1)"
-    printf -- '- waited %s s in all for the machine to be idle before phases; most CPU used by other processes during a phase: %s cores (see the last table)\n' \
-      "$QUIET_WAITED" "${FOREIGN_MAX:-0}"
-    if [ "${#DISTURBED[@]}" -gt 0 ]; then
-      printf -- '- **disturbed by other work on the machine** (> 0.15 cores used by other processes): %s\n' \
-        "$(printf '%s; ' "${DISTURBED[@]}" | sed 's/; $//')"
-    else
-      printf -- '- no phase was disturbed by other work on the machine (≤ 0.15 cores used by other processes)\n'
-    fi
+    report_header "streamq live-delivery benchmark" "load generators, receiver, streamq and PostgreSQL"
     printf -- '- streamq release build, --log-level info (one log line per request, to a file), default pool (16) and threads (16); a fresh streamq for each --notify setting in 1, one (--notify true) for 2-4\n'
     printf -- '- 1: %s, append.lua, %s s after %s s of warm-up; 2-4: bench/live_load.c (one poll loop; an appender thread for SSE); %s rounds in 2; BENCH_SCALE %s; whole run %s s\n\n' \
       "$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)" "$L_T_APPEND" "$L_WARM" "$L_ROUNDS" "${BENCH_SCALE:-1}" "$total"

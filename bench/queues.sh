@@ -182,21 +182,7 @@ q_report() {
   mkdir -p bench/results
   out="bench/results/queues-$(date +%F).md"
   {
-    printf '# streamq queues benchmark, %s\n\n' "$(date '+%F %H:%M %Z')"
-    printf -- '- streamq commit %s\n' "$BENCH_COMMIT"
-    printf -- '- machine: %s CPUs (%s), %s MiB RAM; load generator, streamq and PostgreSQL share it\n' \
-      "$(nproc)" "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)" \
-      "$(awk '/MemTotal/ { printf "%d", $2 / 1024 }' /proc/meminfo)"
-    printf -- '- PostgreSQL %s, private cluster on a unix socket, default settings (fsync, synchronous_commit on)\n' \
-      "$(psql_bench -tAc 'SHOW server_version' | cut -d' ' -f1)"
-    printf -- '- waited %s s in all for the machine to be idle before phases; most CPU used by other processes during a phase: %s cores (see the last table)\n' \
-      "$QUIET_WAITED" "${FOREIGN_MAX:-0}"
-    if [ "${#DISTURBED[@]}" -gt 0 ]; then
-      printf -- '- **disturbed by other work on the machine** (> 0.15 cores used by other processes): %s\n' \
-        "$(printf '%s; ' "${DISTURBED[@]}" | sed 's/; $//')"
-    else
-      printf -- '- no phase was disturbed by other work on the machine (≤ 0.15 cores used by other processes)\n'
-    fi
+    report_header "streamq queues benchmark" "load generator, streamq and PostgreSQL"
     printf -- '- streamq release build, --log-level info (one log line per request, to a file), default pool (16) and threads (16)\n'
     printf -- '- load generator: bench/queue_load.c (one thread and one keep-alive connection per worker); cycle = enqueue B, dequeue max B, ack (one call per message for B = 1, one batch ack for B = 10); %s s per configuration after %s s of warm-up\n' "$Q_T" "$Q_WARM"
     printf -- '- reference: **PGMQ-style SQL, not PGMQ** (no PGMQ package in Debian): the statements of pgmq.send/send_batch, read and delete as prepared statements, one transaction each, %s (bench/pgbench/queue_*.sql); whole run %s s\n\n' \

@@ -258,21 +258,7 @@ report() {
   mkdir -p bench/results
   out="bench/results/streams-$(date +%F).md"
   {
-    printf '# streamq streams benchmark, %s\n\n' "$(date '+%F %H:%M %Z')"
-    printf -- '- streamq commit %s\n' "$BENCH_COMMIT"
-    printf -- '- machine: %s CPUs (%s), %s MiB RAM; load generator, streamq and PostgreSQL share it\n' \
-      "$(nproc)" "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)" \
-      "$(awk '/MemTotal/ { printf "%d", $2 / 1024 }' /proc/meminfo)"
-    printf -- '- PostgreSQL %s, private cluster on a unix socket, default settings (fsync, synchronous_commit on)\n' \
-      "$(psql_version)"
-    printf -- '- waited %s s in all for the machine to be idle before phases; most CPU used by other processes during a phase: %s cores (see the last table)\n' \
-      "$QUIET_WAITED" "${FOREIGN_MAX:-0}"
-    if [ "${#DISTURBED[@]}" -gt 0 ]; then
-      printf -- '- **disturbed by other work on the machine** (> 0.15 cores used by other processes): %s\n' \
-        "$(printf '%s; ' "${DISTURBED[@]}" | sed 's/; $//')"
-    else
-      printf -- '- no phase was disturbed by other work on the machine (≤ 0.15 cores used by other processes)\n'
-    fi
+    report_header "streamq streams benchmark" "load generator, streamq and PostgreSQL"
     printf -- '- streamq release build, --log-level info (one log line per request, to a file), default pool and threads unless a row says otherwise\n'
     printf -- '- %s, %s, nginx %s (access log on, keepalive_requests 1000000); whole run %s s\n\n' \
       "$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)" "$(pgbench --version)" "$(nginx -v 2>&1 | sed 's|.*/||')" "$total"
@@ -285,4 +271,3 @@ report() {
   say "written to $out"
 }
 
-psql_version() { psql_bench -tAc "SHOW server_version" | cut -d' ' -f1; }

@@ -253,6 +253,18 @@ static void events_json(struct text *t, const struct db_list *events, bool ndjso
     }
 }
 
+/* The `type` filter of a stream's reads: absent, or a comma-separated list of types. */
+static bool types_query_or_reply(struct request *req, const char **types)
+{
+    if (!query_string_or_reply(req, "type", types))
+        return false;
+    if (*types && (!**types || strlen(*types) > 20 * BATCH_TYPE_MAX_LEN)) {
+        problem_reply(req, 400, "invalid_parameter", "type must be a comma-separated list of event types");
+        return false;
+    }
+    return true;
+}
+
 /* Query parameters shared by the JSON and NDJSON reads; false after replying 400. */
 static bool read_input_or_reply(struct request *req, struct read_input *in)
 {
@@ -261,7 +273,7 @@ static bool read_input_or_reply(struct request *req, struct read_input *in)
     memset(in, 0, sizeof *in);
     if (!path_name_or_reply(req, "stream", &in->stream) || !query_string_or_reply(req, "direction", &direction) ||
         !query_int_or_reply(req, "limit", 1, PAGE_LIMIT_MAX, PAGE_LIMIT_DEFAULT, &in->limit) ||
-        !query_int_or_reply(req, "from", 0, INT64_MAX, -1, &from) || !query_string_or_reply(req, "type", &in->types) ||
+        !query_int_or_reply(req, "from", 0, INT64_MAX, -1, &from) || !types_query_or_reply(req, &in->types) ||
         !query_string_or_reply(req, "since", &in->since) || !query_string_or_reply(req, "until", &in->until))
         return false;
     if (direction && strcmp(direction, "forward") != 0 && strcmp(direction, "backward") != 0) {
@@ -270,10 +282,6 @@ static bool read_input_or_reply(struct request *req, struct read_input *in)
     }
     in->backward = direction && !strcmp(direction, "backward");
     in->from = from >= 0 ? from : in->backward ? INT64_MAX : 0;
-    if (in->types && (!*in->types || strlen(in->types) > 20 * BATCH_TYPE_MAX_LEN)) {
-        problem_reply(req, 400, "invalid_parameter", "type must be a comma-separated list of event types");
-        return false;
-    }
     if ((in->since && !rfc3339_is_valid(in->since)) || (in->until && !rfc3339_is_valid(in->until))) {
         problem_reply(req, 400, "invalid_parameter", "since and until must be RFC 3339 date-times");
         return false;
@@ -447,12 +455,8 @@ void route_consumers_read(struct request *req)
     int64_t wait;
     if (!path_name_or_reply(req, "stream", &in.stream) || !path_name_or_reply(req, "group", &in.group) ||
         !query_int_or_reply(req, "limit", 1, PAGE_LIMIT_MAX, PAGE_LIMIT_DEFAULT, &in.limit) ||
-        !query_string_or_reply(req, "type", &in.types) || !route_wait_query_or_reply(req, &wait))
+        !types_query_or_reply(req, &in.types) || !route_wait_query_or_reply(req, &wait))
         return;
-    if (in.types && (!*in.types || strlen(in.types) > 20 * BATCH_TYPE_MAX_LEN)) {
-        problem_reply(req, 400, "invalid_parameter", "type must be a comma-separated list of event types");
-        return;
-    }
     read_page_or_wait(req, &in, wait);
 }
 
