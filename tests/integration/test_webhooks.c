@@ -6,6 +6,7 @@
 #include <check.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "checks.h"
 #include "harness.h"
@@ -78,11 +79,27 @@ START_TEST(client_secret_is_not_echoed_and_prefix_webhooks_start_at_the_global_e
     ck_assert_str_eq(str_field(r->json, "stream_prefix"), stream);
     long long end = int_field(r->json, "position");
     response_free(r);
-    /* The global read from that position has nothing of what was there before. */
-    r = get("/events?from_position=%lld&stream_prefix=%s", end, stream);
-    EXPECT_JSON(r, 200);
-    ck_assert_int_eq(array_size(r->json, "events"), 0);
-    response_free(r);
+    /* "end" is the global read's watermark: while a transaction of another
+     * test is still open it stays below that transaction, and so may also be
+     * below our two events (delivered again rather than ever skipped). Once
+     * no older transaction is open, "end" is past them: the global read from
+     * it has nothing of what was there before. */
+    int before = -1;
+    for (int attempt = 0; attempt < 100 && before != 0; attempt++) {
+        if (attempt > 0) {
+            usleep(50 * 1000);
+            r = requestf("PUT", fmt("/webhooks/%s", name),
+                         "{\"url\":\"https://h.example.com/p?q=1\",\"stream_prefix\":\"%s\",\"from\":\"end\"}", stream);
+            EXPECT_JSON(r, 200);
+            end = int_field(r->json, "position");
+            response_free(r);
+        }
+        r = get("/events?from_position=%lld&stream_prefix=%s", end, stream);
+        EXPECT_JSON(r, 200);
+        before = array_size(r->json, "events");
+        response_free(r);
+    }
+    ck_assert_int_eq(before, 0);
     r = get("/events?from_position=0&stream_prefix=%s", stream);
     ck_assert_int_eq(array_size(r->json, "events"), 2);
     ck_assert_int_eq(int_field(array_item(r->json, "events", 1), "global_position"), end);
