@@ -13,11 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/arrays.h"
 #include "db/pool.h"
 #include "db/rows.h"
 #include "src/core/log.h"
 
-/* Positions hold 4096 events per transaction (see append_events()). */
+/* Positions hold 4096 events per transaction (see append_batch()). */
 #define GROUP_MAX_EVENTS 4096
 #define GROUP_MAX_APPENDS 256
 #define GROUP_MAX_BYTES (1024 * 1024)
@@ -60,7 +61,8 @@ static struct waiter *take_group(int *count)
     return first;
 }
 
-/* Fills each waiter's result from the rows of append_batch(). */
+/* Fills each waiter's result from the rows of append_batch(): the rows of one
+ * append are adjacent, ordered by offset. */
 static bool distribute(const PGresult *res, struct waiter *group, int count)
 {
     struct waiter **by_index = xcalloc((size_t)count, sizeof *by_index);
@@ -74,7 +76,7 @@ static bool distribute(const PGresult *res, struct waiter *group, int count)
         int end = r;
         while (end < rows && db_int(res, end, 0) - 1 == req)
             end++;
-        if (req < 0 || req >= count) {
+        if (req < 0 || req >= count || filled[req]) {
             ok = false;
             break;
         }
@@ -85,7 +87,7 @@ static bool distribute(const PGresult *res, struct waiter *group, int count)
             w->out->count = end - r;
             w->out->events = xcalloc((size_t)w->out->count, sizeof *w->out->events);
             for (int k = 0; k < w->out->count; k++) {
-                snprintf(w->out->events[k].id, sizeof w->out->events[k].id, "%s", PQgetvalue(res, r + k, 3));
+                db_copy(res, r + k, 3, w->out->events[k].id, sizeof w->out->events[k].id);
                 w->out->events[k].offset = db_int(res, r + k, 4);
                 w->out->events[k].position = db_int(res, r + k, 5);
             }
@@ -100,44 +102,63 @@ static bool distribute(const PGresult *res, struct waiter *group, int count)
     return ok;
 }
 
-/* Writes `group` in one transaction; on failure of the whole group (e.g. a
- * deadlock between two duplicate ids), writes each append on its own. */
-static void write_group(struct db_pool *pool, struct waiter *group, int count)
+/* Writes the `count` appends of `group` with one call of append_batch(), in one
+ * transaction. False when the call failed as a whole (then `*failure` says how)
+ * or answered rows that do not fit the group. */
+static bool write_batch(struct db_pool *pool, struct waiter *group, int count, enum store_outcome *failure)
 {
-    if (count == 1) {
-        group->outcome = db_events_append_one(pool, group->in, group->out);
-        return;
-    }
-    size_t cap = 2, len = 0;
-    for (struct waiter *w = group; w; w = w->next)
-        cap += w->body_len + NAME_MAX_LEN + 80;
-    char *json = xmalloc(cap);
-    json[len++] = '[';
+    struct text streams = {0}, expected = {0}, check_ids = {0}, bodies = {0};
     for (struct waiter *w = group; w; w = w->next) {
-        /* Names and expectations are validated (no characters needing escapes);
-         * the body is the client's validated JSON, embedded as is. */
-        len += (size_t)snprintf(json + len, cap - len,
-                                "%s{\"s\":\"%s\",\"x\":\"%s\",\"c\":%s,\"b\":", w == group ? "" : ",", w->in->stream,
-                                w->in->expected, w->in->check_ids ? "true" : "false");
-        memcpy(json + len, w->in->body, w->body_len);
-        len += w->body_len;
-        json[len++] = '}';
+        db_array_item(&streams, w->in->stream, strlen(w->in->stream));
+        db_array_item(&expected, w->in->expected, strlen(w->in->expected));
+        db_array_item(&check_ids, w->in->check_ids ? "t" : "f", 1);
+        /* The client's validated JSON as sent: re-printing it through cJSON's
+         * doubles would round numbers that jsonb keeps exact. */
+        db_array_item(&bodies, w->in->body, w->body_len);
     }
-    json[len++] = ']';
-    json[len] = '\0';
+    db_array_end(&streams);
+    db_array_end(&expected);
+    db_array_end(&check_ids);
+    db_array_end(&bodies);
 
     PGresult *res;
-    const char *params[] = {json};
-    enum store_outcome outcome = db_run(pool, STMT_EVENTS_APPEND_BATCH, 1, params, "append batch", &res);
-    bool ok = outcome == STORE_OK && distribute(res, group, count);
+    const char *params[] = {streams.data, expected.data, check_ids.data, bodies.data};
+    *failure = db_run(pool, STMT_EVENTS_APPEND, 4, params, "append", &res);
+    bool ok = *failure == STORE_OK && distribute(res, group, count);
+    if (*failure == STORE_OK && !ok) {
+        log_error("append: the answer does not fit the %d appends written", count);
+        *failure = STORE_ERROR;
+    }
     PQclear(res);
-    free(json);
-    if (ok)
+    text_free(&streams);
+    text_free(&expected);
+    text_free(&check_ids);
+    text_free(&bodies);
+    return ok;
+}
+
+/* Writes `group` in one transaction. When that fails as a whole (two of its
+ * appends carry the same new id, one holds data PostgreSQL refuses), writes
+ * each append alone, so each gets its own answer. */
+static void write_group(struct db_pool *pool, struct waiter *group, int count)
+{
+    enum store_outcome failure;
+    if (write_batch(pool, group, count, &failure))
         return;
-    for (struct waiter *w = group; w; w = w->next) {
+    if (count == 1) {
+        db_events_append_result_free(group->out);
+        memset(group->out, 0, sizeof *group->out);
+        group->outcome = failure;
+        return;
+    }
+    for (struct waiter *w = group, *next; w; w = next) {
+        next = w->next;
+        w->next = NULL;
         db_events_append_result_free(w->out);
         memset(w->out, 0, sizeof *w->out);
-        w->outcome = db_events_append_one(pool, w->in, w->out);
+        if (!write_batch(pool, w, 1, &failure))
+            w->outcome = failure;
+        w->next = next;
     }
 }
 

@@ -34,35 +34,6 @@ enum store_outcome db_events_append(struct db_pool *pool, const struct append_in
     return db_append_group(pool, in, out, max_writers);
 }
 
-enum store_outcome db_events_append_one(struct db_pool *pool, const struct append_input *in, struct append_result *out)
-{
-    memset(out, 0, sizeof *out);
-    PGresult *res;
-    const char *params[] = {in->stream, in->expected, in->body, in->check_ids ? "t" : "f"};
-    enum store_outcome outcome = db_run(pool, STMT_EVENTS_APPEND, 4, params, "append", &res);
-    if (outcome != STORE_OK)
-        goto out;
-    int rows = PQntuples(res);
-    if (rows == 0) {
-        outcome = STORE_ERROR;
-        goto out;
-    }
-    outcome = db_events_outcome(PQgetvalue(res, 0, 0));
-    out->current_version = db_int(res, 0, 1);
-    if (outcome != STORE_CREATED && outcome != STORE_OK)
-        goto out;
-    out->events = xcalloc((size_t)rows, sizeof *out->events);
-    out->count = rows;
-    for (int i = 0; i < rows; i++) {
-        snprintf(out->events[i].id, sizeof out->events[i].id, "%s", PQgetvalue(res, i, 2));
-        out->events[i].offset = db_int(res, i, 3);
-        out->events[i].position = db_int(res, i, 4);
-    }
-out:
-    PQclear(res);
-    return outcome;
-}
-
 void db_events_append_result_free(struct append_result *r)
 {
     free(r->events);

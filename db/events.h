@@ -37,13 +37,8 @@ enum store_outcome db_events_append(struct db_pool *pool, const struct append_in
                                     int max_writers) MUST_CHECK;
 void db_events_append_result_free(struct append_result *r);
 
-/* The outcome named by append_events()/append_batch() ("created", "idempotent", ...). */
+/* The outcome named by append_batch() ("created", "idempotent", ...). */
 enum store_outcome db_events_outcome(const char *word);
-
-/* The same append written alone, in its own transaction (db_events_append may
- * combine concurrent appends into one; see db/append_group.h). */
-enum store_outcome db_events_append_one(struct db_pool *pool, const struct append_input *in,
-                                        struct append_result *out) MUST_CHECK;
 
 struct read_input {
     const char *stream;

@@ -57,12 +57,10 @@ const struct statement statements[STMT_COUNT_] = {
     [STMT_TX_BEGIN] = {"tx_begin", "BEGIN"},
     [STMT_TX_COMMIT] = {"tx_commit", "COMMIT"},
 
+    /* Parallel arrays, one element per append (db/append_group.c). */
     [STMT_EVENTS_APPEND] = {"events_append",
-        "SELECT outcome, current_version, event_id, stream_offset, global_position"
-        "  FROM {p}append_events($1, $2, $3::jsonb -> 'events', $4::boolean)"},
-    [STMT_EVENTS_APPEND_BATCH] = {"events_append_batch",
         "SELECT request, outcome, current_version, event_id, stream_offset, global_position"
-        "  FROM {p}append_batch($1::jsonb)"},
+        "  FROM {p}append_batch($1::text[], $2::text[], $3::boolean[], $4::jsonb[])"},
     /* One row per event after the stream's version and first retained offset;
      * no row at all when the stream does not exist. */
     [STMT_EVENTS_READ_FORWARD] = {"events_read_forward",

@@ -9,7 +9,6 @@ enum stmt_id {
     STMT_TX_COMMIT,
     /* events (db/events.c) */
     STMT_EVENTS_APPEND,
-    STMT_EVENTS_APPEND_BATCH,
     STMT_EVENTS_READ_FORWARD,
     STMT_EVENTS_READ_BACKWARD,
     STMT_EVENTS_GET,

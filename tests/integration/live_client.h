@@ -20,7 +20,12 @@ double live_now(void);
 
 /* What the live suites allow (no speed is asserted beyond these). */
 #define LIVE_SETTLE_MS 500 /* what a long poll gets to reach the service and park */
-#define LIVE_WAKE_S 0.1    /* a woken long poll answers this soon after the write returned */
+/* A woken long poll answers this soon after the write returned: below the 1 s
+ * recheck of the global read and of dequeue, and far below every deadline, so
+ * an answer this soon was woken by the notification. Not a speed figure (the
+ * wake-up latency is measured in bench/live.sh); loose, so a loaded machine
+ * does not fail it. */
+#define LIVE_WAKE_S 0.9
 #define LIVE_AT_ONCE_S 2.0 /* an answer that did not wait for a wait=10 comes well before this */
 
 /* Values of `wait` that are not an integer from 0 to 60 (each is a 400). */

@@ -177,8 +177,9 @@ START_TEST(global_read_waits_for_an_append_that_commits_late)
     PQclear(PQexec(pg, sql));
     PQclear(PQexec(pg, "BEGIN"));
     snprintf(sql, sizeof sql,
-             "SELECT * FROM %s.append_events('%s', 'any', "
-             "'[{\"id\":\"ffffffff-ffff-4fff-8fff-000000000001\",\"type\":\"Slow\",\"data\":1}]'::jsonb, false)",
+             "SELECT * FROM %s.append_batch(ARRAY['%s'], ARRAY['any'], ARRAY[false], "
+             "ARRAY['{\"events\":[{\"id\":\"ffffffff-ffff-4fff-8fff-000000000001\",\"type\":\"Slow\",\"data\":1}]}'::"
+             "jsonb])",
              svc.schema, slow);
     PGresult *res = PQexec(pg, sql);
     ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK, "%s", PQresultErrorMessage(res));

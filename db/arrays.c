@@ -1,0 +1,26 @@
+/* PostgreSQL array literals; see arrays.h. */
+#include "db/arrays.h"
+
+#include <string.h>
+
+void db_array_item(struct text *t, const char *s, size_t n)
+{
+    text_put(t, t->len == 0 ? "{\"" : ",\"", 2);
+    const char *end = s + n;
+    while (s < end) {
+        /* Inside quotes only '"' and '\' need a backslash before them. */
+        size_t plain = strcspn(s, "\"\\");
+        text_put(t, s, plain);
+        s += plain;
+        if (s < end) {
+            char escaped[2] = {'\\', *s++};
+            text_put(t, escaped, 2);
+        }
+    }
+    text_put(t, "\"", 1);
+}
+
+void db_array_end(struct text *t)
+{
+    text_put(t, t->len == 0 ? "{}" : "}", t->len == 0 ? 2 : 1);
+}
