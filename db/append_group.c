@@ -1,14 +1,12 @@
 /* Group commit for appends; see append_group.h.
  *
- * Leader/follower, no extra thread: a request queues itself; while fewer than
- * `max_writers` groups are being written, a waiting request becomes a leader,
- * takes every queued append (up to the limits below) and writes them as one
- * transaction, then wakes the others with their results. One transaction costs
- * PostgreSQL far more than one more event in it, so under load this multiplies
- * appends per second; alone, a request is written at once, as before. */
+ * Writer threads take queued appends from the head while they fit one
+ * transaction and write them with one statement; a writer that finds the
+ * queue empty sleeps until the next append arrives. */
 #include "db/append_group.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,38 +21,33 @@
 #define GROUP_MAX_APPENDS 256
 #define GROUP_MAX_BYTES (1024 * 1024)
 
-struct waiter {
-    const struct append_input *in;
-    struct append_result *out;
-    enum store_outcome outcome;
-    size_t body_len;
-    int events;
-    bool done;
-    struct waiter *next;
+struct append_group {
+    struct db_pool *pool;
+    pthread_mutex_t lock;
+    pthread_cond_t queued;
+    struct append_job *head, *tail;
+    bool stopping;
+    int writers;
+    pthread_t *threads;
 };
 
-static pthread_mutex_t group_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t group_done = PTHREAD_COND_INITIALIZER;
-static struct waiter *queue_head, *queue_tail;
-static int writers;
-
-/* Takes queued waiters from the head while they fit one transaction. Locked. */
-static struct waiter *take_group(int *count)
+/* Takes queued jobs from the head while they fit one transaction. Locked. */
+static struct append_job *take_group(struct append_group *g, int *count)
 {
-    struct waiter *first = queue_head, *last = NULL, *w = queue_head;
+    struct append_job *first = g->head, *last = NULL, *j = g->head;
     int events = 0, n = 0;
     size_t bytes = 0;
-    while (w && (n == 0 || (events + w->events <= GROUP_MAX_EVENTS && n < GROUP_MAX_APPENDS &&
-                            bytes + w->body_len <= GROUP_MAX_BYTES))) {
-        events += w->events;
-        bytes += w->body_len;
+    while (j && (n == 0 || (events + j->in->events <= GROUP_MAX_EVENTS && n < GROUP_MAX_APPENDS &&
+                            bytes + j->body_len <= GROUP_MAX_BYTES))) {
+        events += j->in->events;
+        bytes += j->body_len;
         n++;
-        last = w;
-        w = w->next;
+        last = j;
+        j = j->next;
     }
-    queue_head = w;
-    if (!queue_head)
-        queue_tail = NULL;
+    g->head = j;
+    if (!g->head)
+        g->tail = NULL;
     if (last)
         last->next = NULL;
     *count = n;
@@ -63,14 +56,14 @@ static struct waiter *take_group(int *count)
 
 /* Fills each waiter's result from the rows of append_batch(): the rows of one
  * append are adjacent, ordered by offset. */
-static bool distribute(const PGresult *res, struct waiter *group, int count)
+static bool distribute(const PGresult *res, struct append_job *group, int count)
 {
-    struct waiter **by_index = xcalloc((size_t)count, sizeof *by_index);
+    struct append_job **by_index = xcalloc((size_t)count, sizeof *by_index);
     bool *filled = xcalloc((size_t)count, sizeof *filled);
     int i = 0, rows = PQntuples(res);
     bool ok = true;
-    for (struct waiter *w = group; w; w = w->next)
-        by_index[i++] = w;
+    for (struct append_job *j = group; j; j = j->next)
+        by_index[i++] = j;
     for (int r = 0; r < rows;) {
         int req = (int)db_int(res, r, 0) - 1;
         int end = r;
@@ -80,16 +73,16 @@ static bool distribute(const PGresult *res, struct waiter *group, int count)
             ok = false;
             break;
         }
-        struct waiter *w = by_index[req];
-        w->outcome = db_events_outcome(PQgetvalue(res, r, 1));
-        w->out->current_version = db_int(res, r, 2);
-        if (w->outcome == STORE_CREATED || w->outcome == STORE_OK) {
-            w->out->count = end - r;
-            w->out->events = xcalloc((size_t)w->out->count, sizeof *w->out->events);
-            for (int k = 0; k < w->out->count; k++) {
-                db_copy(res, r + k, 3, w->out->events[k].id, sizeof w->out->events[k].id);
-                w->out->events[k].offset = db_int(res, r + k, 4);
-                w->out->events[k].position = db_int(res, r + k, 5);
+        struct append_job *j = by_index[req];
+        j->outcome = db_events_outcome(PQgetvalue(res, r, 1));
+        j->out.current_version = db_int(res, r, 2);
+        if (j->outcome == STORE_CREATED || j->outcome == STORE_OK) {
+            j->out.count = end - r;
+            j->out.events = xcalloc((size_t)j->out.count, sizeof *j->out.events);
+            for (int k = 0; k < j->out.count; k++) {
+                db_copy(res, r + k, 3, j->out.events[k].id, sizeof j->out.events[k].id);
+                j->out.events[k].offset = db_int(res, r + k, 4);
+                j->out.events[k].position = db_int(res, r + k, 5);
             }
         }
         filled[req] = true;
@@ -105,16 +98,16 @@ static bool distribute(const PGresult *res, struct waiter *group, int count)
 /* Writes the `count` appends of `group` with one call of append_batch(), in one
  * transaction. False when the call failed as a whole (then `*failure` says how)
  * or answered rows that do not fit the group. */
-static bool write_batch(struct db_pool *pool, struct waiter *group, int count, enum store_outcome *failure)
+static bool write_batch(struct db_pool *pool, struct append_job *group, int count, enum store_outcome *failure)
 {
     struct text streams = {0}, expected = {0}, check_ids = {0}, bodies = {0};
-    for (struct waiter *w = group; w; w = w->next) {
-        db_array_item(&streams, w->in->stream, strlen(w->in->stream));
-        db_array_item(&expected, w->in->expected, strlen(w->in->expected));
-        db_array_item(&check_ids, w->in->check_ids ? "t" : "f", 1);
+    for (struct append_job *j = group; j; j = j->next) {
+        db_array_item(&streams, j->in->stream, strlen(j->in->stream));
+        db_array_item(&expected, j->in->expected, strlen(j->in->expected));
+        db_array_item(&check_ids, j->in->check_ids ? "t" : "f", 1);
         /* The client's validated JSON as sent: re-printing it through cJSON's
          * doubles would round numbers that jsonb keeps exact. */
-        db_array_item(&bodies, w->in->body, w->body_len);
+        db_array_item(&bodies, j->in->body, j->body_len);
     }
     db_array_end(&streams);
     db_array_end(&expected);
@@ -140,58 +133,102 @@ static bool write_batch(struct db_pool *pool, struct waiter *group, int count, e
 /* Writes `group` in one transaction. When that fails as a whole (two of its
  * appends carry the same new id, one holds data PostgreSQL refuses), writes
  * each append alone, so each gets its own answer. */
-static void write_group(struct db_pool *pool, struct waiter *group, int count)
+static void write_group(struct db_pool *pool, struct append_job *group, int count)
 {
     enum store_outcome failure;
     if (write_batch(pool, group, count, &failure))
         return;
     if (count == 1) {
-        db_events_append_result_free(group->out);
-        memset(group->out, 0, sizeof *group->out);
+        db_events_append_result_free(&group->out);
+        memset(&group->out, 0, sizeof group->out);
         group->outcome = failure;
         return;
     }
-    for (struct waiter *w = group, *next; w; w = next) {
-        next = w->next;
-        w->next = NULL;
-        db_events_append_result_free(w->out);
-        memset(w->out, 0, sizeof *w->out);
-        if (!write_batch(pool, w, 1, &failure))
-            w->outcome = failure;
-        w->next = next;
+    for (struct append_job *j = group, *next; j; j = next) {
+        next = j->next;
+        j->next = NULL;
+        db_events_append_result_free(&j->out);
+        memset(&j->out, 0, sizeof j->out);
+        if (!write_batch(pool, j, 1, &failure))
+            j->outcome = failure;
+        j->next = next;
     }
 }
 
-enum store_outcome db_append_group(struct db_pool *pool, const struct append_input *in, struct append_result *out,
-                                   int max_writers)
+static void *writer_main(void *arg)
 {
-    struct waiter self = {
-        .in = in, .out = out, .outcome = STORE_ERROR, .body_len = strlen(in->body), .events = in->events};
-    memset(out, 0, sizeof *out);
-
-    pthread_mutex_lock(&group_lock);
-    if (queue_tail)
-        queue_tail->next = &self;
-    else
-        queue_head = &self;
-    queue_tail = &self;
-    while (!self.done) {
-        if (queue_head && writers < max_writers) {
-            int count;
-            struct waiter *group = take_group(&count);
-            writers++;
-            pthread_mutex_unlock(&group_lock);
-            write_group(pool, group, count);
-            pthread_mutex_lock(&group_lock);
-            /* Marked under the lock: waiters read `done` only while holding it. */
-            for (struct waiter *w = group; w; w = w->next)
-                w->done = true;
-            writers--;
-            pthread_cond_broadcast(&group_done);
-            continue;
+    struct append_group *g = arg;
+    pthread_mutex_lock(&g->lock);
+    for (;;) {
+        while (!g->head && !g->stopping)
+            pthread_cond_wait(&g->queued, &g->lock);
+        if (!g->head)
+            break;
+        int count;
+        struct append_job *group = take_group(g, &count);
+        pthread_mutex_unlock(&g->lock);
+        write_group(g->pool, group, count);
+        for (struct append_job *j = group, *next; j; j = next) {
+            next = j->next; /* done() may free the job */
+            j->done(j);
         }
-        pthread_cond_wait(&group_done, &group_lock);
+        pthread_mutex_lock(&g->lock);
     }
-    pthread_mutex_unlock(&group_lock);
-    return self.outcome;
+    pthread_mutex_unlock(&g->lock);
+    return NULL;
+}
+
+struct append_group *append_group_start(struct db_pool *pool, int writers)
+{
+    struct append_group *g = xcalloc(1, sizeof *g);
+    g->pool = pool;
+    pthread_mutex_init(&g->lock, NULL);
+    pthread_cond_init(&g->queued, NULL);
+    g->threads = xcalloc((size_t)writers, sizeof *g->threads);
+    for (; g->writers < writers; g->writers++) {
+        if (pthread_create(&g->threads[g->writers], NULL, writer_main, g) != 0) {
+            log_error("cannot start append writer %d", g->writers + 1);
+            append_group_stop(g);
+            return NULL;
+        }
+    }
+    return g;
+}
+
+void append_group_stop(struct append_group *g)
+{
+    if (!g)
+        return;
+    pthread_mutex_lock(&g->lock);
+    g->stopping = true;
+    pthread_cond_broadcast(&g->queued);
+    pthread_mutex_unlock(&g->lock);
+    for (int i = 0; i < g->writers; i++)
+        pthread_join(g->threads[i], NULL);
+    pthread_cond_destroy(&g->queued);
+    pthread_mutex_destroy(&g->lock);
+    free(g->threads);
+    free(g);
+}
+
+void db_append_submit(struct append_group *g, struct append_job *job)
+{
+    memset(&job->out, 0, sizeof job->out);
+    job->outcome = STORE_ERROR;
+    job->body_len = strlen(job->in->body);
+    job->next = NULL;
+    pthread_mutex_lock(&g->lock);
+    if (g->stopping) {
+        pthread_mutex_unlock(&g->lock);
+        job->outcome = STORE_UNAVAILABLE;
+        job->done(job);
+        return;
+    }
+    if (g->tail)
+        g->tail->next = job;
+    else
+        g->head = job;
+    g->tail = job;
+    pthread_cond_signal(&g->queued);
+    pthread_mutex_unlock(&g->lock);
 }

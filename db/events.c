@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db/append_group.h"
 #include "db/pool.h"
 #include "db/rows.h"
 #include "src/core/log.h"
@@ -26,12 +25,6 @@ enum store_outcome db_events_outcome(const char *word)
         return STORE_INVALID;
     log_error("append: unknown outcome %s", word);
     return STORE_ERROR;
-}
-
-enum store_outcome db_events_append(struct db_pool *pool, const struct append_input *in, struct append_result *out,
-                                    int max_writers)
-{
-    return db_append_group(pool, in, out, max_writers);
 }
 
 void db_events_append_result_free(struct append_result *r)

@@ -30,11 +30,10 @@ struct append_result {
     int count;
 };
 
-/* STORE_CREATED (written), STORE_OK (idempotent retry: nothing written, the
+/* An append is written by db_append_submit (db/append_group.h); its outcome is
+ * STORE_CREATED (written), STORE_OK (idempotent retry: nothing written, the
  * original offsets), STORE_VERSION_CONFLICT, STORE_DUPLICATE, STORE_ARCHIVED,
  * STORE_INVALID, STORE_UNAVAILABLE or STORE_ERROR. */
-enum store_outcome db_events_append(struct db_pool *pool, const struct append_input *in, struct append_result *out,
-                                    int max_writers) MUST_CHECK;
 void db_events_append_result_free(struct append_result *r);
 
 /* The outcome named by append_batch() ("created", "idempotent", ...). */

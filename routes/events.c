@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/append_group.h"
 #include "db/events.h"
 #include "routes/routes.h"
 #include "src/core/json.h"
@@ -179,32 +180,41 @@ static void reply_version_conflict(struct request *req, const struct expectation
                         "expected version %s but the stream is at %lld", exp->shown, (long long)current);
 }
 
-void route_events_append(struct request *req)
-{
-    const char *stream;
-    cJSON *body = NULL;
+/* An append between its hand-off to the group commit's writers and its answer;
+ * the request's route state while it is suspended. */
+struct pending_append {
+    struct request *req;
     struct expectation exp;
-    struct append_result res = {0};
-    bool check_ids = false;
+    struct append_input in;
+    struct append_job job;
+};
 
-    if (!path_name_or_reply(req, "stream", &stream) || !json_body_object_or_reply(req, false, &body) ||
-        !expectation_or_reply(req, body, &exp) ||
-        !events_or_reply(req, cJSON_GetObjectItemCaseSensitive(body, "events"), &check_ids))
-        goto out;
-    /* PostgreSQL takes the events from the body as sent: re-printing them through
-     * cJSON's doubles would round numbers that jsonb keeps exact. */
-    struct append_input in = {stream, exp.text, req->body, check_ids,
-                              cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(body, "events"))};
-    enum store_outcome outcome = db_events_append(req->svc->pool, &in, &res, (int)req->svc->cfg->append_writers);
-    switch (outcome) {
+static void pending_append_free(void *state)
+{
+    struct pending_append *p = state;
+    db_events_append_result_free(&p->job.out);
+    free(p);
+}
+
+/* On a writer thread: the answer is ready, let the handler render it. */
+static void append_written(struct append_job *job)
+{
+    struct pending_append *p = job->arg;
+    http_request_resume(p->req);
+}
+
+static void reply_append_outcome(struct request *req, struct pending_append *p)
+{
+    const char *stream = p->in.stream;
+    switch (p->job.outcome) {
     case STORE_CREATED:
-        reply_appended(req, 201, stream, &res);
+        reply_appended(req, 201, stream, &p->job.out);
         break;
     case STORE_OK:
-        reply_appended(req, 200, stream, &res);
+        reply_appended(req, 200, stream, &p->job.out);
         break;
     case STORE_VERSION_CONFLICT:
-        reply_version_conflict(req, &exp, res.current_version);
+        reply_version_conflict(req, &p->exp, p->job.out.current_version);
         break;
     case STORE_DUPLICATE:
         problem_reply(req, 409, "duplicate_event_id",
@@ -217,12 +227,47 @@ void route_events_append(struct request *req)
         problem_reply(req, 400, "invalid_request", "PostgreSQL refused the event data (e.g. \\u0000 in a string)");
         break;
     default:
-        route_reply_store_failure(req, outcome);
+        route_reply_store_failure(req, p->job.outcome);
         break;
     }
-out:
-    db_events_append_result_free(&res);
+}
+
+/* Validates, then hands the append to the group commit and suspends the request:
+ * it holds no HTTP thread while it waits, so every client appending at once can
+ * join the same group. The handler runs again once the append was written. */
+void route_events_append(struct request *req)
+{
+    if (req->route_state) {
+        reply_append_outcome(req, req->route_state);
+        return;
+    }
+    const char *stream;
+    cJSON *body = NULL;
+    struct expectation exp;
+    bool check_ids = false;
+
+    if (!path_name_or_reply(req, "stream", &stream) || !json_body_object_or_reply(req, false, &body) ||
+        !expectation_or_reply(req, body, &exp) ||
+        !events_or_reply(req, cJSON_GetObjectItemCaseSensitive(body, "events"), &check_ids)) {
+        cJSON_Delete(body);
+        return;
+    }
+    struct pending_append *p = xcalloc(1, sizeof *p);
+    p->req = req;
+    p->exp = exp;
+    /* PostgreSQL takes the events from the body as sent: re-printing them through
+     * cJSON's doubles would round numbers that jsonb keeps exact. */
+    p->in = (struct append_input){stream, p->exp.text, req->body, check_ids,
+                                  cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(body, "events"))};
     cJSON_Delete(body);
+    p->job.in = &p->in;
+    p->job.done = append_written;
+    p->job.arg = p;
+    req->route_state = p;
+    req->route_state_free = pending_append_free;
+    /* Suspended first: the writer may finish, and resume it, at once. */
+    http_request_suspend(req);
+    db_append_submit(req->svc->appends, &p->job);
 }
 
 void event_json(struct text *t, const struct event *ev)

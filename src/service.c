@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "db/append_group.h"
 #include "db/migrate.h"
 #include "db/pool.h"
 #include "routes/routes.h"
@@ -91,7 +92,8 @@ int service_run(const struct config *cfg)
         return 1;
     }
     curl_global_init(CURL_GLOBAL_DEFAULT); /* before any other thread: it is not thread-safe */
-    struct waiters *waiters = waiters_new();
+    svc.appends = append_group_start(svc.pool, (int)cfg->append_writers);
+    struct waiters *waiters = svc.appends ? waiters_new() : NULL;
     struct sweeper *sweeper = waiters ? sweeper_start(cfg, svc.pool) : NULL;
     struct dispatcher *dispatcher = sweeper ? webhooks_start(cfg, svc.pool, route_webhooks_batch) : NULL;
     struct notifier *notifier = dispatcher ? notifier_start(cfg, waiters, poke_dispatcher, dispatcher) : NULL;
@@ -100,6 +102,7 @@ int service_run(const struct config *cfg)
         webhooks_stop(dispatcher);
         sweeper_stop(sweeper);
         waiters_free(waiters);
+        append_group_stop(svc.appends);
         db_pool_free(svc.pool);
         return 1;
     }
@@ -118,6 +121,7 @@ int service_run(const struct config *cfg)
         webhooks_stop(dispatcher);
         sweeper_stop(sweeper);
         waiters_free(waiters);
+        append_group_stop(svc.appends);
         db_pool_free(svc.pool);
         return 1;
     }
@@ -138,7 +142,10 @@ stop:
     /* Waiters first: parked requests answer with what they have, then count as
      * in-flight requests that the server lets finish. */
     waiters_close(waiters);
+    /* The append writers run until the server has stopped: an append already
+     * handed to them is written and answered. */
     http_server_stop(svc.http, cfg->shutdown_timeout * 1000);
+    append_group_stop(svc.appends);
     notifier_stop(notifier);
     webhooks_stop(dispatcher);
     sweeper_stop(sweeper);

@@ -115,6 +115,8 @@ static void request_free(struct request *req)
 {
     if (req->server)
         http_wait_cancel(req);
+    if (req->route_state_free)
+        req->route_state_free(req->route_state);
     free(req->body);
     for (int i = 0; i < req->nparams; i++)
         free(req->params[i]);

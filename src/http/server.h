@@ -77,6 +77,12 @@ struct request {
     bool parked;
     int64_t wait_until_us;
 
+    /* What a handler keeps while its request is suspended (e.g. an append
+     * handed to the group commit's writers), found again when the handler
+     * runs after the resume; freed with the request by `route_state_free`. */
+    void *route_state;
+    void (*route_state_free)(void *state);
+
     int status; /* 0 until a response is queued */
     bool queue_failed;
 };

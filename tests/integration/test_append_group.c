@@ -7,6 +7,7 @@
 #include <check.h>
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,8 @@
 #define MAX_CALLS 16
 
 struct call {
-    char path[160];
+    const struct service_proc *sp;
+    char path[320];
     char body[512];
     struct response *r;
     pthread_t thread;
@@ -27,7 +29,7 @@ struct call {
 static void *call_main(void *arg)
 {
     struct call *c = arg;
-    c->r = http(&svc, "POST", c->path, c->body, NULL);
+    c->r = http(c->sp ? c->sp : &svc, "POST", c->path, c->body, NULL);
     return NULL;
 }
 
@@ -35,9 +37,16 @@ static struct call *add_call(struct call *calls, int *n, const char *stream, con
 {
     ck_assert_int_lt(*n, MAX_CALLS);
     struct call *c = &calls[(*n)++];
+    c->sp = NULL;
     snprintf(c->path, sizeof c->path, "/streams/%s/events", stream);
     snprintf(c->body, sizeof c->body, "%s", body);
     return c;
+}
+
+static long long position_of(const struct response *r)
+{
+    const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(r->json, "events"), 0);
+    return (long long)cJSON_GetObjectItem(first, "global_position")->valuedouble;
 }
 
 static PGconn *session(void)
@@ -67,11 +76,9 @@ static void lock_stream(PGconn *pg, const char *stream)
 
 /* Sends the held append, waits until it waits on the lock, sends `calls` and
  * gives them time to queue behind it, then lets the lock go and collects
- * every answer; the held append (to `held`) is calls[0]. How the queued
- * requests split into groups depends on which HTTP thread took each
- * connection; every answer must be right for any split. The statement's
- * answers for one fixed group are checked in the next test. */
-static void run_group(PGconn *pg, const char *held, struct call *calls, int n)
+ * every answer; the held append (to `held`) is calls[0]. A request waiting
+ * for its group holds no HTTP thread, so all of them join one group. */
+static void send_group(const char *held, struct call *calls, int n)
 {
     char sql[256];
     snprintf(sql, sizeof sql,
@@ -86,9 +93,19 @@ static void run_group(PGconn *pg, const char *held, struct call *calls, int n)
         pthread_create(&calls[i].thread, NULL, call_main, &calls[i]);
     /* Not a timing assertion: this only gives the requests time to queue. */
     sleep(1);
+}
+
+static void release_group(PGconn *pg, struct call *calls, int n)
+{
     exec_ok(pg, "SELECT pg_advisory_unlock_all()");
     for (int i = 0; i < n; i++)
         pthread_join(calls[i].thread, NULL);
+}
+
+static void run_group(PGconn *pg, const char *held, struct call *calls, int n)
+{
+    send_group(held, calls, n);
+    release_group(pg, calls, n);
 }
 
 START_TEST(appends_queued_together_conflict_succeed_and_retry_each_answered_right)
@@ -163,10 +180,14 @@ START_TEST(appends_queued_together_conflict_succeed_and_retry_each_answered_righ
     ck_assert_int_eq(refused->r->status, 409);
     ck_assert_str_eq(response_code(refused->r), "stream_archived");
 
+    /* They were written together: positions are (xid << 12) + index, so the
+     * written appends of one group share the high bits. */
+    long long xid = position_of(succeeds->r) >> 12;
     for (int i = 0; i < 3; i++) {
         ck_assert_int_eq(created[i]->r->status, 201);
         ck_assert_int_eq(response_int(created[i]->r, "first_offset"), 0);
         ck_assert_int_eq(response_int(created[i]->r, "version"), 1);
+        ck_assert_int_eq(position_of(created[i]->r) >> 12, xid);
     }
 
     /* What the streams hold: a has its 3 events and the one that succeeded,
@@ -323,6 +344,41 @@ START_TEST(a_group_that_fails_as_a_whole_is_written_one_append_at_a_time)
 }
 END_TEST
 
+/* SIGTERM while appends wait for their group: each is still written and
+ * answered before the service exits, cleanly. */
+START_TEST(sigterm_answers_the_appends_waiting_for_their_group)
+{
+    struct service_proc p;
+    const char *args[] = {"--append-writers", "1", "--shutdown-timeout", "30", NULL};
+    ck_assert(svc_start(&p, svc.schema, args));
+    const char *prefix = unique_name("grpt");
+    char held[96], s[3][96];
+    snprintf(held, sizeof held, "%s-held", prefix);
+    PGconn *pg = session();
+    lock_stream(pg, held);
+    struct call calls[MAX_CALLS];
+    int n = 0;
+    add_call(calls, &n, held, "{\"events\":[{\"type\":\"Held\",\"data\":0}]}")->sp = &p;
+    for (int i = 0; i < 3; i++) {
+        snprintf(s[i], sizeof s[i], "%s-%d", prefix, i);
+        add_call(calls, &n, s[i], "{\"events\":[{\"type\":\"T\",\"data\":1}]}")->sp = &p;
+    }
+    send_group(held, calls, n);
+    kill(p.pid, SIGTERM);
+    usleep(300 * 1000);
+    release_group(pg, calls, n);
+    PQfinish(pg);
+    for (int i = 0; i < n; i++) {
+        ck_assert_int_eq(calls[i].r->status, 201);
+        response_free(calls[i].r);
+    }
+    ck_assert_int_eq(svc_stop(&p), 0);
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s.events WHERE stream LIKE '%s-%%'", svc.schema, prefix);
+    ck_assert_int_eq(sql_value(sql), 4);
+}
+END_TEST
+
 static Suite *group_suite(void)
 {
     Suite *s = suite_create("append-group");
@@ -330,6 +386,7 @@ static Suite *group_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, appends_queued_together_conflict_succeed_and_retry_each_answered_right);
     tcase_add_test(tc, one_statement_decides_each_append_of_a_group_in_order);
+    tcase_add_test(tc, sigterm_answers_the_appends_waiting_for_their_group);
     tcase_add_test(tc, a_group_that_fails_as_a_whole_is_written_one_append_at_a_time);
     suite_add_tcase(s, tc);
     return s;
