@@ -61,14 +61,15 @@ START_TEST(two_instances_starting_together_migrate_once)
     ck_assert(svc_start_many(both, 2, schema_id, NULL));
     struct service_proc *a = &both[0], *b = &both[1];
 
-    /* One row per migration the binary carries: none was applied twice. */
+    /* One row per migration the binary carries: none was applied twice, the
+     * last is the binary's (numbers may skip one held for another branch). */
     struct response *r = http(a, "GET", "/version", NULL, NULL);
     long long latest = response_int(r, "schema_version");
     response_free(r);
     char sql[256];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s.schema_migrations", schema_id);
-    ck_assert_int_eq(sql_value(sql), latest);
-    snprintf(sql, sizeof sql, "SELECT count(DISTINCT version) FROM %s.schema_migrations", schema_id);
+    snprintf(sql, sizeof sql, "SELECT count(*) - count(DISTINCT version) FROM %s.schema_migrations", schema_id);
+    ck_assert_int_eq(sql_value(sql), 0);
+    snprintf(sql, sizeof sql, "SELECT max(version) FROM %s.schema_migrations", schema_id);
     ck_assert_int_eq(sql_value(sql), latest);
     r = http(a, "GET", "/readyz", NULL, NULL);
     ck_assert_int_eq(r->status, 200);
