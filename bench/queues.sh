@@ -57,7 +57,7 @@ q_cost_print() {
 # "0 rows, 0 pages", the plans cached in streamq's functions then choose sequential
 # scans for the whole phase (see bench/README.md), and the figure would measure that.
 q_reset_streamq_tables() {
-  psql_bench -c "TRUNCATE event_streaming.queue_events, event_streaming.in_flight_events" >/dev/null 2>&1 ||
+  psql_bench -c "TRUNCATE event_streaming.queue_events" >/dev/null 2>&1 ||
     die "TRUNCATE of streamq's queue tables failed"
 }
 

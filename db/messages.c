@@ -7,6 +7,7 @@
 
 #include "db/pool.h"
 #include "db/rows.h"
+#include "db/tx.h"
 #include "src/core/log.h"
 
 static enum store_outcome settle_outcome(const char *word)
@@ -24,15 +25,45 @@ static enum store_outcome settle_outcome(const char *word)
 /* Columns of the enqueue statement. */
 enum { EQ_OUTCOME, EQ_ID, EQ_ENQUEUED_US, EQ_VISIBLE_US, EQ_DUPLICATE };
 
+static bool first_outcome_is(const PGresult *res, const char *word)
+{
+    return PQntuples(res) > 0 && !strcmp(PQgetvalue(res, 0, EQ_OUTCOME), word);
+}
+
+/* The enqueue into a queue with a max_depth: the depth is counted by a statement
+ * that starts after the queue's lock, so two batches cannot both fit. */
+static enum store_outcome enqueue_locked(struct db_pool *pool, const char *queue, const char *body, PGresult **res)
+{
+    const char *params[] = {queue, body, "t"};
+    struct db_tx tx;
+    PGresult *lock = NULL;
+    *res = NULL;
+    if (db_tx_begin(pool, &tx) == STORE_OK) {
+        db_tx_exec(&tx, STMT_MESSAGES_DEPTH_LOCK, 1, params, "enqueue depth lock", &lock);
+        PQclear(lock);
+        db_tx_exec(&tx, STMT_MESSAGES_ENQUEUE, 3, params, "enqueue", res);
+    }
+    enum store_outcome outcome = db_tx_end(&tx);
+    if (outcome != STORE_OK) {
+        PQclear(*res);
+        *res = NULL;
+    }
+    return outcome;
+}
+
 enum store_outcome db_messages_enqueue(struct db_pool *pool, const char *queue, const char *body, struct db_list *out)
 {
     PGresult *res;
-    const char *params[] = {queue, body};
+    const char *params[] = {queue, body, "f"};
     memset(out, 0, sizeof *out);
-    enum store_outcome outcome = db_run(pool, STMT_MESSAGES_ENQUEUE, 2, params, "enqueue", &res);
+    enum store_outcome outcome = db_run(pool, STMT_MESSAGES_ENQUEUE, 3, params, "enqueue", &res);
+    if (outcome == STORE_OK && first_outcome_is(res, "limited")) {
+        PQclear(res);
+        outcome = enqueue_locked(pool, queue, body, &res);
+    }
     if (outcome != STORE_OK)
         goto out;
-    if (PQntuples(res) > 0 && !strcmp(PQgetvalue(res, 0, EQ_OUTCOME), "full")) {
+    if (first_outcome_is(res, "full")) {
         outcome = STORE_FULL;
         goto out;
     }

@@ -43,9 +43,25 @@
     " CROSS JOIN LATERAL (" \
     "   SELECT count(*) AS total, count(*) FILTER (WHERE m.visible_at <= now()) AS pending," \
     "          min(m.enqueued_at) FILTER (WHERE m.visible_at <= now()) AS oldest," \
-    "          (SELECT count(*) FROM {p}in_flight_events f" \
-    "            WHERE f.queue = q.name AND f.visible_until > now()) AS in_flight" \
+    "          count(*) FILTER (WHERE " LEASE_HELD("m") ") AS in_flight" \
     "     FROM {p}queue_events m WHERE m.queue = q.name) c"
+
+/* Whether queue_events row `m` is leased now: a lease is on the row from a
+ * dequeue until its ack, nack or the sweeper, and held until visible_at. */
+#define LEASE_HELD(m) m ".receipt IS NOT NULL AND " m ".visible_at > now()"
+
+/* Moving the queue_events rows named by CTE `src` (queue, message_id), locked
+ * by the statement, to the dead letters: DEAD_LETTER_ROWS deletes them (as CTE
+ * `gone`), DEAD_LETTER_INSERT writes them with `reason`. */
+#define DEAD_LETTER_ROWS(src) \
+    "DELETE FROM {p}queue_events m USING " src \
+    " WHERE m.queue = " src ".queue AND m.message_id = " src ".message_id RETURNING m.*"
+#define DEAD_LETTER_INSERT(reason) \
+    "INSERT INTO {p}dead_letter_queue (queue, message_id, message_type, data, metadata, enqueued_at," \
+    "                                  delivery_count, reason)" \
+    " SELECT g.queue, g.message_id, g.message_type, g.data, g.metadata, g.enqueued_at, g.delivery_count, " reason \
+    "   FROM gone g ORDER BY g.seq" \
+    " ON CONFLICT (queue, message_id) DO NOTHING"
 
 /* The columns db/streams.c reads stream metadata from, for a stream_metadata row aliased m. */
 #define STREAM_COLUMNS \
@@ -266,21 +282,21 @@ const struct statement statements[STMT_COUNT_] = {
      * the new allowance would never be delivered again: dead-letter them now. A
      * leased one goes when its lease ends (sweeper) or it is nacked. */
     [STMT_QUEUES_DEAD_LETTER_SPENT] = {"queues_dead_letter_spent",
-        "SELECT count({p}dead_letter(m.queue, m.message_id, 'max_delivery_attempts'))"
-        "  FROM (SELECT m.queue, m.message_id FROM {p}queue_events m"
-        "         WHERE m.queue = $1"
-        "           AND m.delivery_count >= (SELECT coalesce(max(q.max_delivery_attempts), $2::int)"
-        "                                      FROM {p}queues q WHERE q.name = $1)"
-        "           AND NOT EXISTS (SELECT 1 FROM {p}in_flight_events f WHERE f.queue = m.queue"
-        "                              AND f.message_id = m.message_id AND f.visible_until > now())"
-        "           FOR UPDATE SKIP LOCKED) m"},
+        "WITH spent AS ("
+        "  SELECT m.queue, m.message_id FROM {p}queue_events m"
+        "   WHERE m.queue = $1"
+        "     AND m.delivery_count >= (SELECT coalesce(max(q.max_delivery_attempts), $2::int)"
+        "                                FROM {p}queues q WHERE q.name = $1)"
+        "     AND NOT (m.receipt IS NOT NULL AND m.visible_at > now())"
+        "     FOR UPDATE OF m SKIP LOCKED"
+        "), gone AS (" DEAD_LETTER_ROWS("spent") "),"
+        " moved AS (" DEAD_LETTER_INSERT("'max_delivery_attempts'") " RETURNING 1)"
+        " SELECT count(*) FROM moved"},
     [STMT_QUEUES_PURGE] = {"queues_purge",
-        "WITH leases AS (DELETE FROM {p}in_flight_events f WHERE f.queue = $1),"
-        "     gone AS (DELETE FROM {p}queue_events m WHERE m.queue = $1 RETURNING 1)"
+        "WITH gone AS (DELETE FROM {p}queue_events m WHERE m.queue = $1 RETURNING 1)"
         " SELECT EXISTS (SELECT 1 FROM {p}queues WHERE name = $1), (SELECT count(*) FROM gone)"},
     [STMT_QUEUES_DELETE] = {"queues_delete",
-        "WITH leases AS (DELETE FROM {p}in_flight_events f WHERE f.queue = $1),"
-        "     messages AS (DELETE FROM {p}queue_events m WHERE m.queue = $1),"
+        "WITH messages AS (DELETE FROM {p}queue_events m WHERE m.queue = $1),"
         "     dead AS (DELETE FROM {p}dead_letter_queue d WHERE d.queue = $1),"
         "     q AS (DELETE FROM {p}queues WHERE name = $1 RETURNING 1)"
         " SELECT count(*) FROM q"},
@@ -290,25 +306,70 @@ const struct statement statements[STMT_COUNT_] = {
         "       p.id, p.type, p.enqueued_us, p.visible_us, p.delivery_count, p.consumer, p.visible_until_us, p.seq"
         "  FROM (SELECT 1) one LEFT JOIN LATERAL ("
         "    SELECT m.message_id::text AS id, m.message_type AS type, " EPOCH_US("m.enqueued_at") " AS enqueued_us,"
-        "           " EPOCH_US("m.visible_at") " AS visible_us, m.delivery_count, f.consumer,"
-        "           " EPOCH_US("f.visible_until") " AS visible_until_us, m.seq"
+        "           " EPOCH_US("m.visible_at") " AS visible_us, m.delivery_count,"
+        "           CASE WHEN " LEASE_HELD("m") " THEN m.consumer END AS consumer,"
+        "           CASE WHEN " LEASE_HELD("m") " THEN " EPOCH_US("m.visible_at") " END AS visible_until_us, m.seq"
         "      FROM {p}queue_events m"
-        "      LEFT JOIN {p}in_flight_events f"
-        "        ON f.queue = m.queue AND f.message_id = m.message_id AND f.visible_until > now()"
         "     WHERE m.queue = $1 AND ($2::bigint IS NULL OR m.seq > $2)"
         "       AND ($3::text IS NULL"
         "            OR ($3 = 'pending' AND m.visible_at <= now())"
-        "            OR ($3 = 'in_flight' AND f.message_id IS NOT NULL)"
-        "            OR ($3 = 'delayed' AND m.visible_at > now() AND f.message_id IS NULL))"
+        "            OR ($3 = 'in_flight' AND " LEASE_HELD("m") ")"
+        "            OR ($3 = 'delayed' AND m.visible_at > now() AND m.receipt IS NULL))"
         "     ORDER BY m.seq LIMIT $4 + 1) p ON true"
         " ORDER BY p.seq"},
 
+    /* One statement for the batch. $3 says the caller holds the queue's depth
+     * lock: a queue with a max_depth answers 'limited' (nothing written) without
+     * it, as the count must be taken by a statement that starts after the lock.
+     * 'full' when the messages not already there would pass max_depth. A
+     * duplicate (id in the queue or its dead letters) is not written again; its
+     * times are read back by primary key (null when a concurrent enqueue of the
+     * same id committed after this statement began). */
     [STMT_MESSAGES_ENQUEUE] = {"messages_enqueue",
-        "SELECT outcome, message_id::text, " EPOCH_US("enqueued_at::timestamptz") ","
-        "       " EPOCH_US("visible_at::timestamptz") ", duplicate"
-        "  FROM {p}enqueue_messages($1, $2::jsonb -> 'messages')"},
+        "WITH cfg AS ("
+        "  SELECT q.max_depth FROM {p}queues q WHERE q.name = $1"
+        "), made AS ("
+        "  INSERT INTO {p}queues (name) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM cfg)"
+        "  ON CONFLICT (name) DO NOTHING"
+        "), input AS ("
+        "  SELECT coalesce((x.m ->> 'id')::uuid, gen_random_uuid()) AS id, x.m, x.i"
+        "    FROM jsonb_array_elements($2::jsonb -> 'messages') WITH ORDINALITY AS x(m, i)"
+        "), verdict AS ("
+        "  SELECT CASE WHEN c.max_depth IS NULL THEN 'ok'"
+        "              WHEN NOT $3::boolean THEN 'limited'"
+        "              WHEN (SELECT count(*) FROM {p}queue_events m WHERE m.queue = $1)"
+        "                   + (SELECT count(*) FROM input"
+        "                       WHERE NOT EXISTS (SELECT 1 FROM {p}queue_events e"
+        "                                          WHERE e.queue = $1 AND e.message_id = input.id)"
+        "                         AND NOT EXISTS (SELECT 1 FROM {p}dead_letter_queue d"
+        "                                          WHERE d.queue = $1 AND d.message_id = input.id))"
+        "                   > c.max_depth THEN 'full'"
+        "              ELSE 'ok' END AS outcome"
+        "    FROM (SELECT 1) one LEFT JOIN cfg c ON true"
+        "), ins AS ("
+        "  INSERT INTO {p}queue_events AS q (queue, message_id, message_type, data, metadata, visible_at)"
+        "  SELECT $1, input.id, input.m ->> 'type', input.m -> 'data', nullif(input.m -> 'metadata', 'null'::jsonb),"
+        "         now() + make_interval(secs => coalesce((input.m ->> 'delay_seconds')::numeric::int, 0))"
+        "    FROM input"
+        "   WHERE (SELECT outcome FROM verdict) = 'ok'"
+        "     AND NOT EXISTS (SELECT 1 FROM {p}dead_letter_queue d WHERE d.queue = $1 AND d.message_id = input.id)"
+        "   ORDER BY input.i"
+        "  ON CONFLICT ON CONSTRAINT {p}queue_events_pkey DO NOTHING"
+        "  RETURNING q.message_id, q.enqueued_at, q.visible_at"
+        ")"
+        " SELECT v.outcome, input.id::text, " EPOCH_US("coalesce(ins.enqueued_at, m.enqueued_at, d.enqueued_at)") ","
+        "        " EPOCH_US("coalesce(ins.visible_at, m.visible_at, d.failed_at)") ", ins.message_id IS NULL"
+        "   FROM verdict v"
+        "   LEFT JOIN input ON v.outcome = 'ok'"
+        "   LEFT JOIN ins ON ins.message_id = input.id"
+        "   LEFT JOIN {p}queue_events m ON ins.message_id IS NULL AND m.queue = $1 AND m.message_id = input.id"
+        "   LEFT JOIN {p}dead_letter_queue d ON ins.message_id IS NULL AND d.queue = $1 AND d.message_id = input.id"
+        "  ORDER BY input.i"},
+    /* Serialises the depth checks of one queue (see messages_enqueue). */
+    [STMT_MESSAGES_DEPTH_LOCK] = {"messages_depth_lock", "SELECT pg_advisory_xact_lock(1936028018, hashtext($1))"},
     /* Leases up to $2 visible messages, oldest first, skipping rows other
-     * consumers hold locked; each delivery gets a fresh random receipt. */
+     * consumers hold locked: the lease is written on the message row itself,
+     * with a fresh random receipt (which makes any earlier receipt stale). */
     [STMT_MESSAGES_DEQUEUE] = {"messages_dequeue",
         "WITH cfg AS ("
         "  SELECT coalesce($3::int, max(q.visibility_timeout), $5::int) AS vt,"
@@ -321,49 +382,88 @@ const struct statement statements[STMT_COUNT_] = {
         "   FOR UPDATE OF m SKIP LOCKED"
         "), leased AS ("
         "  UPDATE {p}queue_events m"
-        "     SET visible_at = now() + make_interval(secs => cfg.vt), delivery_count = m.delivery_count + 1"
+        "     SET visible_at = now() + make_interval(secs => cfg.vt), delivery_count = m.delivery_count + 1,"
+        "         receipt = replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''),"
+        "         consumer = $4, leased_at = now()"
         "    FROM picked, cfg"
         "   WHERE m.queue = picked.queue AND m.message_id = picked.message_id"
         "  RETURNING m.*"
-        "), lease AS ("
-        "  INSERT INTO {p}in_flight_events AS f"
-        "         (queue, message_id, receipt, consumer, leased_at, visible_until, delivery_count)"
-        "  SELECT l.queue, l.message_id, replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''),"
-        "         $4, now(), l.visible_at, l.delivery_count"
-        "    FROM leased l"
-        "  ON CONFLICT (queue, message_id) DO UPDATE SET receipt = excluded.receipt, consumer = excluded.consumer,"
-        "     leased_at = excluded.leased_at, visible_until = excluded.visible_until,"
-        "     delivery_count = excluded.delivery_count"
-        "  RETURNING f.message_id, f.receipt"
         ")"
         " SELECT l.message_id::text, l.message_type, l.data::text, l.metadata::text, " EPOCH_US("l.enqueued_at") ","
-        "        l.delivery_count, x.receipt, " EPOCH_US("l.visible_at")
-        "   FROM leased l JOIN lease x ON x.message_id = l.message_id"
+        "        l.delivery_count, l.receipt, " EPOCH_US("l.visible_at")
+        "   FROM leased l"
         "  ORDER BY l.seq"},
-    [STMT_MESSAGES_ACK] = {"messages_ack", "SELECT {p}ack_message($1, $2::uuid, $3)"},
-    /* The whole batch in one statement: the deletes decide (a receipt must match
-     * the lease, rechecked under the row lock), the lease read only names misses. */
+    /* The delete decides (its receipt test is rechecked on the newest row
+     * version if a concurrent statement changed it); only a miss locks the row
+     * to tell a newer delivery (stale) from no lease at all. IS NOT DISTINCT
+     * FROM, unlike =, does not imply receipt IS NOT NULL, so the planner cannot
+     * pick the (whole) lease expiry index over the primary key. */
+    [STMT_MESSAGES_ACK] = {"messages_ack",
+        "WITH gone AS ("
+        "  DELETE FROM {p}queue_events m"
+        "   WHERE m.queue = $1 AND m.message_id = $2::uuid AND m.receipt IS NOT DISTINCT FROM $3"
+        "  RETURNING 1"
+        ")"
+        " SELECT CASE WHEN EXISTS (SELECT 1 FROM gone) THEN 'acked'"
+        "             WHEN (SELECT m.receipt IS NOT NULL FROM {p}queue_events m"
+        "                    WHERE m.queue = $1 AND m.message_id = $2::uuid FOR UPDATE) THEN 'stale'"
+        "             ELSE 'not_found' END"},
+    /* The whole batch in one statement, decided as messages_ack decides one. */
     [STMT_MESSAGES_ACK_BATCH] = {"messages_ack_batch",
         "WITH req AS ("
         "  SELECT (x.a ->> 'id')::uuid AS id, x.a ->> 'receipt' AS receipt, x.i"
         "    FROM jsonb_array_elements($2::jsonb -> 'acks') WITH ORDINALITY AS x(a, i)"
         "), gone AS ("
-        "  DELETE FROM {p}in_flight_events f USING req"
-        "   WHERE f.queue = $1 AND f.message_id = req.id AND f.receipt = req.receipt"
-        "  RETURNING f.message_id"
-        "), messages AS ("
-        "  DELETE FROM {p}queue_events m USING gone WHERE m.queue = $1 AND m.message_id = gone.message_id"
+        "  DELETE FROM {p}queue_events m USING req"
+        "   WHERE m.queue = $1 AND m.message_id = req.id AND m.receipt = req.receipt"
+        "  RETURNING m.message_id"
         ")"
         " SELECT req.id,"
         "        CASE WHEN EXISTS (SELECT 1 FROM gone g WHERE g.message_id = req.id) THEN 'acked'"
-        "             WHEN EXISTS (SELECT 1 FROM {p}in_flight_events f"
-        "                           WHERE f.queue = $1 AND f.message_id = req.id) THEN 'stale'"
+        "             WHEN (SELECT m.receipt IS NOT NULL FROM {p}queue_events m"
+        "                    WHERE m.queue = $1 AND m.message_id = req.id FOR UPDATE) THEN 'stale'"
         "             ELSE 'not_found' END"
         "   FROM req ORDER BY req.i"},
+    /* Requeued after $5 seconds, or to the dead letters when $4 (requeue) is
+     * false or the message has used its deliveries; the lease is read locked
+     * first, so the outcome is decided on the newest row version. */
     [STMT_MESSAGES_NACK] = {"messages_nack",
-        "SELECT {p}nack_message($1, $2::uuid, $3, $4::boolean, $5::int, $6, $7::int)"},
+        "WITH cur AS MATERIALIZED ("
+        "  SELECT m.queue, m.message_id, m.receipt,"
+        "         m.delivery_count >= (SELECT coalesce(max(q.max_delivery_attempts), $7::int)"
+        "                                FROM {p}queues q WHERE q.name = $1) AS spent"
+        "    FROM {p}queue_events m WHERE m.queue = $1 AND m.message_id = $2::uuid"
+        "     FOR UPDATE OF m"
+        "), settled AS (SELECT * FROM cur WHERE cur.receipt = $3"
+        "), to_dead AS (SELECT * FROM settled WHERE NOT $4::boolean OR settled.spent"
+        "), gone AS (" DEAD_LETTER_ROWS("to_dead") "),"
+        " moved AS (" DEAD_LETTER_INSERT("coalesce($6, CASE WHEN $4::boolean THEN 'max_delivery_attempts'"
+                                         " ELSE 'nack' END)") "),"
+        " requeued AS ("
+        "  UPDATE {p}queue_events m"
+        "     SET visible_at = now() + make_interval(secs => $5::int), receipt = NULL, consumer = NULL,"
+        "         leased_at = NULL"
+        "    FROM settled s WHERE m.queue = s.queue AND m.message_id = s.message_id AND $4::boolean AND NOT s.spent"
+        "  RETURNING 1"
+        ")"
+        " SELECT CASE WHEN EXISTS (SELECT 1 FROM gone) THEN 'dead_lettered'"
+        "             WHEN EXISTS (SELECT 1 FROM requeued) THEN 'requeued'"
+        "             WHEN EXISTS (SELECT 1 FROM cur WHERE cur.receipt IS NOT NULL) THEN 'stale'"
+        "             ELSE 'not_found' END"},
+    /* Moves a lease's end: 'ok' with the new end, 'not_found' or 'stale'. */
     [STMT_MESSAGES_VISIBILITY] = {"messages_visibility",
-        "SELECT outcome, " EPOCH_US("visible_until::timestamptz") " FROM {p}set_visibility($1, $2::uuid, $3, $4::int)"},
+        "WITH cur AS MATERIALIZED ("
+        "  SELECT m.queue, m.message_id, m.receipt FROM {p}queue_events m"
+        "   WHERE m.queue = $1 AND m.message_id = $2::uuid FOR UPDATE"
+        "), moved AS ("
+        "  UPDATE {p}queue_events m SET visible_at = now() + make_interval(secs => $4::int)"
+        "    FROM cur WHERE m.queue = cur.queue AND m.message_id = cur.message_id AND cur.receipt = $3"
+        "  RETURNING m.visible_at"
+        ")"
+        " SELECT CASE WHEN EXISTS (SELECT 1 FROM moved) THEN 'ok'"
+        "             WHEN EXISTS (SELECT 1 FROM cur WHERE cur.receipt IS NOT NULL) THEN 'stale'"
+        "             ELSE 'not_found' END,"
+        "        (SELECT " EPOCH_US("moved.visible_at") " FROM moved)"},
     [STMT_MESSAGES_SWEEP] = {"messages_sweep",
         "SELECT requeued, dead_lettered, expired FROM {p}cleanup_expired_in_flight($1::int, $2::int)"},
 

@@ -49,6 +49,7 @@ enum stmt_id {
     STMT_QUEUES_PEEK,
     /* messages (db/messages.c) */
     STMT_MESSAGES_ENQUEUE,
+    STMT_MESSAGES_DEPTH_LOCK,
     STMT_MESSAGES_DEQUEUE,
     STMT_MESSAGES_ACK,
     STMT_MESSAGES_ACK_BATCH,
