@@ -128,7 +128,7 @@ nginx_start() {
   for try in 1 2 3 4 5 6 7 8 9 10; do
     port="$(free_port)"
     nginx_conf "$d" "$port" "$token" >"$d/nginx.conf"
-    nginx -c "$d/nginx.conf" -p "$d" &
+    nginx -c "$d/nginx.conf" -p "$d" 2>>"$d/stderr.log" &
     NGINX_PID=$!
     NGINX_URL="http://127.0.0.1:$port"
     for i in $(seq 1 50); do
@@ -139,7 +139,7 @@ nginx_start() {
     nginx_stop
     say "nginx could not serve on port $port (taken by another process?); trying another port ($try)"
   done
-  cat "$d/error.log" >&2
+  cat "$d/stderr.log" "$d/error.log" >&2
   die "nginx did not start"
 }
 
@@ -181,12 +181,13 @@ nginx_stop() {
 # A port on 127.0.0.1 nothing listens on (a connect attempt is refused), drawn
 # from BENCH_PORTS ("LOW-HIGH", default 20000-49999). streamq itself binds port 0.
 free_port() {
-  local p lo hi
+  local p lo hi i
   IFS=- read -r lo hi <<<"${BENCH_PORTS:-20000-49999}"
-  while :; do
+  for i in $(seq 1 1000); do
     p=$((lo + RANDOM % (hi - lo + 1)))
     (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
   done
+  die "no free port in ${BENCH_PORTS:-20000-49999}"
 }
 
 # wrk_run NAME CONNS SECONDS SCRIPT URL [-- script args]: runs wrk with 2 threads
