@@ -9,12 +9,18 @@
 BENCH_DIR="$PWD/bench"
 export BENCH_DIR
 BENCH_TMP=""
-PG_PORT=55432
+# The cluster listens only on a unix socket in the run's own directory: the port
+# merely names the socket, so runs in other worktrees cannot collide on it.
+PG_PORT="${BENCH_PG_PORT:-55432}"
+# Result files: directory and date (bench/run sets the date once for all suites).
+BENCH_RESULTS="${BENCH_RESULTS:-bench/results}"
+BENCH_DATE="${BENCH_DATE:-$(date +%F)}"
 SQ_PID=""
 SQ_PORT=""
 SQ_ARGS=""
 NGINX_PID=""
 SAMPLER_PID=""
+SQ_HWM_MAX=0 # the largest VmHWM of every streamq this run has stopped, in kB
 
 say() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -50,16 +56,19 @@ bench_setup() {
     say "building release binary of $BENCH_REF ($BENCH_COMMIT) in $BENCH_TMP/build"
     mkdir -p "$BENCH_TMP/src"
     git archive --format=tar "$BENCH_COMMIT" | tar -x -C "$BENCH_TMP/src"
-    (cd "$BENCH_TMP/src" && build "$BENCH_TMP/build" -Dbuildtype=release -Dtests=false)
+    # shellcheck disable=SC2086 # BENCH_BUILD_OPTS is a list of meson options
+    (cd "$BENCH_TMP/src" && build "$BENCH_TMP/build" -Dbuildtype=release -Dtests=false ${BENCH_BUILD_OPTS:-})
     SQ_BIN="$BENCH_TMP/build/streamq"
   else
     BENCH_COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
     git diff --quiet HEAD -- src db routes schema meson.build 2>/dev/null ||
       BENCH_COMMIT="$BENCH_COMMIT plus uncommitted changes in the working tree"
-    say "building release binary of the working tree in build-bench/"
-    build build-bench -Dbuildtype=release -Dtests=false ||
+    local dir="${BENCH_BUILD_DIR:-build-bench}"
+    say "building release binary of the working tree in $dir/"
+    # shellcheck disable=SC2086 # BENCH_BUILD_OPTS is a list of meson options
+    build "$dir" -Dbuildtype=release -Dtests=false ${BENCH_BUILD_OPTS:-} ||
       die "build failed (the working tree may be mid-edit; BENCH_REF=HEAD benchmarks the last commit)"
-    SQ_BIN="$PWD/build-bench/streamq"
+    SQ_BIN="$PWD/$dir/streamq"
   fi
   say "starting PostgreSQL in $BENCH_TMP/pg (fsync and synchronous_commit on)"
   pg_cluster_start "$BENCH_TMP/pg" "$PG_PORT"
@@ -96,53 +105,70 @@ streamq_start() {
   say "streamq pid $SQ_PID on $SQ_URL ${SQ_ARGS:-(default pool and threads)}"
 }
 
-streamq_stop() {
+streamq_stop() { # also keeps the stopped process's VmHWM in SQ_HWM_MAX
   [ -n "$SQ_PID" ] || return 0
+  local hwm
+  hwm="$([ -r "/proc/$SQ_PID/status" ] && status_kb "$SQ_PID" VmHWM || echo 0)"
+  [ "$hwm" -gt "$SQ_HWM_MAX" ] && SQ_HWM_MAX="$hwm"
   kill -TERM "$SQ_PID" 2>/dev/null
   wait "$SQ_PID" 2>/dev/null
   SQ_PID=""
 }
 
 # nginx serving a fixed {"status":"ok"} on a free port, as root, in the foreground
-# of a background job (daemon off), access log on (its default) to a file.
+# of a background job (daemon off), access log on (its default) to a file. The
+# port is found free and then bound by nginx, so another run (another worktree)
+# may take it in between: then nginx exits at once and another port is tried. Each
+# response carries this run's directory name, so a server that is not ours is
+# never measured.
 nginx_start() {
-  local d="$BENCH_TMP/nginx" port
+  local d="$BENCH_TMP/nginx" port try i token
+  token="$(basename "$BENCH_TMP")"
   mkdir -p "$d"
-  port="$(free_port)"
-  cat >"$d/nginx.conf" <<EOF
+  for try in 1 2 3 4 5 6 7 8 9 10; do
+    port="$(free_port)"
+    nginx_conf "$d" "$port" "$token" >"$d/nginx.conf"
+    nginx -c "$d/nginx.conf" -p "$d" 2>>"$d/stderr.log" &
+    NGINX_PID=$!
+    NGINX_URL="http://127.0.0.1:$port"
+    for i in $(seq 1 50); do
+      curl -sf -D - -o /dev/null "$NGINX_URL/healthz" 2>/dev/null | grep -qi "^x-bench-run: $token" && return 0
+      kill -0 "$NGINX_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    nginx_stop
+    say "nginx could not serve on port $port (taken by another process?); trying another port ($try)"
+  done
+  cat "$d/stderr.log" "$d/error.log" >&2
+  die "nginx did not start"
+}
+
+nginx_conf() { # nginx_conf DIR PORT TOKEN
+  cat <<EOF
 user root;
 worker_processes auto;
 daemon off;
-pid $d/nginx.pid;
-error_log $d/error.log warn;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
 events { worker_connections 1024; }
 http {
-  access_log $d/access.log;
-  client_body_temp_path $d/body;
-  proxy_temp_path $d/proxy;
-  fastcgi_temp_path $d/fastcgi;
-  uwsgi_temp_path $d/uwsgi;
-  scgi_temp_path $d/scgi;
+  access_log $1/access.log;
+  client_body_temp_path $1/body;
+  proxy_temp_path $1/proxy;
+  fastcgi_temp_path $1/fastcgi;
+  uwsgi_temp_path $1/uwsgi;
+  scgi_temp_path $1/scgi;
   keepalive_requests 1000000;
   server {
-    listen 127.0.0.1:$port;
+    listen 127.0.0.1:$2;
     location / {
       default_type "application/json; charset=utf-8";
+      add_header X-Bench-Run $3;
       return 200 '{"status":"ok"}';
     }
   }
 }
 EOF
-  nginx -c "$d/nginx.conf" -p "$d" &
-  NGINX_PID=$!
-  NGINX_URL="http://127.0.0.1:$port"
-  local i
-  for i in $(seq 1 50); do
-    curl -sf "$NGINX_URL/healthz" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  cat "$d/error.log" >&2
-  die "nginx did not start"
 }
 
 nginx_stop() {
@@ -152,13 +178,16 @@ nginx_stop() {
   NGINX_PID=""
 }
 
-# A port on 127.0.0.1 nothing listens on (a connect attempt is refused).
+# A port on 127.0.0.1 nothing listens on (a connect attempt is refused), drawn
+# from BENCH_PORTS ("LOW-HIGH", default 20000-49999). streamq itself binds port 0.
 free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 30000))
+  local p lo hi i
+  IFS=- read -r lo hi <<<"${BENCH_PORTS:-20000-49999}"
+  for i in $(seq 1 1000); do
+    p=$((lo + RANDOM % (hi - lo + 1)))
     (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
   done
+  die "no free port in ${BENCH_PORTS:-20000-49999}"
 }
 
 # wrk_run NAME CONNS SECONDS SCRIPT URL [-- script args]: runs wrk with 2 threads
@@ -228,6 +257,7 @@ sampler_stop() { # sets SAMPLED_RSS
 }
 
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
+kb_mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 num() { awk -v v="$1" 'BEGIN { s = sprintf("%.0f", v); r = ""; while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) } print s r }'; }
 
@@ -235,8 +265,34 @@ num() { awk -v v="$1" 'BEGIN { s = sprintf("%.0f", v); r = ""; while (length(s) 
 TABLE=()
 row() { TABLE+=("| $1 | $2 | $3 | $4 | $5 | $6 |"); }
 
+# Issue 13's targets (DESIGN.md "Figures to reach"), each a row of TABLE whose metric
+# starts with its id in brackets and whose last column is computed: "met" or
+# "**not met**". bench/run gathers these rows from the suites' result files into
+# the Targets table; TARGET_IDS lists them all (a missing one is reported).
+TARGET_IDS="T1a T1b T2a T2b T2c T3a T3b T3c T3d T4 T5a T5b T6a T6b T6c"
+
+# meets VALUE OP BOUND [VALUE OP BOUND...]: "met" when every VALUE OP BOUND holds
+# (OP: ge, gt, lt, le), "**not met**" otherwise, "not measured" if a VALUE is empty or "-".
+meets() {
+  while [ $# -ge 3 ]; do
+    case "$1" in "" | -) echo "not measured"; return 0 ;; esac
+    awk -v v="$1" -v op="$2" -v b="$3" 'BEGIN { exit !((op == "ge" && v >= b) || (op == "gt" && v > b) ||
+                                                      (op == "lt" && v < b) || (op == "le" && v <= b)) }' ||
+      { echo "**not met**"; return 0; }
+    shift 3
+  done
+  echo met
+}
+
+# target ID METRIC FIGURE BASELINE RATIO TARGET VALUE OP BOUND [VALUE OP BOUND...]: a target row.
+target() {
+  local id="$1" metric="$2" figure="$3" base="$4" r="$5" goal="$6"
+  shift 6
+  row "[$id] $metric" "$figure" "${base:-—}" "${r:-—}" "$goal" "$(meets "$@")"
+}
+
 table_print() {
-  printf '| metric | streamq | reference | ratio | DESIGN target | met |\n'
+  printf '| metric | streamq | reference (same run) | ratio | target | met |\n'
   printf '|---|---|---|---|---|---|\n'
   printf '%s\n' "${TABLE[@]}"
 }
@@ -346,6 +402,46 @@ wait_quiet() {
   done
 }
 
+# targets_report FILE...: the Targets table gathered from the suites' result files
+# (rows whose metric starts with "[T"), in the order of TARGET_IDS, with the suite each
+# came from, the ids no file carried, and how many are met; printed and written to
+# $BENCH_RESULTS/targets-<date>.md.
+targets_report() {
+  local out="$BENCH_RESULTS/targets-$BENCH_DATE.md" f id all="" rows="" r met=0 total=0 missing=() short=""
+  mkdir -p "$BENCH_RESULTS"
+  for f in "$@"; do
+    [ -f "$f" ] || continue
+    all+="$(grep '^| \[T[0-9]' "$f" | sed "s/^|/| $(basename "$f" | sed 's/-[0-9-]*\.md$//') |/")"$'\n'
+    grep -q '^- run settings: BENCH_SCALE 1, BENCH_READ_EVENTS 1000000$' "$f" || short+=" $(basename "$f")"
+  done
+  for id in $TARGET_IDS; do
+    r="$(grep -F "| [$id] " <<<"$all" || true)"
+    if [ -z "$r" ]; then missing+=("$id"); continue; fi
+    rows+="$r"$'\n'
+    total=$((total + 1))
+    grep -q '| met |$' <<<"$r" && met=$((met + 1))
+  done
+  {
+    printf '# streamq: issue 13 targets, %s\n\n' "$(date '+%F %H:%M %Z')"
+    for f in "$@"; do
+      if [ ! -f "$f" ]; then printf -- '- %s: missing\n' "$f"; continue; fi
+      printf -- '- %s: commit %s, %s; %s\n' "$f" "$(sed -n 's/^- streamq commit //p' "$f" | head -n 1)" \
+        "$(sed -n 's/^# .*, \([0-9-]* [0-9:]* [A-Z]*\)$/\1/p' "$f" | head -n 1)" \
+        "$(grep -q '^- \*\*disturbed' "$f" && printf '**disturbed**: %s phases with other work on the machine' \
+          "$(grep '^- \*\*disturbed' "$f" | grep -o ' cores)' | wc -l)" || printf 'no phase disturbed')"
+    done
+    [ -z "$short" ] || printf -- '- **shortened run** (BENCH_SCALE or BENCH_READ_EVENTS not the defaults in%s): not the figures the targets are judged on\n' "$short"
+    printf -- '- **%s of %s targets met**%s\n\n' "$met" "$total" \
+      "$([ "${#missing[@]}" = 0 ] || printf '; not measured (no file carries them): %s' "${missing[*]}")"
+    printf '| suite | target | streamq | reference (same run) | ratio | target | met |\n'
+    printf '|---|---|---|---|---|---|---|\n'
+    printf '%s' "$rows"
+  } >"$out"
+  printf '\n'
+  cat "$out"
+  say "written to $out"
+}
+
 # report_header TITLE WHO: the lines every result file opens with (title and date,
 # commit, machine, PostgreSQL, the wait for an idle machine and any disturbed
 # phases); WHO names what shares the machine.
@@ -357,6 +453,7 @@ report_header() {
     "$(awk '/MemTotal/ { printf "%d", $2 / 1024 }' /proc/meminfo)" "$2"
   printf -- '- PostgreSQL %s, private cluster on a unix socket, default settings (fsync, synchronous_commit on)\n' \
     "$(psql_bench -tAc 'SHOW server_version' | cut -d' ' -f1)"
+  printf -- '- run settings: BENCH_SCALE %s, BENCH_READ_EVENTS %s\n' "${BENCH_SCALE:-1}" "${BENCH_READ_EVENTS:-1000000}"
   printf -- '- waited %s s in all for the machine to be idle before phases; most CPU used by other processes during a phase: %s cores (see the last table)\n' \
     "$QUIET_WAITED" "${FOREIGN_MAX:-0}"
   if [ "${#DISTURBED[@]}" -gt 0 ]; then

@@ -254,7 +254,7 @@ run_live() {
   l_webhook
   local hwm
   hwm="$(status_kb "$SQ_PID" VmHWM)"
-  streamq_stop
+  streamq_stop # keeps its VmHWM in SQ_HWM_MAX, as did the stops of the --notify services in 1
 
   local total
   total="$(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }')"
@@ -314,14 +314,16 @@ run_live() {
     "$(num "$b_eps") (the same receiver, the same $(kv "$LB_LINE" posts) bodies POSTed one after the other by live_load on one connection, $(kv "$LB_LINE" secs) s)" \
     "$(awk -v a="$LH_EPS" -v b="$b_eps" 'BEGIN { if (b > 0) printf "%.2g", a / b; else print "-" }')" "" ""
   row "peak RSS (VmHWM) at the end" "$(mib "$hwm")" "" "" "" ""
+  target T6c "**RSS under every load of this suite** (largest VmHWM of each streamq: 1-4)" "$(mib "$SQ_HWM_MAX")" "" "" \
+    "< 64 MiB" "$(kb_mib "$SQ_HWM_MAX")" lt 64
 
   l_report "$total"
 }
 
 l_report() {
   local total="$1" out
-  mkdir -p bench/results
-  out="bench/results/live-$(date +%F).md"
+  mkdir -p "$BENCH_RESULTS"
+  out="$BENCH_RESULTS/live-$BENCH_DATE.md"
   {
     report_header "streamq live-delivery benchmark" "load generators, receiver, streamq and PostgreSQL"
     printf -- '- streamq release build, --log-level info (one log line per request, to a file), default pool (16) and threads (16); a fresh streamq for each --notify setting in 1, one (--notify true) for 2-4\n'

@@ -10,10 +10,6 @@ Q_BATCHES="${BENCH_QUEUE_BATCHES:-1 10}"
 Q_WORKERS="${BENCH_QUEUE_WORKERS:-16 64}"
 Q_READ_VT=30             # lease of a dequeue/read on both sides (streamq's default)
 
-q_verdict() { # q_verdict VALUE gt|lt BOUND
-  awk -v v="$1" -v op="$2" -v b="$3" 'BEGIN { ok = (op == "gt") ? (v > b) : (v < b); print ok ? "yes" : "**no**" }'
-}
-
 # One message of either side: the same small JSON object as the streams benchmark.
 q_message() { printf '{"order": %d, "sku": "abc-123", "qty": 1}' "$1"; }
 
@@ -154,33 +150,44 @@ run_queues() {
   local started="$EPOCHREALTIME" hwm0
   hwm0="$(status_kb "$SQ_PID" VmHWM)"
   Q_RSS64=0
-  local b w rows=()
+  local b w
   for b in $Q_BATCHES; do
     for w in $Q_WORKERS; do
       say "batch $b, $w workers/clients: streamq ${Q_T}s, then PGMQ-style SQL through pgbench ${Q_T}s (${Q_WARM}s warm-up each)"
       phase_streamq "$b" "$w"
       phase_pgbench "$b" "$w"
-      local target="" met=""
-      if [ "$b" = 10 ]; then target="> 1.00 × PGMQ-style"; met="$(q_verdict "$(ratio "$S_MPS" "$P_MPS")" gt 1)"; fi
-      rows+=("| **queue cycle, batch $b, $w workers**: acked messages/s | $(num "$S_MPS") (dequeue p50 $S_P50 ms, p99 $S_P99 ms, avg $S_AVG ms$([ "$S_ERR" = 0 ] || printf ', %s failed requests' "$S_ERR")) | $(num "$P_MPS") (PGMQ-style SQL, pgbench $w clients; read avg $P_READ ms, cycle p50 $P_CYCLE50 ms, p99 $P_CYCLE99 ms) | $(ratio "$S_MPS" "$P_MPS") | $target | $met |")
+      # Issue 13's targets: ≥ 1.5 × the reference in batches of 10, ≥ 1.0 × in batches of 1.
+      local id="" bound="" r fig base
+      case "$b-$w" in
+        10-16) id=T3a bound=1.50 ;; 10-64) id=T3b bound=1.50 ;; 1-16) id=T3c bound=1.00 ;; 1-64) id=T3d bound=1.00 ;;
+      esac
+      r="$(ratio "$S_MPS" "$P_MPS")"
+      fig="$(num "$S_MPS") (dequeue p50 $S_P50 ms, p99 $S_P99 ms, avg $S_AVG ms$([ "$S_ERR" = 0 ] || printf ', %s failed requests' "$S_ERR"))"
+      base="$(num "$P_MPS") (PGMQ-style SQL, pgbench $w clients; read avg $P_READ ms, cycle p50 $P_CYCLE50 ms, p99 $P_CYCLE99 ms)"
+      if [ -n "$id" ]; then
+        target "$id" "**queue cycle, batch $b, $w workers**: acked messages/s" "$fig" "$base" "$r" "≥ $bound × PGMQ-style, no failed requests" \
+          "$r" ge "$bound" "$S_ERR" le 0
+      else
+        row "queue cycle, batch $b, $w workers: acked messages/s" "$fig" "$base" "$r" "" ""
+      fi
     done
   done
   local hwm
   hwm="$(status_kb "$SQ_PID" VmHWM)"
-  streamq_stop
+  streamq_stop # keeps its VmHWM in SQ_HWM_MAX
   local total
   total="$(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }')"
-  for r in "${rows[@]}"; do TABLE+=("$r"); done
-  row "**RSS during the 64-worker queue load** (max VmRSS)" "$(mib "$Q_RSS64")" "" "" "< 64 MiB" \
-    "$(q_verdict "$((Q_RSS64 / 1024))" lt 64)"
+  row "RSS during the 64-worker queue load (max VmRSS)" "$(mib "$Q_RSS64")" "" "" "" ""
+  target T6b "**RSS under every load of this suite** (VmHWM of streamq at the end)" "$(mib "$SQ_HWM_MAX")" "" "" \
+    "< 64 MiB" "$(kb_mib "$SQ_HWM_MAX")" lt 64
   row "peak RSS (VmHWM), idle after start / after the run" "$(mib "$hwm0") / $(mib "$hwm")" "" "" "" ""
   q_report "$total"
 }
 
 q_report() {
   local total="$1" out
-  mkdir -p bench/results
-  out="bench/results/queues-$(date +%F).md"
+  mkdir -p "$BENCH_RESULTS"
+  out="$BENCH_RESULTS/queues-$BENCH_DATE.md"
   {
     report_header "streamq queues benchmark" "load generator, streamq and PostgreSQL"
     printf -- '- streamq release build, --log-level info (one log line per request, to a file), default pool (16) and threads (16)\n'
