@@ -224,7 +224,8 @@ void db_pool_release(struct db_pool *pool, struct db_conn *conn)
 
 PGresult *db_exec(struct db_conn *conn, enum stmt_id id, int nparams, const char *const *values)
 {
-    PGresult *res = PQexecPrepared(conn->pg, statements[id].name, nparams, values, NULL, NULL, 0);
+    PGresult *res =
+        PQexecPrepared(conn->pg, statements[id].name, nparams, values, NULL, NULL, statements[id].binary ? 1 : 0);
     if (PQstatus(conn->pg) != CONNECTION_OK)
         conn->broken = true;
     if (!res)

@@ -319,15 +319,17 @@ static void reply_read_failure(struct request *req, enum store_outcome outcome, 
 }
 
 /* NDJSON export: pages of read-batch-size rows fetched as libmicrohttpd asks
- * for more, each rendered into the buffer and its rows released at once, so
- * memory stays one page however long the stream. */
+ * for more, rendered a block at a time from the page's rows, so memory stays
+ * one page however long the stream. */
 struct ndjson_export {
     struct db_pool *pool;
     struct read_input in;
     char *stream, *types, *since, *until; /* owned copies for `in` */
-    struct text buf;
+    struct db_list page;                  /* owned */
+    int next_row;                         /* the page's first row not yet rendered */
+    struct text buf;                      /* rendered, not yet handed over from `pos` */
     size_t pos;
-    bool done;
+    bool last_page; /* the page held is the last one */
 };
 
 static void ndjson_free(void *cls)
@@ -337,35 +339,50 @@ static void ndjson_free(void *cls)
     free(x->types);
     free(x->since);
     free(x->until);
+    db_rows_free(x->page.rows);
     text_free(&x->buf);
     free(x);
 }
 
-/* Fetches the page at x->in.from into the buffer and moves the cursor past it. */
+/* Replaces the page held with the one at x->in.from and moves the cursor past it. */
 static enum store_outcome ndjson_fetch(struct ndjson_export *x)
 {
-    struct read_page page;
-    x->buf.len = x->pos = 0;
-    enum store_outcome outcome = db_events_read(x->pool, &x->in, &page);
+    int64_t last = 0;
+    db_rows_free(x->page.rows);
+    x->page = (struct db_list){0};
+    x->next_row = 0;
+    enum store_outcome outcome = db_events_export_page(x->pool, &x->in, &x->page, &last);
     if (outcome != STORE_OK)
         return outcome;
-    events_json(&x->buf, &page.events, true);
-    db_rows_free(page.events.rows);
-    int64_t next;
-    bool end;
-    page_position(&x->in, &page, &next, &end);
-    x->done = end;
-    x->in.from = next;
+    /* A short page was everything there was; a full one may be followed by more. */
+    x->last_page = x->page.count < x->in.limit;
+    x->in.from = x->in.backward ? last - 1 : last + 1;
     return STORE_OK;
+}
+
+/* Renders rows of the page into the buffer until it holds `want` bytes or the page ends. */
+static void ndjson_render(struct ndjson_export *x, size_t want)
+{
+    x->buf.len = x->pos = 0;
+    for (; x->next_row < x->page.count && x->buf.len < want; x->next_row++) {
+        char id[UUID_STR_LEN + 1];
+        struct event ev;
+        db_events_export_at(&x->page, x->next_row, &ev, id);
+        ev.stream = x->in.stream;
+        event_json(&x->buf, &ev);
+        text_put(&x->buf, "\n", 1);
+    }
 }
 
 static ssize_t ndjson_read(void *cls, uint64_t pos, char *out, size_t max)
 {
     struct ndjson_export *x = cls;
     while (x->pos == x->buf.len) {
-        if (x->done)
+        if (x->next_row < x->page.count)
+            ndjson_render(x, max);
+        else if (x->last_page)
             return MHD_CONTENT_READER_END_OF_STREAM;
-        if (ndjson_fetch(x) != STORE_OK)
+        else if (ndjson_fetch(x) != STORE_OK)
             return MHD_CONTENT_READER_END_WITH_ERROR; /* the client sees a cut body */
     }
     size_t n = x->buf.len - x->pos < max ? x->buf.len - x->pos : max;
