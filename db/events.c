@@ -233,7 +233,7 @@ void db_events_export_at(const struct db_list *events, int i, struct event *out,
 }
 
 enum store_outcome db_events_export_page(struct db_pool *pool, const struct read_input *in, struct db_list *out,
-                                         int64_t *last_offset)
+                                         int64_t *last_offset, void (*meanwhile)(void *), void *cls)
 {
     char from[24], limit[24];
     snprintf(from, sizeof from, "%lld", (long long)in->from);
@@ -242,9 +242,13 @@ enum store_outcome db_events_export_page(struct db_pool *pool, const struct read
     memset(out, 0, sizeof *out);
     PGresult *res = NULL;
     struct db_conn *conn = db_pool_acquire(pool);
-    if (!conn)
+    if (!conn) {
+        if (meanwhile)
+            meanwhile(cls);
         return STORE_UNAVAILABLE;
-    res = db_exec(conn, in->backward ? STMT_EVENTS_EXPORT_BACKWARD : STMT_EVENTS_EXPORT_FORWARD, 6, params);
+    }
+    res = db_exec_meanwhile(conn, in->backward ? STMT_EVENTS_EXPORT_BACKWARD : STMT_EVENTS_EXPORT_FORWARD, 6, params,
+                            meanwhile, cls);
     enum store_outcome outcome = db_outcome(conn, res, "export");
     if (outcome != STORE_OK)
         goto out;

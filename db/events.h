@@ -87,9 +87,11 @@ enum store_outcome db_events_get(struct db_pool *pool, const char *stream, int64
 
 /* A page of an export (`in->limit` events from `in->from`, in->group unused)
  * into `*events`, and the offset of its last event. STORE_OK with no event at
- * the end of the stream; STORE_NOT_FOUND when the stream does not exist. */
+ * the end of the stream; STORE_NOT_FOUND when the stream does not exist.
+ * `meanwhile(cls)` (may be NULL) runs once, on every path, while PostgreSQL
+ * reads the page: the caller renders the previous page then. */
 enum store_outcome db_events_export_page(struct db_pool *pool, const struct read_input *in, struct db_list *events,
-                                         int64_t *last_offset) MUST_CHECK;
+                                         int64_t *last_offset, void (*meanwhile)(void *), void *cls) MUST_CHECK;
 
 /* Event `i` of an export page; its id is written to `id`, and `stream` is left
  * NULL: every event of the page is of the stream asked for. */

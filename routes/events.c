@@ -1,5 +1,6 @@
 /* Event routes: append with optimistic concurrency, per-stream reads (JSON
  * pages and NDJSON export), one event by offset, and the global read. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,8 +320,9 @@ static void reply_read_failure(struct request *req, enum store_outcome outcome, 
 }
 
 /* NDJSON export: pages of read-batch-size rows fetched as libmicrohttpd asks
- * for more, rendered a block at a time from the page's rows, so memory stays
- * one page however long the stream. */
+ * for more, so memory stays about two pages however long the stream. A page is
+ * rendered while PostgreSQL reads the next one; the last page is rendered a
+ * block at a time. */
 struct ndjson_export {
     struct db_pool *pool;
     struct read_input in;
@@ -330,6 +332,7 @@ struct ndjson_export {
     struct text buf;                      /* rendered, not yet handed over from `pos` */
     size_t pos;
     bool last_page; /* the page held is the last one */
+    bool failed;    /* the next page could not be read: the body ends cut after `buf` */
 };
 
 static void ndjson_free(void *cls)
@@ -344,23 +347,7 @@ static void ndjson_free(void *cls)
     free(x);
 }
 
-/* Replaces the page held with the one at x->in.from and moves the cursor past it. */
-static enum store_outcome ndjson_fetch(struct ndjson_export *x)
-{
-    int64_t last = 0;
-    db_rows_free(x->page.rows);
-    x->page = (struct db_list){0};
-    x->next_row = 0;
-    enum store_outcome outcome = db_events_export_page(x->pool, &x->in, &x->page, &last);
-    if (outcome != STORE_OK)
-        return outcome;
-    /* A short page was everything there was; a full one may be followed by more. */
-    x->last_page = x->page.count < x->in.limit;
-    x->in.from = x->in.backward ? last - 1 : last + 1;
-    return STORE_OK;
-}
-
-/* Renders rows of the page into the buffer until it holds `want` bytes or the page ends. */
+/* Renders rows of the page held into the emptied buffer until it holds `want` bytes or the page ends. */
 static void ndjson_render(struct ndjson_export *x, size_t want)
 {
     x->buf.len = x->pos = 0;
@@ -374,16 +361,41 @@ static void ndjson_render(struct ndjson_export *x, size_t want)
     }
 }
 
+static void ndjson_render_rest(void *cls)
+{
+    ndjson_render(cls, SIZE_MAX);
+}
+
+/* Reads the page at x->in.from, rendering the rest of the page held meanwhile,
+ * and moves the cursor past it. */
+static enum store_outcome ndjson_fetch(struct ndjson_export *x)
+{
+    struct db_list next;
+    int64_t last = 0;
+    enum store_outcome outcome = db_events_export_page(x->pool, &x->in, &next, &last, ndjson_render_rest, x);
+    db_rows_free(x->page.rows);
+    x->page = next;
+    x->next_row = 0;
+    if (outcome != STORE_OK)
+        return outcome;
+    /* A short page was everything there was; a full one may be followed by more. */
+    x->last_page = x->page.count < x->in.limit;
+    x->in.from = x->in.backward ? last - 1 : last + 1;
+    return STORE_OK;
+}
+
 static ssize_t ndjson_read(void *cls, uint64_t pos, char *out, size_t max)
 {
     struct ndjson_export *x = cls;
     while (x->pos == x->buf.len) {
-        if (x->next_row < x->page.count)
-            ndjson_render(x, max);
-        else if (x->last_page)
-            return MHD_CONTENT_READER_END_OF_STREAM;
-        else if (ndjson_fetch(x) != STORE_OK)
+        if (x->failed)
             return MHD_CONTENT_READER_END_WITH_ERROR; /* the client sees a cut body */
+        if (!x->last_page)
+            x->failed = ndjson_fetch(x) != STORE_OK;
+        else if (x->next_row < x->page.count)
+            ndjson_render(x, max);
+        else
+            return MHD_CONTENT_READER_END_OF_STREAM;
     }
     size_t n = x->buf.len - x->pos < max ? x->buf.len - x->pos : max;
     memcpy(out, x->buf.data + x->pos, n);
