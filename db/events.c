@@ -1,6 +1,7 @@
 /* Store calls for events; see events.h. */
 #include "db/events.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,5 +140,98 @@ enum store_outcome db_events_global_read(struct db_pool *pool, const struct glob
     events->rows = db_rows_take(&res, 1);
 out:
     PQclear(res);
+    return outcome;
+}
+
+/* Columns of the export statements, all in binary format. */
+enum { EX_ID, EX_OFFSET, EX_POSITION, EX_TYPE, EX_DATA, EX_METADATA, EX_CREATED };
+
+/* PostgreSQL's binary int8 and timestamptz: 8 bytes, big-endian. */
+static int64_t binary_int64(const PGresult *res, int row, int col)
+{
+    assert(PQgetlength(res, row, col) == 8);
+    const unsigned char *p = (const unsigned char *)PQgetvalue(res, row, col);
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return (int64_t)v;
+}
+
+/* A binary jsonb is a format version byte (1) before the text jsonb_out prints. */
+static struct db_json binary_jsonb(const PGresult *res, int row, int col)
+{
+    struct db_json v = {NULL, 0};
+    if (PQgetisnull(res, row, col))
+        return v;
+    assert(PQgetlength(res, row, col) >= 1 && PQgetvalue(res, row, col)[0] == 1);
+    v.text = PQgetvalue(res, row, col) + 1;
+    v.len = (size_t)PQgetlength(res, row, col) - 1;
+    return v;
+}
+
+/* Microseconds between the Unix epoch and PostgreSQL's (2000-01-01). */
+#define PG_EPOCH_UNIX_US INT64_C(946684800000000)
+
+void db_events_export_at(const struct db_list *events, int i, struct event *out, char id[UUID_STR_LEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    const PGresult *res = events->rows->res;
+    assert(PQgetlength(res, i, EX_ID) == 16);
+    const unsigned char *uuid = (const unsigned char *)PQgetvalue(res, i, EX_ID);
+    char *p = id;
+    for (int b = 0; b < 16; b++) {
+        if (b == 4 || b == 6 || b == 8 || b == 10)
+            *p++ = '-';
+        *p++ = hex[uuid[b] >> 4];
+        *p++ = hex[uuid[b] & 15];
+    }
+    *p = '\0';
+    out->id = id;
+    out->stream = NULL;
+    out->offset = binary_int64(res, i, EX_OFFSET);
+    out->global_position = binary_int64(res, i, EX_POSITION);
+    out->type = PQgetvalue(res, i, EX_TYPE); /* libpq ends every value with a NUL */
+    out->data = binary_jsonb(res, i, EX_DATA);
+    out->metadata = binary_jsonb(res, i, EX_METADATA);
+    out->created_us = binary_int64(res, i, EX_CREATED) + PG_EPOCH_UNIX_US;
+}
+
+enum store_outcome db_events_export_page(struct db_pool *pool, const struct read_input *in, struct db_list *out,
+                                         int64_t *last_offset, void (*meanwhile)(void *), void *cls)
+{
+    char from[24], limit[24];
+    snprintf(from, sizeof from, "%lld", (long long)in->from);
+    snprintf(limit, sizeof limit, "%lld", (long long)in->limit);
+    const char *params[] = {in->stream, from, in->types, in->since, in->until, limit};
+    memset(out, 0, sizeof *out);
+    PGresult *res = NULL;
+    struct db_conn *conn = db_pool_acquire(pool);
+    if (!conn) {
+        if (meanwhile)
+            meanwhile(cls);
+        return STORE_UNAVAILABLE;
+    }
+    res = db_exec_meanwhile(conn, in->backward ? STMT_EVENTS_EXPORT_BACKWARD : STMT_EVENTS_EXPORT_FORWARD, 6, params,
+                            meanwhile, cls);
+    enum store_outcome outcome = db_outcome(conn, res, "export");
+    if (outcome != STORE_OK)
+        goto out;
+    int rows = PQntuples(res);
+    if (rows > 0) {
+        assert(PQnfields(res) == EX_CREATED + 1 && PQfformat(res, EX_ID) == 1);
+        *last_offset = binary_int64(res, rows - 1, EX_OFFSET);
+        out->count = rows;
+        out->rows = db_rows_take(&res, 0);
+        goto out;
+    }
+    /* No event: the end of the stream, or no stream at all. */
+    PQclear(res);
+    res = db_exec(conn, STMT_EVENTS_STREAM_EXISTS, 1, params);
+    outcome = db_outcome(conn, res, "export");
+    if (outcome == STORE_OK && !db_bool(res, 0, 0))
+        outcome = STORE_NOT_FOUND;
+out:
+    PQclear(res);
+    db_pool_release(pool, conn);
     return outcome;
 }

@@ -79,6 +79,18 @@ enum store_outcome db_events_read(struct db_pool *pool, const struct read_input 
 enum store_outcome db_events_get(struct db_pool *pool, const char *stream, int64_t offset, struct db_list *event,
                                  bool *stream_exists) MUST_CHECK;
 
+/* A page of an export (`in->limit` events from `in->from`, in->group unused)
+ * into `*events`, and the offset of its last event. STORE_OK with no event at
+ * the end of the stream; STORE_NOT_FOUND when the stream does not exist.
+ * `meanwhile(cls)` (may be NULL) runs once, on every path, while PostgreSQL
+ * reads the page: the caller renders the previous page then. */
+enum store_outcome db_events_export_page(struct db_pool *pool, const struct read_input *in, struct db_list *events,
+                                         int64_t *last_offset, void (*meanwhile)(void *), void *cls) MUST_CHECK;
+
+/* Event `i` of an export page; its id is written to `id`, and `stream` is left
+ * NULL: every event of the page is of the stream asked for. */
+void db_events_export_at(const struct db_list *events, int i, struct event *out, char id[UUID_STR_LEN + 1]);
+
 struct global_read_input {
     int64_t from_position; /* exclusive */
     int64_t limit;

@@ -224,7 +224,26 @@ void db_pool_release(struct db_pool *pool, struct db_conn *conn)
 
 PGresult *db_exec(struct db_conn *conn, enum stmt_id id, int nparams, const char *const *values)
 {
-    PGresult *res = PQexecPrepared(conn->pg, statements[id].name, nparams, values, NULL, NULL, 0);
+    return db_exec_meanwhile(conn, id, nparams, values, NULL, NULL);
+}
+
+PGresult *db_exec_meanwhile(struct db_conn *conn, enum stmt_id id, int nparams, const char *const *values,
+                            void (*meanwhile)(void *), void *cls)
+{
+    PGresult *res = NULL;
+    int format = statements[id].binary ? 1 : 0;
+    if (!meanwhile) {
+        res = PQexecPrepared(conn->pg, statements[id].name, nparams, values, NULL, NULL, format);
+    } else if (!PQsendQueryPrepared(conn->pg, statements[id].name, nparams, values, NULL, NULL, format)) {
+        meanwhile(cls);
+    } else {
+        meanwhile(cls);
+        /* One statement: its result, then NULL; keep the last one if there were more. */
+        for (PGresult *r; (r = PQgetResult(conn->pg));) {
+            PQclear(res);
+            res = r;
+        }
+    }
     if (PQstatus(conn->pg) != CONNECTION_OK)
         conn->broken = true;
     if (!res)

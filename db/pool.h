@@ -33,6 +33,10 @@ void db_pool_release(struct db_pool *pool, struct db_conn *conn);
 /* Runs prepared statement `id` with text parameters (NULL values are SQL NULL).
  * Never returns NULL; the caller PQclears the result. A failed link marks `conn` broken. */
 PGresult *db_exec(struct db_conn *conn, enum stmt_id id, int nparams, const char *const *values);
+/* The same, with `meanwhile(cls)` run (always, once) while PostgreSQL works on
+ * the statement, so that the caller's own work overlaps with the database's. */
+PGresult *db_exec_meanwhile(struct db_conn *conn, enum stmt_id id, int nparams, const char *const *values,
+                            void (*meanwhile)(void *), void *cls);
 
 /* Maps a result to an outcome: STORE_OK for success, else by SQLSTATE; logs unexpected errors. */
 enum store_outcome db_outcome(struct db_conn *conn, const PGresult *res, const char *what);

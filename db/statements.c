@@ -120,6 +120,29 @@ const struct statement statements[STMT_COUNT_] = {
         "     ORDER BY ev.global_position LIMIT $2) e ON true"
         " ORDER BY e.global_position"},
 
+    /* A page of an NDJSON export: the event columns alone, in binary (PostgreSQL
+     * then prints no number, uuid or time; only the jsonb is text) and without
+     * the stream row of the page reads, whose join made PostgreSQL sort each
+     * page. A page with no row asks STMT_EVENTS_STREAM_EXISTS which end it is. */
+    [STMT_EVENTS_EXPORT_FORWARD] = {"events_export_forward",
+        "SELECT e.event_id, e.stream_offset, e.global_position, e.event_type, e.data, e.metadata, e.created_at"
+        "  FROM {p}events e"
+        " WHERE e.stream = $1 AND e.stream_offset >= $2"
+        "   AND ($3::text IS NULL OR e.event_type = ANY (string_to_array($3, ',')))"
+        "   AND ($4::timestamptz IS NULL OR e.created_at >= $4)"
+        "   AND ($5::timestamptz IS NULL OR e.created_at < $5)"
+        " ORDER BY e.stream_offset LIMIT $6", .binary = true},
+    [STMT_EVENTS_EXPORT_BACKWARD] = {"events_export_backward",
+        "SELECT e.event_id, e.stream_offset, e.global_position, e.event_type, e.data, e.metadata, e.created_at"
+        "  FROM {p}events e"
+        " WHERE e.stream = $1 AND e.stream_offset <= $2"
+        "   AND ($3::text IS NULL OR e.event_type = ANY (string_to_array($3, ',')))"
+        "   AND ($4::timestamptz IS NULL OR e.created_at >= $4)"
+        "   AND ($5::timestamptz IS NULL OR e.created_at < $5)"
+        " ORDER BY e.stream_offset DESC LIMIT $6", .binary = true},
+    [STMT_EVENTS_STREAM_EXISTS] = {"events_stream_exists",
+        "SELECT EXISTS (SELECT 1 FROM {p}streams WHERE name = $1)"},
+
     /* Commits a group's offset in one statement. No row from `up` means it was
      * refused: the stream is missing ($1 NULL version), the offset is past
      * version + 1, or it moves backwards without force; the caller tells which

@@ -3,6 +3,8 @@
 #ifndef STREAMQ_DB_STATEMENTS_H
 #define STREAMQ_DB_STATEMENTS_H
 
+#include <stdbool.h>
+
 enum stmt_id {
     STMT_PING,
     STMT_TX_BEGIN,
@@ -13,6 +15,9 @@ enum stmt_id {
     STMT_EVENTS_READ_BACKWARD,
     STMT_EVENTS_GET,
     STMT_EVENTS_GLOBAL_READ,
+    STMT_EVENTS_EXPORT_FORWARD,
+    STMT_EVENTS_EXPORT_BACKWARD,
+    STMT_EVENTS_STREAM_EXISTS,
     /* consumer groups (db/consumers.c) */
     STMT_CONSUMERS_COMMIT,
     STMT_CONSUMERS_GET,
@@ -66,6 +71,7 @@ enum stmt_id {
 struct statement {
     const char *name;
     const char *sql; /* {p} stands for the table prefix */
+    bool binary;     /* results in binary format, decoded by the statement's store file */
 };
 
 extern const struct statement statements[STMT_COUNT_];

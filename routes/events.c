@@ -1,5 +1,6 @@
 /* Event routes: append with optimistic concurrency, per-stream reads (JSON
  * pages and NDJSON export), one event by offset, and the global read. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -364,15 +365,19 @@ static void reply_read_failure(struct request *req, enum store_outcome outcome, 
 }
 
 /* NDJSON export: pages of read-batch-size rows fetched as libmicrohttpd asks
- * for more, each rendered into the buffer and its rows released at once, so
- * memory stays one page however long the stream. */
+ * for more, so memory stays about two pages however long the stream. A page is
+ * rendered while PostgreSQL reads the next one; the last page is rendered a
+ * block at a time. */
 struct ndjson_export {
     struct db_pool *pool;
     struct read_input in;
     char *stream, *types, *since, *until; /* owned copies for `in` */
-    struct text buf;
+    struct db_list page;                  /* owned */
+    int next_row;                         /* the page's first row not yet rendered */
+    struct text buf;                      /* rendered, not yet handed over from `pos` */
     size_t pos;
-    bool done;
+    bool last_page; /* the page held is the last one */
+    bool failed;    /* the next page could not be read: the body ends cut after `buf` */
 };
 
 static void ndjson_free(void *cls)
@@ -382,25 +387,45 @@ static void ndjson_free(void *cls)
     free(x->types);
     free(x->since);
     free(x->until);
+    db_rows_free(x->page.rows);
     text_free(&x->buf);
     free(x);
 }
 
-/* Fetches the page at x->in.from into the buffer and moves the cursor past it. */
+/* Renders rows of the page held into the emptied buffer until it holds `want` bytes or the page ends. */
+static void ndjson_render(struct ndjson_export *x, size_t want)
+{
+    x->buf.len = x->pos = 0;
+    for (; x->next_row < x->page.count && x->buf.len < want; x->next_row++) {
+        char id[UUID_STR_LEN + 1];
+        struct event ev;
+        db_events_export_at(&x->page, x->next_row, &ev, id);
+        ev.stream = x->in.stream;
+        event_json(&x->buf, &ev);
+        text_put(&x->buf, "\n", 1);
+    }
+}
+
+static void ndjson_render_rest(void *cls)
+{
+    ndjson_render(cls, SIZE_MAX);
+}
+
+/* Reads the page at x->in.from, rendering the rest of the page held meanwhile,
+ * and moves the cursor past it. */
 static enum store_outcome ndjson_fetch(struct ndjson_export *x)
 {
-    struct read_page page;
-    x->buf.len = x->pos = 0;
-    enum store_outcome outcome = db_events_read(x->pool, &x->in, &page);
+    struct db_list next;
+    int64_t last = 0;
+    enum store_outcome outcome = db_events_export_page(x->pool, &x->in, &next, &last, ndjson_render_rest, x);
+    db_rows_free(x->page.rows);
+    x->page = next;
+    x->next_row = 0;
     if (outcome != STORE_OK)
         return outcome;
-    events_json(&x->buf, &page.events, true);
-    db_rows_free(page.events.rows);
-    int64_t next;
-    bool end;
-    page_position(&x->in, &page, &next, &end);
-    x->done = end;
-    x->in.from = next;
+    /* A short page was everything there was; a full one may be followed by more. */
+    x->last_page = x->page.count < x->in.limit;
+    x->in.from = x->in.backward ? last - 1 : last + 1;
     return STORE_OK;
 }
 
@@ -408,10 +433,14 @@ static ssize_t ndjson_read(void *cls, uint64_t pos, char *out, size_t max)
 {
     struct ndjson_export *x = cls;
     while (x->pos == x->buf.len) {
-        if (x->done)
-            return MHD_CONTENT_READER_END_OF_STREAM;
-        if (ndjson_fetch(x) != STORE_OK)
+        if (x->failed)
             return MHD_CONTENT_READER_END_WITH_ERROR; /* the client sees a cut body */
+        if (!x->last_page)
+            x->failed = ndjson_fetch(x) != STORE_OK;
+        else if (x->next_row < x->page.count)
+            ndjson_render(x, max);
+        else
+            return MHD_CONTENT_READER_END_OF_STREAM;
     }
     size_t n = x->buf.len - x->pos < max ? x->buf.len - x->pos : max;
     memcpy(out, x->buf.data + x->pos, n);

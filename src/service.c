@@ -60,7 +60,8 @@ static void poke_dispatcher(void *dispatcher)
     webhooks_poke(dispatcher);
 }
 
-int service_run(const struct config *cfg)
+/* The service from start to stop; its exit status. */
+static int serve(const struct config *cfg)
 {
     char err[600];
     int status = 0;
@@ -153,5 +154,17 @@ stop:
     db_pool_free(svc.pool);
     curl_global_cleanup();
     log_info("stopped");
+    return status;
+}
+
+int service_run(const struct config *cfg)
+{
+    /* The flusher blocks every signal, so it may start before serve() sets the mask for sigwait. */
+    if (!log_flusher_start()) {
+        log_error("cannot start the log flusher");
+        return 1;
+    }
+    int status = serve(cfg);
+    log_flusher_stop();
     return status;
 }

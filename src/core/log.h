@@ -1,8 +1,13 @@
-/* Logging: one line per call, written with a single write(2) so lines from
- * different threads never interleave. Text or JSON, set once at start-up. */
+/* Logging: one line per call on stderr, text or JSON, set once at start-up.
+ * Lines are never interleaved mid-line with another thread's. Access lines
+ * (log_request) wait in a buffer of their thread, written when it fills, by the
+ * flusher at least every 100 ms, when the thread ends, and by log_flush() (also
+ * at exit()); every other line is written at once, after its thread's buffered
+ * lines. */
 #ifndef STREAMQ_LOG_H
 #define STREAMQ_LOG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
@@ -20,5 +25,13 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 
 /* The access line of one request: method, route pattern, status, duration, request id. */
 void log_request(const char *request_id, const char *method, const char *route, int status, int64_t duration_us);
+
+/* Writes every thread's buffered lines now. */
+void log_flush(void);
+
+/* Starts the thread that calls log_flush() every 100 ms (it blocks every signal);
+ * false when it could not start. log_flusher_stop() stops it and flushes. */
+bool log_flusher_start(void);
+void log_flusher_stop(void);
 
 #endif

@@ -102,18 +102,66 @@ void text_free(struct text *t)
     t->len = t->cap = 0;
 }
 
+static void put_digits(char *out, unsigned v, int n)
+{
+    while (n-- > 0) {
+        out[n] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
+/* The slow path for years outside 1000..9999, which strftime prints with another width. */
+static size_t rfc3339_format_libc(time_t sec, long frac, char out[RFC3339_LEN + 1])
+{
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    size_t n = strftime(out, RFC3339_LEN + 1, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, RFC3339_LEN + 1 - n, ".%06ldZ", frac);
+    return RFC3339_LEN;
+}
+
+/* gmtime_r takes glibc's time zone lock and strftime is slow; every log line and
+ * every exported event formats a time, so the civil date is computed here
+ * (Howard Hinnant's days-to-civil algorithm), with the same bytes as strftime. */
 size_t rfc3339_format(int64_t unix_us, char out[RFC3339_LEN + 1])
 {
-    time_t sec = (time_t)(unix_us / 1000000);
+    int64_t sec = unix_us / 1000000;
     long frac = (long)(unix_us % 1000000);
     if (frac < 0) {
         frac += 1000000;
         sec--;
     }
-    struct tm tm;
-    gmtime_r(&sec, &tm);
-    size_t n = strftime(out, RFC3339_LEN + 1, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, RFC3339_LEN + 1 - n, ".%06ldZ", frac);
+    int64_t days = sec / 86400, secs = sec % 86400;
+    if (secs < 0) {
+        secs += 86400;
+        days--;
+    }
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int64_t day = doy - (153 * mp + 2) / 5 + 1;
+    int64_t month = mp < 10 ? mp + 3 : mp - 9;
+    int64_t year = yoe + era * 400 + (month <= 2);
+    if (year < 1000 || year > 9999)
+        return rfc3339_format_libc((time_t)sec, frac, out);
+    put_digits(out, (unsigned)year, 4);
+    out[4] = '-';
+    put_digits(out + 5, (unsigned)month, 2);
+    out[7] = '-';
+    put_digits(out + 8, (unsigned)day, 2);
+    out[10] = 'T';
+    put_digits(out + 11, (unsigned)(secs / 3600), 2);
+    out[13] = ':';
+    put_digits(out + 14, (unsigned)(secs / 60 % 60), 2);
+    out[16] = ':';
+    put_digits(out + 17, (unsigned)(secs % 60), 2);
+    out[19] = '.';
+    put_digits(out + 20, (unsigned)frac, 6);
+    out[26] = 'Z';
+    out[27] = '\0';
     return RFC3339_LEN;
 }
 

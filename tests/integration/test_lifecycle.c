@@ -249,6 +249,83 @@ START_TEST(sigterm_lets_an_in_flight_export_finish)
 }
 END_TEST
 
+#define LOG_THREADS 4
+#define LOG_REQUESTS 150
+
+struct log_client {
+    const struct service_proc *sp;
+    int thread;
+    int ok;
+};
+
+static void *request_with_ids(void *arg)
+{
+    struct log_client *c = arg;
+    for (int i = 0; i < LOG_REQUESTS; i++) {
+        char id[64];
+        snprintf(id, sizeof id, "X-Request-Id: acc-%d-%d", c->thread, i);
+        const char *headers[] = {id, NULL};
+        struct response *r = http(c->sp, "GET", "/healthz", NULL, headers);
+        c->ok += r->status == 200;
+        response_free(r);
+    }
+    return NULL;
+}
+
+/* Access lines are buffered per thread: while the service runs they still reach
+ * the log without a stop, and a clean stop leaves none behind. Every line is
+ * whole: nothing from another thread inside it. */
+START_TEST(access_lines_are_whole_and_none_is_lost_at_a_clean_stop)
+{
+    struct service_proc p;
+    ck_assert(svc_start(&p, svc.schema, NULL));
+    pthread_t threads[LOG_THREADS];
+    struct log_client clients[LOG_THREADS];
+    for (int t = 0; t < LOG_THREADS; t++) {
+        clients[t] = (struct log_client){.sp = &p, .thread = t};
+        pthread_create(&threads[t], NULL, request_with_ids, &clients[t]);
+    }
+    for (int t = 0; t < LOG_THREADS; t++) {
+        pthread_join(threads[t], NULL);
+        ck_assert_int_eq(clients[t].ok, LOG_REQUESTS);
+    }
+
+    /* Written while the service keeps running and idle. */
+    char last[64];
+    snprintf(last, sizeof last, " acc-%d-%d GET ", LOG_THREADS - 1, LOG_REQUESTS - 1);
+    for (int waited = 0; waited < 200 && !svc_log_contains(&p, last); waited++)
+        usleep(50 * 1000);
+    ck_assert_msg(svc_log_contains(&p, last), "the access line of a finished request is not in %s", p.log_path);
+
+    ck_assert_int_eq(svc_stop(&p), 0);
+    FILE *f = fopen(p.log_path, "r");
+    ck_assert(f != NULL);
+    static bool seen[LOG_THREADS][LOG_REQUESTS];
+    memset(seen, 0, sizeof seen);
+    int lines = 0;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        const char *at = strstr(line, " info acc-");
+        if (!at)
+            continue;
+        int t = -1, i = -1, consumed = 0;
+        double ms = -1;
+        /* "<RFC 3339 time> info <id> GET /healthz 200 <ms>ms", the whole line. */
+        int got = sscanf(at, " info acc-%d-%d GET /healthz 200 %lfms\n%n", &t, &i, &ms, &consumed);
+        ck_assert_msg(got == 3 && at - line == 27 && line[26] == 'Z' && at + consumed == line + len, "line: %s", line);
+        ck_assert(t >= 0 && t < LOG_THREADS && i >= 0 && i < LOG_REQUESTS);
+        ck_assert_msg(!seen[t][i], "logged twice: %s", line);
+        seen[t][i] = true;
+        lines++;
+    }
+    free(line);
+    fclose(f);
+    ck_assert_int_eq(lines, LOG_THREADS * LOG_REQUESTS);
+}
+END_TEST
+
 static Suite *lifecycle_suite(void)
 {
     Suite *s = suite_create("lifecycle");
@@ -263,6 +340,7 @@ static Suite *lifecycle_suite(void)
     tcase_add_test(tc, schema_behind_without_auto_migrate_stops_start_up);
     tcase_add_test(tc, help_lists_every_option);
     tcase_add_test(tc, sigterm_lets_an_in_flight_export_finish);
+    tcase_add_test(tc, access_lines_are_whole_and_none_is_lost_at_a_clean_stop);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -70,6 +70,9 @@ static const struct {
     {-1, "1969-12-31T23:59:59.999999Z", "before the epoch borrows a second"},
     {INT64_C(1764000000123456), "2025-11-24T16:00:00.123456Z", "a recent time with every digit"},
     {INT64_C(253402300799999999), "9999-12-31T23:59:59.999999Z", "the last four-digit year"},
+    {INT64_C(951782400000000), "2000-02-29T00:00:00.000000Z", "a leap day of a century divisible by 400"},
+    {INT64_C(-2203891200000000), "1900-03-01T00:00:00.000000Z", "the day after February of a century not leap"},
+    {INT64_C(1735689599999999), "2024-12-31T23:59:59.999999Z", "the last microsecond of a leap year"},
 };
 
 START_TEST(test_rfc3339)
