@@ -4,7 +4,9 @@
 
 #include "db/store.h"
 #include "routes/routes.h"
+
 #include "src/core/text.h"
+#include "src/http/auth.h"
 #include "src/http/input.h"
 #include "src/http/problem.h"
 
@@ -25,7 +27,20 @@ bool route_list_query_or_reply(struct request *req, const char **prefix, const c
         problem_reply(req, 400, "invalid_parameter", "prefix and after are at most %d characters", NAME_MAX_LEN);
         return false;
     }
+    *prefix = route_visible_prefix(req, *prefix);
     return true;
+}
+
+const char *route_visible_prefix(const struct request *req, const char *asked)
+{
+    const char *mine = req->token ? req->token->prefix : "";
+    if (!*mine)
+        return asked;
+    if (asked && !strncmp(asked, mine, strlen(mine)))
+        return asked;
+    if (!asked || !strncmp(mine, asked, strlen(asked)))
+        return mine;
+    return "/"; /* not a name character: nothing matches */
 }
 
 bool route_cursor_or_reply(struct request *req, const char **after)

@@ -585,6 +585,7 @@ void route_events_global_read(struct request *req)
         problem_reply(req, 400, "invalid_parameter", "type must be a comma-separated list of event types");
         return;
     }
+    in.stream_prefix = route_visible_prefix(req, in.stream_prefix);
     bool waiting = route_wait_begin(req, wait, WAIT_STREAM_PREFIX, in.stream_prefix ? in.stream_prefix : "");
     enum store_outcome outcome = db_events_global_read(req->svc->pool, &in, &events, &next);
     if (outcome == STORE_OK && waiting && events.count == 0) {

@@ -71,8 +71,13 @@ void route_dead_letters_delete(struct request *req);
 /* The answer to a store call that failed in a way every call can: 503 with
  * Retry-After for STORE_UNAVAILABLE, else 500. */
 void route_reply_store_failure(struct request *req, enum store_outcome outcome);
-/* The prefix, after and limit query parameters of the lists by name (streams, queues). */
+/* The prefix, after and limit query parameters of the lists by name (streams,
+ * queues, webhooks); the prefix is narrowed to the token's (route_visible_prefix). */
 bool route_list_query_or_reply(struct request *req, const char **prefix, const char **after, int64_t *limit) MUST_CHECK;
+/* What a list or the global read asked for (`asked`, NULL for everything),
+ * narrowed to the names the request's token reaches: the longer of the two
+ * prefixes when one starts with the other, else a prefix no name has. */
+const char *route_visible_prefix(const struct request *req, const char *asked);
 /* The `after` query parameter of peek and dead-letter pages (a sequence number). */
 bool route_cursor_or_reply(struct request *req, const char **after) MUST_CHECK;
 

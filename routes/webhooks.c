@@ -12,6 +12,7 @@
 #include "src/core/json.h"
 #include "src/core/text.h"
 #include "src/core/url.h"
+#include "src/http/auth.h"
 #include "src/http/input.h"
 #include "src/http/problem.h"
 
@@ -136,6 +137,12 @@ static bool target_or_reply(struct request *req, const cJSON *body, struct webho
         problem_reply(req, 400, has_stream ? "invalid_name" : "invalid_request",
                       "%s must be a stream name%s of at most %d characters", has_stream ? "stream" : "stream_prefix",
                       has_stream ? "" : " prefix", NAME_MAX_LEN);
+        return false;
+    }
+    /* A token limited to a prefix may follow only streams within it. */
+    const char *mine = req->token ? req->token->prefix : "";
+    if (strncmp(item->valuestring, mine, strlen(mine)) != 0) {
+        problem_reply(req, 403, "forbidden", "this token reaches only streams starting with %s", mine);
         return false;
     }
     in->has_stream = has_stream;

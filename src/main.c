@@ -1,11 +1,13 @@
 /* streamq: durable event streams and work queues over HTTP, stored in PostgreSQL. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "src/config.h"
 #include "src/core/json.h"
 #include "src/core/log.h"
 #include "src/service_run.h"
+#include "src/token_command.h"
 
 static const char *env_lookup(const char *name)
 {
@@ -19,6 +21,8 @@ int main(int argc, char **argv)
     int status;
 
     json_init();
+    if (argc > 1 && !strcmp(argv[1], "token"))
+        return token_command(argc - 1, argv + 1, stdout, stderr);
 
     switch (config_load(&cfg, argc, argv, env_lookup, err, sizeof err)) {
     case CONFIG_HELP:

@@ -2,8 +2,11 @@
  * order, and down in reverse when a stop signal arrives. */
 #include "src/service.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -13,6 +16,7 @@
 #include "db/pool.h"
 #include "routes/routes.h"
 #include "src/core/log.h"
+#include "src/http/auth.h"
 #include "src/http/server.h"
 #include "src/http/waiters.h"
 #include "src/service_run.h"
@@ -61,6 +65,16 @@ static void poke_dispatcher(void *dispatcher)
 }
 
 /* The service from start to stop; its exit status. */
+/* True for 127.0.0.0/8 and ::1: only this machine can connect. */
+static bool listens_on_loopback(const struct sockaddr_storage *addr)
+{
+    if (addr->ss_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)addr)->sin_addr.s_addr) >> 24) == 127;
+    if (addr->ss_family == AF_INET6)
+        return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)addr)->sin6_addr);
+    return false;
+}
+
 static int serve(const struct config *cfg)
 {
     char err[600];
@@ -74,6 +88,7 @@ static int serve(const struct config *cfg)
     sigemptyset(&stop);
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -87,8 +102,22 @@ static int serve(const struct config *cfg)
         return 0;
     }
 
+    struct auth *auth = NULL;
+    if (*cfg->tokens_file) {
+        auth = auth_load(cfg->tokens_file, err, sizeof err);
+        if (!auth) {
+            log_error("%s", err);
+            return 1;
+        }
+        log_info("bearer tokens required: %d in %s (re-read on SIGHUP)", auth_count(auth), cfg->tokens_file);
+    } else if (!listens_on_loopback(&cfg->listen_addr)) {
+        log_warn("listening on %s without --tokens-file: anyone who reaches it can read, write and delete everything",
+                 cfg->listen);
+    }
+
     svc.pool = db_pool_new(cfg);
     if (!svc.pool) {
+        auth_free(auth);
         log_error("cannot open the database pool");
         return 1;
     }
@@ -105,6 +134,7 @@ static int serve(const struct config *cfg)
         waiters_free(waiters);
         append_group_stop(svc.appends);
         db_pool_free(svc.pool);
+        auth_free(auth);
         return 1;
     }
     struct http_options http = {
@@ -115,6 +145,7 @@ static int serve(const struct config *cfg)
         .max_body = (size_t)cfg->max_body,
         .connection_limit = raise_fd_limit(),
         .waiters = waiters,
+        .auth = auth,
     };
     svc.http = http_server_start(&http, route_table, route_table_len, &svc);
     if (!svc.http) {
@@ -124,6 +155,7 @@ static int serve(const struct config *cfg)
         waiters_free(waiters);
         append_group_stop(svc.appends);
         db_pool_free(svc.pool);
+        auth_free(auth);
         return 1;
     }
     log_info("streamq %s listening on http://%s:%u (schema %s, pool %lld-%lld, %lld threads)", STREAMQ_VERSION,
@@ -137,7 +169,14 @@ static int serve(const struct config *cfg)
     }
 
     int sig = 0;
-    sigwait(&stop, &sig);
+    while (sigwait(&stop, &sig) == 0 && sig == SIGHUP) {
+        if (!auth)
+            log_info("SIGHUP: no --tokens-file to read again");
+        else if (!auth_reload(auth, err, sizeof err))
+            log_error("SIGHUP: keeping the %d tokens in use: %s", auth_count(auth), err);
+        else
+            log_info("SIGHUP: bearer tokens re-read: %d in %s", auth_count(auth), cfg->tokens_file);
+    }
     log_info("received %s; answering waiters and finishing in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 stop:
     /* Waiters first: parked requests answer with what they have, then count as
@@ -147,6 +186,7 @@ stop:
      * handed to them is written and answered. */
     http_server_stop(svc.http, cfg->shutdown_timeout * 1000);
     append_group_stop(svc.appends);
+    auth_free(auth);
     notifier_stop(notifier);
     webhooks_stop(dispatcher);
     sweeper_stop(sweeper);

@@ -238,7 +238,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
     pthread_mutex_unlock(&b->lock);
 }
 
-void log_request(const char *request_id, const char *method, const char *route, int status, int64_t duration_us)
+void log_request(const char *request_id, const char *method, const char *route, int status, int64_t duration_us,
+                 const char *who)
 {
     if (LOG_INFO < log_min)
         return;
@@ -258,6 +259,10 @@ void log_request(const char *request_id, const char *method, const char *route, 
         text_int(line, status);
         text_cstr(line, ",\"duration_ms\":");
         put_millis(line, duration_us);
+        if (who) {
+            text_cstr(line, ",\"token\":");
+            text_json_string(line, who);
+        }
         text_put(line, "}\n", 2);
     } else {
         put_time(line);
@@ -271,7 +276,12 @@ void log_request(const char *request_id, const char *method, const char *route, 
         text_int(line, status);
         text_put(line, " ", 1);
         put_millis(line, duration_us);
-        text_put(line, "ms\n", 3);
+        text_put(line, "ms", 2);
+        if (who) {
+            text_cstr(line, " token=");
+            text_cstr(line, who);
+        }
+        text_put(line, "\n", 1);
     }
     if (b->lines.len >= LOG_BUFFER_FLUSH_AT)
         write_out_locked(b);

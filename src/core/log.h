@@ -23,8 +23,11 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 
-/* The access line of one request: method, route pattern, status, duration, request id. */
-void log_request(const char *request_id, const char *method, const char *route, int status, int64_t duration_us);
+/* The access line of one request: method, route pattern, status, duration,
+ * request id, and who made it (a bearer token's label; NULL when none was
+ * checked). Never the token itself. */
+void log_request(const char *request_id, const char *method, const char *route, int status, int64_t duration_us,
+                 const char *who);
 
 /* Writes every thread's buffered lines now. */
 void log_flush(void);

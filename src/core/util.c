@@ -118,7 +118,7 @@ bool utf8_is_valid(const char *str, size_t len)
     return true;
 }
 
-static int hex_value(char c)
+int hex_value(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';

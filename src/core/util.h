@@ -28,6 +28,9 @@ bool name_is_valid(const char *s);
 /* True when `len` bytes at `s` are well-formed UTF-8 (no overlongs, no surrogates). */
 bool utf8_is_valid(const char *s, size_t len);
 
+/* The value of one hex digit (either case), or -1. */
+int hex_value(char c);
+
 /* Decodes %XX escapes of `in` (and '+' as space when `plus_is_space`) into a new string.
  * Returns NULL for a malformed escape or a decoded NUL byte. */
 char *percent_decode(const char *in, size_t len, bool plus_is_space);

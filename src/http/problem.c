@@ -34,6 +34,8 @@ static const struct problem_title titles[] = {
     {"offset_regression", "Offset moves backwards"},
     {"webhook_not_found", "Webhook not found"},
     {"invalid_url", "URL is invalid or not allowed"},
+    {"unauthorized", "Bearer token required"},
+    {"forbidden", "Token does not cover this call"},
 };
 
 static const char *title_for(const char *code)

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "src/http/auth.h"
 #include "src/http/server.h"
 
 typedef void (*route_handler)(struct request *req);
@@ -14,6 +15,10 @@ struct route {
     const char *method;  /* "GET", "POST", "PUT", "DELETE" */
     const char *pattern; /* e.g. "/streams/{stream}/events/{offset}"; also the log name */
     route_handler handler;
+    /* What a bearer token must cover when tokens are configured (auth.h);
+     * path parameters {stream}, {queue} and {name} must also lie within the
+     * token's name prefix. */
+    enum auth_scope scope;
 };
 
 enum router_result { ROUTER_FOUND, ROUTER_NOT_FOUND, ROUTER_METHOD_NOT_ALLOWED };

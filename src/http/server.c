@@ -286,6 +286,40 @@ static void run_handler(struct request *req)
     }
 }
 
+/* With tokens configured, the presented token must cover the route's scope
+ * and every name in its path; nothing runs otherwise. False after 401/403. */
+static bool authorized_or_reply(struct request *req)
+{
+    struct auth *auth = req->server->opts.auth;
+    if (!auth || req->route->scope == SCOPE_OPEN)
+        return true;
+    const char *header = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    const struct auth_token *token = auth_check(auth, header);
+    if (!token) {
+        http_set_header(req, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"streamq\"");
+        problem_reply(req, 401, "unauthorized",
+                      header ? "the bearer token is not one this service knows (or it is malformed)"
+                             : "this call needs a bearer token: Authorization: Bearer <token>");
+        return false;
+    }
+    req->token = token;
+    if (token->scope < req->route->scope) {
+        problem_reply(req, 403, "forbidden", "a %s token does not cover %s %s (it needs %s)",
+                      auth_scope_name(token->scope), req->method, req->route->pattern,
+                      auth_scope_name(req->route->scope));
+        return false;
+    }
+    static const char *const named[] = {"stream", "queue", "name"};
+    for (size_t i = 0; i < ARRAY_LEN(named); i++) {
+        const char *value = http_param(req, named[i]);
+        if (value && !auth_name_allowed(token, value)) {
+            problem_reply(req, 403, "forbidden", "this token reaches only names starting with %s", token->prefix);
+            return false;
+        }
+    }
+    return true;
+}
+
 static void dispatch(struct request *req)
 {
     struct route_match m;
@@ -301,7 +335,8 @@ static void dispatch(struct request *req)
             req->param_names[i] = m.names[i];
             req->params[i] = m.values[i]; /* ownership moves to the request */
         }
-        run_handler(req);
+        if (authorized_or_reply(req))
+            run_handler(req);
         return;
     case ROUTER_METHOD_NOT_ALLOWED:
         http_set_header(req, MHD_HTTP_HEADER_ALLOW, m.allow);
@@ -502,8 +537,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         request_free(req);
         return;
     }
+    char who[AUTH_LABEL_MAX + 1] = "";
+    if (req->token)
+        auth_token_name(req->token, who, sizeof who);
     log_request(req->request_id, req->method, req->route ? req->route->pattern : "-", req->status ? req->status : 499,
-                now_usec() - req->start_us);
+                now_usec() - req->start_us, req->token ? who : NULL);
     request_free(req);
     atomic_fetch_sub(&server->active_requests, 1);
 }

@@ -21,6 +21,8 @@
 struct route;
 struct http_server;
 struct waiters;
+struct auth;
+struct auth_token;
 struct watch;
 struct text;
 /* The application's context, handed to http_server_start and reachable from
@@ -35,6 +37,7 @@ struct http_options {
     size_t max_body;
     unsigned connection_limit;
     struct waiters *waiters; /* where handlers park requests (waiters.h) */
+    struct auth *auth;       /* bearer tokens (auth.h); NULL: every route is open */
 };
 
 struct http_header {
@@ -53,6 +56,10 @@ struct request {
     bool target_ok;
     char request_id[HTTP_REQUEST_ID_MAX + 1];
     int64_t start_us;
+    /* The bearer token the request presented, once checked; NULL when tokens
+     * are off or the route is open. Handlers of lists and of the global read
+     * narrow what they show to its name prefix. */
+    const struct auth_token *token;
 
     char *body; /* NUL-terminated once complete */
     size_t body_len, body_cap;
