@@ -90,6 +90,7 @@ streamq_start() {
   SQ_ARGS="$*"
   SQ_STARTS=$((${SQ_STARTS:-0} + 1))
   local log="$BENCH_TMP/streamq-$SQ_STARTS.log"
+  : >>"$log" # exists before the first look for the port below
   "$SQ_BIN" --listen 127.0.0.1:0 --database-url "$DB_URL" --log-level info "$@" 2>>"$log" >&2 &
   SQ_PID=$!
   local i

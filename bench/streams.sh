@@ -163,6 +163,9 @@ run_streams() {
   done
   streamq_stop
 
+  say "g. bearer tokens on vs off: single appends and GET /version, 64 conns, $H_ROUNDS alternating rounds of ${T_HEALTH}s"
+  phase_auth_cost
+
   local total
   total="$(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }')"
 
@@ -207,9 +210,61 @@ run_streams() {
     "$(num "$h_ng") (nginx, fixed body, access log on; worst round p99 $h_ng_p99 ms)" "$h_ratio" "≥ 0.80 × nginx" "$h_ratio" ge 0.8
   target T6a "**RSS under every load of this suite** (largest VmHWM of each streamq: a-f, a')" "$(mib "$SQ_HWM_MAX")" "" "" \
     "< 64 MiB" "$(kb_mib "$SQ_HWM_MAX")" lt 64
+  local g_ratio
+  for g in append version; do
+    g_ratio="$(ratio "${G_ON[$g]}" "${G_OFF[$g]}")"
+    row "[A-$g] **bearer token checked on every request**: $([ "$g" = append ] && echo 'single appends/s' || echo 'GET /version req/s'), 64 conns" \
+      "$(num "${G_ON[$g]}") (with --tokens-file and a write token)" "$(num "${G_OFF[$g]}") (the same binary without tokens)" \
+      "$g_ratio" "≥ 0.95 (the check costs < 5 %)" "$(meets "$g_ratio" ge 0.95)"
+  done
   for r in "${HWM_ROWS[@]}"; do TABLE+=("$r"); done
 
   report "$total"
+}
+
+# g. What checking a bearer token costs: two instances of the same binary, one
+# with a tokens file, measured in alternating rounds (like f) with the same
+# load; the token-checked side sends Authorization on every request. Sets the
+# requests/s of each side in G_ON and G_OFF, keyed append and version.
+declare -A G_ON G_OFF
+phase_auth_cost() {
+  local token line tokens="$BENCH_TMP/tokens" on_url off_url on_pid off_pid g round
+  if ! line="$("$SQ_BIN" token --scope write --label bench 2>/dev/null)"; then
+    say "  skipped: this binary has no token command (BENCH_REF before tokens)"
+    return 0
+  fi
+  token="$(printf '%s\n' "$line" | sed -n 's/^token: //p')"
+  printf '%s\n' "$line" | tail -n 1 >"$tokens"
+  streamq_start --tokens-file "$tokens"
+  on_url="$SQ_URL" on_pid="$SQ_PID"
+  SQ_PID="" # kept running beside the next one; stopped below
+  streamq_start
+  off_url="$SQ_URL" off_pid="$SQ_PID"
+  local -A req us
+  for g in append version; do req[on-$g]=0 us[on-$g]=0 req[off-$g]=0 us[off-$g]=0; done
+  for round in $(seq 1 "$H_ROUNDS"); do
+    for g in append version; do
+      for side in off on; do
+        local url="$off_url" tok=""
+        [ "$side" = on ] && url="$on_url" tok="$token"
+        wait_quiet
+        if [ "$g" = append ]; then
+          BENCH_TOKEN="$tok" wrk_run "auth-$g-$side-$round" 64 "$T_HEALTH" append.lua "$url" -- 1 "$STREAMS" auth-
+        else
+          BENCH_TOKEN="$tok" wrk_run "auth-$g-$side-$round" 64 "$T_HEALTH" get.lua "$url/version"
+        fi
+        req[$side-$g]=$((req[$side-$g] + W_REQ)) us[$side-$g]=$((us[$side-$g] + W_US))
+      done
+    done
+  done
+  streamq_stop # the instance without tokens
+  SQ_PID="$on_pid"
+  streamq_stop
+  for g in append version; do
+    G_ON[$g]="$(awk -v r="${req[on-$g]}" -v d="${us[on-$g]}" 'BEGIN { printf "%.0f", r / (d / 1e6) }')"
+    G_OFF[$g]="$(awk -v r="${req[off-$g]}" -v d="${us[off-$g]}" 'BEGIN { printf "%.0f", r / (d / 1e6) }')"
+    say "  $g: with tokens ${G_ON[$g]} req/s, without ${G_OFF[$g]} req/s"
+  done
 }
 
 # d. Loads READ_EVENTS events into one stream (1000-event appends, 4 in parallel;

@@ -21,6 +21,10 @@ function init(args)
   end
   body = '{"events": [' .. table.concat(ev, ", ") .. ']}'
   wrk.headers["Content-Type"] = "application/json"
+  local token = os.getenv("BENCH_TOKEN")
+  if token and token ~= "" then -- a bearer token on every request (bench/streams.sh phase g)
+    wrk.headers["Authorization"] = "Bearer " .. token
+  end
 end
 
 function request()
