@@ -23,6 +23,7 @@ void route_ops_openapi(struct request *req);
 
 void route_events_append(struct request *req);
 void route_events_read(struct request *req);
+void route_events_export(struct request *req);
 void route_events_get(struct request *req);
 void route_events_global_read(struct request *req);
 

@@ -21,6 +21,7 @@ const struct route route_table[] = {
     {"POST", "/streams/{stream}/events", route_events_append, SCOPE_WRITE},
     {"GET", "/streams/{stream}/events", route_events_read, SCOPE_READ},
     {"GET", "/streams/{stream}/events/{offset}", route_events_get, SCOPE_READ},
+    {"GET", "/streams/{stream}/export", route_events_export, SCOPE_READ},
     {"GET", "/streams/{stream}/subscribe", route_subscribe, SCOPE_READ},
     {"GET", "/streams/{stream}/consumers", route_consumers_list, SCOPE_READ},
     {"PUT", "/streams/{stream}/consumers/{group}", route_consumers_commit, SCOPE_WRITE},

@@ -287,6 +287,22 @@ START_TEST(ndjson_exports_the_whole_stream)
     r = http(&svc, "GET", fmt("/streams/%s/events", unique_name("s")), NULL, nd);
     EXPECT_PROBLEM(r, 404, "stream_not_found");
     response_free(r);
+
+    /* /export is the same export without the Accept header: the same bytes. */
+    struct response *accept_form = http(&svc, "GET", fmt("/streams/%s/events?type=Odd&from=100", s), NULL, nd);
+    r = get("/streams/%s/export?type=Odd&from=100", s);
+    ck_assert_int_eq(r->status, 200);
+    ck_assert_str_eq(header(r, "Content-Type"), "application/x-ndjson");
+    ck_assert_uint_eq(r->len, accept_form->len);
+    ck_assert_int_eq(memcmp(r->body, accept_form->body, r->len), 0);
+    response_free(r);
+    response_free(accept_form);
+    r = get("/streams/%s/export", unique_name("s"));
+    EXPECT_PROBLEM(r, 404, "stream_not_found");
+    response_free(r);
+    r = get("/streams/%s/export?direction=sideways", s);
+    EXPECT_PROBLEM(r, 400, "invalid_parameter");
+    response_free(r);
 }
 END_TEST
 
