@@ -373,7 +373,9 @@ const struct statement statements[STMT_COUNT_] = {
      * 'limited' with nothing written (its requests take messages_enqueue under
      * the depth lock). An id sent to one queue by two requests of the group is
      * written for the first; the later one is a duplicate. Missing queues are
-     * created in name order, so two groups never wait on each other's. One row
+     * created in name order, so two groups never wait on each other's. The
+     * lookups by id are laterals kept apart by LIMIT 1: probes of the primary
+     * keys, never a join that a generic plan could make a whole-table scan. One row
      * per message: request, outcome, id, enqueued, visible, duplicate. */
     [STMT_QUEUE_GROUP_ENQUEUE] = {"queue_group_enqueue",
         "WITH req AS ("
@@ -398,8 +400,9 @@ const struct statement statements[STMT_COUNT_] = {
         "  SELECT f.queue, f.id, f.m ->> 'type', f.m -> 'data', nullif(f.m -> 'metadata', 'null'::jsonb),"
         "         now() + make_interval(secs => coalesce((f.m ->> 'delay_seconds')::numeric::int, 0))"
         "    FROM firsts f"
-        "   WHERE f.first AND NOT f.limited"
-        "     AND NOT EXISTS (SELECT 1 FROM {p}dead_letter_queue d WHERE d.queue = f.queue AND d.message_id = f.id)"
+        "    LEFT JOIN LATERAL (SELECT 1 AS dead FROM {p}dead_letter_queue d"
+        "                        WHERE d.queue = f.queue AND d.message_id = f.id LIMIT 1) dl ON true"
+        "   WHERE f.first AND NOT f.limited AND dl.dead IS NULL"
         "   ORDER BY f.j, f.i"
         "  ON CONFLICT ON CONSTRAINT {p}queue_events_pkey DO NOTHING"
         "  RETURNING q.queue, q.message_id, q.enqueued_at, q.visible_at"
@@ -410,8 +413,12 @@ const struct statement statements[STMT_COUNT_] = {
         "        ins.message_id IS NULL OR NOT f.first"
         "   FROM firsts f"
         "   LEFT JOIN ins ON ins.queue = f.queue AND ins.message_id = f.id"
-        "   LEFT JOIN {p}queue_events m ON ins.message_id IS NULL AND m.queue = f.queue AND m.message_id = f.id"
-        "   LEFT JOIN {p}dead_letter_queue d ON ins.message_id IS NULL AND d.queue = f.queue AND d.message_id = f.id"
+        "   LEFT JOIN LATERAL (SELECT m.enqueued_at, m.visible_at FROM {p}queue_events m"
+        "                       WHERE ins.message_id IS NULL AND m.queue = f.queue AND m.message_id = f.id LIMIT 1) m"
+        "     ON true"
+        "   LEFT JOIN LATERAL (SELECT d.enqueued_at, d.failed_at FROM {p}dead_letter_queue d"
+        "                       WHERE ins.message_id IS NULL AND d.queue = f.queue AND d.message_id = f.id LIMIT 1) d"
+        "     ON true"
         "  ORDER BY f.j, f.i"},
     /* The dequeues of a group: request i takes up to $2[i] messages of queue
      * $1[i] under a lease of $3[i] seconds (NULL: the queue's, else $5) for
