@@ -1,45 +1,26 @@
-/* Group commit for appends: an append is handed to a small set of writer
- * threads and its caller is told when it has been written. A writer takes
- * every append queued at that moment (up to the limits in append_group.c) and
- * writes them with one call of append_batch() in one transaction and one
- * commit, each with its own outcome. One transaction costs PostgreSQL far more
- * than one more event in it, and the caller holds no thread while it waits
- * (the HTTP request is suspended), so the more clients append at once, the
- * larger the groups; alone, an append is written at once. */
+/* Group commit for appends (db/batcher.h): the appends queued at one moment are
+ * written with one call of append_batch() in one transaction and one commit,
+ * each with its own outcome. */
 #ifndef STREAMQ_DB_APPEND_GROUP_H
 #define STREAMQ_DB_APPEND_GROUP_H
 
 #include <stddef.h>
 
+#include "db/batcher.h"
 #include "db/events.h"
 
-struct db_pool;
-struct append_group;
-
-/* One append handed to the writers; the caller owns the memory and fills the
- * first three fields. */
+/* One append handed to the writers; the caller owns the memory and fills `in`. */
 struct append_job {
+    struct batch_job base;         /* base.outcome: as db/events.h describes it */
     const struct append_input *in; /* borrowed until done() */
-    void (*done)(struct append_job *job);
-    void *arg;
-    /* Set before done() is called: the outcome as db/events.h describes it, and
-     * the result (free with db_events_append_result_free). */
-    enum store_outcome outcome;
+    /* Set before done() is called (free with db_events_append_result_free). */
     struct append_result out;
-    /* Private to append_group.c. */
-    size_t body_len;
-    struct append_job *next;
 };
 
-/* Starts `writers` writer threads on `pool`; NULL (logged) when a thread cannot start. */
-struct append_group *append_group_start(struct db_pool *pool, int writers) MUST_CHECK;
-/* Writes every append still queued, then stops the writers and frees the group.
- * No append may be submitted once this has begun. Accepts NULL. */
-void append_group_stop(struct append_group *g);
+/* The kind of batcher that writes appends (batcher_start). */
+extern const struct batcher_kind db_append_kind;
 
-/* Queues `job`; job->done(job) is called once, on a writer thread (or on this
- * one, when the group is stopping: outcome STORE_UNAVAILABLE), after which
- * append_group.c no longer touches the job. Any thread. */
-void db_append_submit(struct append_group *g, struct append_job *job);
+/* Readies `job` (its `in` set) for batcher_submit on a batcher of db_append_kind. */
+void db_append_prepare(struct append_job *job);
 
 #endif

@@ -1,6 +1,7 @@
 /* PostgreSQL array literals; see arrays.h. */
 #include "db/arrays.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void db_array_item(struct text *t, const char *s, size_t n)
@@ -18,6 +19,18 @@ void db_array_item(struct text *t, const char *s, size_t n)
         }
     }
     text_put(t, "\"", 1);
+}
+
+void db_array_null(struct text *t)
+{
+    text_cstr(t, t->len == 0 ? "{NULL" : ",NULL");
+}
+
+void db_array_int(struct text *t, long long v)
+{
+    char n[24];
+    int len = snprintf(n, sizeof n, "%lld", v);
+    db_array_item(t, n, (size_t)len);
 }
 
 void db_array_end(struct text *t)

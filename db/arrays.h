@@ -13,6 +13,12 @@
  * the literal being built in `t`, opening it with '{' when `t` is empty. */
 void db_array_item(struct text *t, const char *s, size_t n);
 
+/* Appends SQL NULL as one element. */
+void db_array_null(struct text *t);
+
+/* Appends the integer `v` as one element. */
+void db_array_int(struct text *t, long long v);
+
 /* Closes the literal; an empty `t` becomes the empty array "{}". */
 void db_array_end(struct text *t);
 

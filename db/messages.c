@@ -10,7 +10,7 @@
 #include "db/tx.h"
 #include "src/core/log.h"
 
-static enum store_outcome settle_outcome(const char *word)
+enum store_outcome db_messages_settle_outcome(const char *word)
 {
     if (!strcmp(word, "acked") || !strcmp(word, "requeued") || !strcmp(word, "dead_lettered") || !strcmp(word, "ok"))
         return STORE_OK;
@@ -22,7 +22,7 @@ static enum store_outcome settle_outcome(const char *word)
     return STORE_ERROR;
 }
 
-/* Columns of the enqueue statement. */
+/* Columns of an enqueue's rows (messages_enqueue's; the group statement's after its request index). */
 enum { EQ_OUTCOME, EQ_ID, EQ_ENQUEUED_US, EQ_VISIBLE_US, EQ_DUPLICATE };
 
 static bool first_outcome_is(const PGresult *res, const char *word)
@@ -78,80 +78,28 @@ out:
 void db_messages_enqueued(const struct db_list *list, int i, struct enqueued_message *out)
 {
     const PGresult *res = list->rows->res;
-    out->id = PQgetvalue(res, i, EQ_ID);
-    out->enqueued_us = db_nullable_int(res, i, EQ_ENQUEUED_US);
-    out->visible_us = db_nullable_int(res, i, EQ_VISIBLE_US);
-    out->duplicate = db_bool(res, i, EQ_DUPLICATE);
+    int r = list->rows->first + i, c = list->rows->col;
+    out->id = PQgetvalue(res, r, c + EQ_ID);
+    out->enqueued_us = db_nullable_int(res, r, c + EQ_ENQUEUED_US);
+    out->visible_us = db_nullable_int(res, r, c + EQ_VISIBLE_US);
+    out->duplicate = db_bool(res, r, c + EQ_DUPLICATE);
 }
 
-/* Columns of the dequeue statement. */
+/* Columns of a dequeue's rows (after the group statement's request index). */
 enum { DQ_ID, DQ_TYPE, DQ_DATA, DQ_METADATA, DQ_ENQUEUED_US, DQ_DELIVERY_COUNT, DQ_RECEIPT, DQ_VISIBLE_UNTIL_US };
-
-enum store_outcome db_messages_dequeue(struct db_pool *pool, const struct dequeue_input *in,
-                                       const struct queue_defaults *defaults, struct db_list *out)
-{
-    PGresult *res;
-    char max[24], vt[24], dvt[24], dattempts[24];
-    snprintf(max, sizeof max, "%lld", (long long)in->max_messages);
-    snprintf(vt, sizeof vt, "%lld", (long long)in->visibility_timeout);
-    snprintf(dvt, sizeof dvt, "%lld", (long long)defaults->visibility_timeout);
-    snprintf(dattempts, sizeof dattempts, "%lld", (long long)defaults->max_delivery_attempts);
-    const char *params[] = {in->queue, max, in->visibility_timeout >= 0 ? vt : NULL, in->consumer, dvt, dattempts};
-    memset(out, 0, sizeof *out);
-    enum store_outcome outcome = db_run(pool, STMT_MESSAGES_DEQUEUE, 6, params, "dequeue", &res);
-    if (outcome == STORE_OK) {
-        out->count = PQntuples(res);
-        out->rows = db_rows_take(&res, 0);
-    }
-    PQclear(res);
-    return outcome;
-}
 
 void db_messages_dequeued(const struct db_list *list, int i, struct dequeued_message *out)
 {
     const PGresult *res = list->rows->res;
-    out->id = PQgetvalue(res, i, DQ_ID);
-    out->type = PQgetvalue(res, i, DQ_TYPE);
-    out->data = db_json_at(res, i, DQ_DATA);
-    out->metadata = db_json_at(res, i, DQ_METADATA);
-    out->enqueued_us = db_int(res, i, DQ_ENQUEUED_US);
-    out->delivery_count = db_int(res, i, DQ_DELIVERY_COUNT);
-    out->receipt = PQgetvalue(res, i, DQ_RECEIPT);
-    out->visible_until_us = db_int(res, i, DQ_VISIBLE_UNTIL_US);
-}
-
-enum store_outcome db_messages_ack(struct db_pool *pool, const char *queue, const char *id, const char *receipt)
-{
-    PGresult *res;
-    const char *params[] = {queue, id, receipt};
-    enum store_outcome outcome = db_run(pool, STMT_MESSAGES_ACK, 3, params, "ack", &res);
-    if (outcome == STORE_OK)
-        outcome = settle_outcome(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return outcome;
-}
-
-enum store_outcome db_messages_ack_batch(struct db_pool *pool, const char *queue, const char *body,
-                                         struct ack_results *out)
-{
-    PGresult *res;
-    const char *params[] = {queue, body};
-    memset(out, 0, sizeof *out);
-    enum store_outcome outcome = db_run(pool, STMT_MESSAGES_ACK_BATCH, 2, params, "batch ack", &res);
-    if (outcome == STORE_OK) {
-        out->count = PQntuples(res);
-        out->items = xcalloc((size_t)out->count + 1, sizeof *out->items);
-    }
-    for (int i = 0; outcome == STORE_OK && i < out->count; i++) {
-        db_copy(res, i, 0, out->items[i].id, sizeof out->items[i].id);
-        out->items[i].outcome = settle_outcome(PQgetvalue(res, i, 1));
-        if (out->items[i].outcome == STORE_ERROR)
-            outcome = STORE_ERROR;
-    }
-    if (outcome != STORE_OK)
-        db_messages_ack_results_free(out);
-    PQclear(res);
-    return outcome;
+    int r = list->rows->first + i, c = list->rows->col;
+    out->id = PQgetvalue(res, r, c + DQ_ID);
+    out->type = PQgetvalue(res, r, c + DQ_TYPE);
+    out->data = db_json_at(res, r, c + DQ_DATA);
+    out->metadata = db_json_at(res, r, c + DQ_METADATA);
+    out->enqueued_us = db_int(res, r, c + DQ_ENQUEUED_US);
+    out->delivery_count = db_int(res, r, c + DQ_DELIVERY_COUNT);
+    out->receipt = PQgetvalue(res, r, c + DQ_RECEIPT);
+    out->visible_until_us = db_int(res, r, c + DQ_VISIBLE_UNTIL_US);
 }
 
 void db_messages_ack_results_free(struct ack_results *r)
@@ -171,7 +119,7 @@ enum store_outcome db_messages_nack(struct db_pool *pool, const struct nack_inpu
     const char *params[] = {in->queue, in->id, in->receipt, in->requeue ? "t" : "f", delay, in->reason, attempts};
     enum store_outcome outcome = db_run(pool, STMT_MESSAGES_NACK, 7, params, "nack", &res);
     if (outcome == STORE_OK)
-        outcome = settle_outcome(PQgetvalue(res, 0, 0));
+        outcome = db_messages_settle_outcome(PQgetvalue(res, 0, 0));
     PQclear(res);
     return outcome;
 }
@@ -186,7 +134,7 @@ enum store_outcome db_messages_visibility(struct db_pool *pool, const char *queu
     *visible_until_us = 0;
     enum store_outcome outcome = db_run(pool, STMT_MESSAGES_VISIBILITY, 4, params, "visibility", &res);
     if (outcome == STORE_OK) {
-        outcome = settle_outcome(PQgetvalue(res, 0, 0));
+        outcome = db_messages_settle_outcome(PQgetvalue(res, 0, 0));
         *visible_until_us = db_int(res, 0, 1);
     }
     PQclear(res);

@@ -44,19 +44,19 @@ struct dequeued_message {
     int64_t visible_until_us; /* the lease's end */
 };
 
-/* Leases up to max_messages messages into `*out` (possibly none), oldest first. */
-enum store_outcome db_messages_dequeue(struct db_pool *pool, const struct dequeue_input *in,
-                                       const struct queue_defaults *defaults, struct db_list *out) MUST_CHECK;
-/* Message `i` of a list from db_messages_dequeue; valid until the rows are freed. */
+/* A dequeue leases up to max_messages messages (possibly none), oldest first;
+ * it goes through the group commit (db/queue_group.h). */
+/* Message `i` of a dequeue's list (db/queue_group.h); valid until the rows are freed. */
 void db_messages_dequeued(const struct db_list *list, int i, struct dequeued_message *out);
 
-/* STORE_OK, STORE_NOT_FOUND (not in flight), STORE_STALE (another receipt). */
-enum store_outcome db_messages_ack(struct db_pool *pool, const char *queue, const char *id,
-                                   const char *receipt) MUST_CHECK;
+/* How a settle statement's word ("acked", "stale", ...) reads: STORE_OK,
+ * STORE_NOT_FOUND (not in flight), STORE_STALE (another receipt), else
+ * STORE_ERROR (logged). */
+enum store_outcome db_messages_settle_outcome(const char *word) MUST_CHECK;
 
 struct ack_result {
     char id[UUID_STR_LEN + 1];
-    enum store_outcome outcome; /* as db_messages_ack's: STORE_OK, STORE_NOT_FOUND or STORE_STALE */
+    enum store_outcome outcome; /* STORE_OK, STORE_NOT_FOUND or STORE_STALE */
 };
 
 struct ack_results {
@@ -64,11 +64,7 @@ struct ack_results {
     int count;
 };
 
-/* Acks each {id, receipt} of `body` ({"acks": [...]}); `*out` has one outcome
- * per ack, in the order sent. */
-enum store_outcome db_messages_ack_batch(struct db_pool *pool, const char *queue, const char *body,
-                                         struct ack_results *out) MUST_CHECK;
-/* Releases what db_messages_ack_batch filled in; accepts a zeroed struct. */
+/* Releases the outcomes of an ack (db/queue_group.h); accepts a zeroed struct. */
 void db_messages_ack_results_free(struct ack_results *r);
 
 struct nack_input {

@@ -1,26 +1,63 @@
 /* Row conversions; see rows.h. */
 #include "db/rows.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "src/core/util.h"
 
+struct db_rows_shared {
+    PGresult *res;
+    atomic_int refs;
+};
+
 struct db_rows *db_rows_take(PGresult **res, int col)
 {
-    struct db_rows *rows = xmalloc(sizeof *rows);
+    struct db_rows *rows = xcalloc(1, sizeof *rows);
     rows->res = *res;
     rows->col = col;
     *res = NULL;
     return rows;
 }
 
+struct db_rows_shared *db_rows_share(PGresult **res)
+{
+    struct db_rows_shared *shared = xmalloc(sizeof *shared);
+    shared->res = *res;
+    atomic_init(&shared->refs, 1);
+    *res = NULL;
+    return shared;
+}
+
+struct db_rows *db_rows_slice(struct db_rows_shared *shared, int col, int first)
+{
+    struct db_rows *rows = xcalloc(1, sizeof *rows);
+    atomic_fetch_add(&shared->refs, 1);
+    rows->res = shared->res;
+    rows->col = col;
+    rows->first = first;
+    rows->shared = shared;
+    return rows;
+}
+
+void db_rows_unshare(struct db_rows_shared *shared)
+{
+    if (shared && atomic_fetch_sub(&shared->refs, 1) == 1) {
+        PQclear(shared->res);
+        free(shared);
+    }
+}
+
 void db_rows_free(struct db_rows *rows)
 {
     if (!rows)
         return;
-    PQclear(rows->res);
+    if (rows->shared)
+        db_rows_unshare(rows->shared);
+    else
+        PQclear(rows->res);
     free(rows);
 }
 

@@ -9,15 +9,28 @@
 
 #include "db/store.h"
 
+struct db_rows_shared;
+
 struct db_rows {
     PGresult *res;
-    int col; /* the first column the accessors read */
+    int col;                       /* the first column the accessors read */
+    int first;                     /* the first row: accessors read row first + i */
+    struct db_rows_shared *shared; /* NULL: `res` is owned by these rows alone */
 };
 
 /* Keeps `*res` as rows whose accessors start at column `col`, and sets `*res`
  * to NULL (so the caller's PQclear on its way out does nothing). */
 struct db_rows *db_rows_take(PGresult **res, int col);
 
+/* One result read for a group of jobs (db/batcher.h), each of which keeps the
+ * rows that answer it: the result lives until the last of them is freed.
+ * db_rows_share takes `*res` (and sets it to NULL) with one reference, the
+ * sharer's, given up with db_rows_unshare; each slice holds another. */
+struct db_rows_shared *db_rows_share(PGresult **res);
+/* Rows from row `first` on, accessors starting at column `col`. */
+struct db_rows *db_rows_slice(struct db_rows_shared *shared, int col, int first);
+/* Gives up the sharer's reference; accepts NULL. */
+void db_rows_unshare(struct db_rows_shared *shared);
 /* Fills `page` from `*res`, the rows of a statement whose first column says
  * whether the parent (the queue) exists and whose last is the sequence number;
  * one row past `limit` means a next page. Takes the result (see db_rows_take)

@@ -390,63 +390,130 @@ const struct statement statements[STMT_COUNT_] = {
         "  ORDER BY input.i"},
     /* Serialises the depth checks of one queue (see messages_enqueue). */
     [STMT_MESSAGES_DEPTH_LOCK] = {"messages_depth_lock", "SELECT pg_advisory_xact_lock(1936028018, hashtext($1))"},
-    /* Leases up to $2 visible messages, oldest first, skipping rows other
-     * consumers hold locked: the lease is written on the message row itself,
-     * with a fresh random receipt (which makes any earlier receipt stale). */
-    [STMT_MESSAGES_DEQUEUE] = {"messages_dequeue",
-        "WITH cfg AS ("
-        "  SELECT coalesce($3::int, max(q.visibility_timeout), $5::int) AS vt,"
-        "         coalesce(max(q.max_delivery_attempts), $6::int) AS attempts"
-        "    FROM {p}queues q WHERE q.name = $1"
+    /* The enqueues of a group (db/queue_group.c): request j enqueues the
+     * messages of body $2[j] into queue $1[j]. Decided per message as
+     * messages_enqueue decides, except that a queue with a max_depth answers
+     * 'limited' with nothing written (its requests take messages_enqueue under
+     * the depth lock). An id sent to one queue by two requests of the group is
+     * written for the first; the later one is a duplicate. Missing queues are
+     * created in name order, so two groups never wait on each other's. The
+     * lookups by id are laterals kept apart by LIMIT 1: probes of the primary
+     * keys, never a join that a generic plan could make a whole-table scan. One row
+     * per message: request, outcome, id, enqueued, visible, duplicate. */
+    [STMT_QUEUE_GROUP_ENQUEUE] = {"queue_group_enqueue",
+        "WITH req AS ("
+        "  SELECT r.queue, r.body, r.j FROM unnest($1::text[], $2::jsonb[]) WITH ORDINALITY AS r(queue, body, j)"
+        "), cfg AS ("
+        "  SELECT n.queue, q.max_depth, q.name IS NOT NULL AS known"
+        "    FROM (SELECT DISTINCT req.queue FROM req) n LEFT JOIN {p}queues q ON q.name = n.queue"
+        "), made AS ("
+        "  INSERT INTO {p}queues (name) SELECT cfg.queue FROM cfg WHERE NOT cfg.known ORDER BY cfg.queue"
+        "  ON CONFLICT (name) DO NOTHING"
+        "), input AS ("
+        "  SELECT req.queue, req.j, x.i, coalesce((x.m ->> 'id')::uuid, gen_random_uuid()) AS id, x.m,"
+        "         c.max_depth IS NOT NULL AS limited"
+        "    FROM req JOIN cfg c ON c.queue = req.queue"
+        "   CROSS JOIN LATERAL jsonb_array_elements(req.body -> 'messages') WITH ORDINALITY AS x(m, i)"
+        "), firsts AS ("
+        "  SELECT input.*, row_number() OVER (PARTITION BY input.queue, input.id ORDER BY input.j, input.i) = 1"
+        "         AS first"
+        "    FROM input"
+        "), ins AS ("
+        "  INSERT INTO {p}queue_events AS q (queue, message_id, message_type, data, metadata, visible_at)"
+        "  SELECT f.queue, f.id, f.m ->> 'type', f.m -> 'data', nullif(f.m -> 'metadata', 'null'::jsonb),"
+        "         now() + make_interval(secs => coalesce((f.m ->> 'delay_seconds')::numeric::int, 0))"
+        "    FROM firsts f"
+        "    LEFT JOIN LATERAL (SELECT 1 AS dead FROM {p}dead_letter_queue d"
+        "                        WHERE d.queue = f.queue AND d.message_id = f.id LIMIT 1) dl ON true"
+        "   WHERE f.first AND NOT f.limited AND dl.dead IS NULL"
+        "   ORDER BY f.j, f.i"
+        "  ON CONFLICT ON CONSTRAINT {p}queue_events_pkey DO NOTHING"
+        "  RETURNING q.queue, q.message_id, q.enqueued_at, q.visible_at"
+        ")"
+        " SELECT f.j, CASE WHEN f.limited THEN 'limited' ELSE 'ok' END, f.id::text,"
+        "        " EPOCH_US("coalesce(ins.enqueued_at, m.enqueued_at, d.enqueued_at)") ","
+        "        " EPOCH_US("coalesce(ins.visible_at, m.visible_at, d.failed_at)") ","
+        "        ins.message_id IS NULL OR NOT f.first"
+        "   FROM firsts f"
+        "   LEFT JOIN ins ON ins.queue = f.queue AND ins.message_id = f.id"
+        "   LEFT JOIN LATERAL (SELECT m.enqueued_at, m.visible_at FROM {p}queue_events m"
+        "                       WHERE ins.message_id IS NULL AND m.queue = f.queue AND m.message_id = f.id LIMIT 1) m"
+        "     ON true"
+        "   LEFT JOIN LATERAL (SELECT d.enqueued_at, d.failed_at FROM {p}dead_letter_queue d"
+        "                       WHERE ins.message_id IS NULL AND d.queue = f.queue AND d.message_id = f.id LIMIT 1) d"
+        "     ON true"
+        "  ORDER BY f.j, f.i"},
+    /* The dequeues of a group: request i takes up to $2[i] messages of queue
+     * $1[i] under a lease of $3[i] seconds (NULL: the queue's, else $5) for
+     * consumer $4[i]. The requests for one queue are served by ONE locking
+     * scan for all of them (SKIP LOCKED does not skip this transaction's own
+     * locks, so a second scan could hand a message out twice); its rows, oldest
+     * first, go to the requests in order. The lease is written on the message
+     * row itself, with a fresh random receipt (which makes any earlier receipt
+     * stale). One row per leased message: request, then the message, ordered
+     * by request and age. */
+    [STMT_QUEUE_GROUP_DEQUEUE] = {"queue_group_dequeue",
+        "WITH req AS ("
+        "  SELECT r.queue, r.max, r.vt, r.consumer, r.i"
+        "    FROM unnest($1::text[], $2::int[], $3::int[], $4::text[]) WITH ORDINALITY AS r(queue, max, vt, consumer, i)"
+        "), slots AS ("
+        "  SELECT req.*, sum(req.max) OVER (PARTITION BY req.queue ORDER BY req.i) - req.max AS before FROM req"
+        "), qs AS ("
+        "  SELECT n.queue, n.total, coalesce(q.visibility_timeout, $5::int) AS vt,"
+        "         coalesce(q.max_delivery_attempts, $6::int) AS attempts"
+        "    FROM (SELECT req.queue, sum(req.max)::int AS total FROM req GROUP BY req.queue) n"
+        "    LEFT JOIN {p}queues q ON q.name = n.queue"
         "), picked AS ("
-        "  SELECT m.queue, m.message_id FROM {p}queue_events m"
-        "   WHERE m.queue = $1 AND m.visible_at <= now() AND m.delivery_count < (SELECT attempts FROM cfg)"
-        "   ORDER BY m.queue, m.seq LIMIT $2"
-        "   FOR UPDATE OF m SKIP LOCKED"
+        "  SELECT p.queue, p.message_id, row_number() OVER (PARTITION BY p.queue ORDER BY p.seq) AS n"
+        "    FROM qs CROSS JOIN LATERAL ("
+        "      SELECT m.queue, m.message_id, m.seq FROM {p}queue_events m"
+        "       WHERE m.queue = qs.queue AND m.visible_at <= now() AND m.delivery_count < qs.attempts"
+        "       ORDER BY m.queue, m.seq LIMIT qs.total"
+        "       FOR UPDATE OF m SKIP LOCKED) p"
         "), leased AS ("
         "  UPDATE {p}queue_events m"
-        "     SET visible_at = now() + make_interval(secs => cfg.vt), delivery_count = m.delivery_count + 1,"
+        "     SET visible_at = now() + make_interval(secs => coalesce(s.vt, qs.vt)),"
+        "         delivery_count = m.delivery_count + 1,"
         "         receipt = replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''),"
-        "         consumer = $4, leased_at = now()"
-        "    FROM picked, cfg"
-        "   WHERE m.queue = picked.queue AND m.message_id = picked.message_id"
-        "  RETURNING m.*"
+        "         consumer = s.consumer, leased_at = now()"
+        "    FROM picked p"
+        "    JOIN slots s ON s.queue = p.queue AND p.n > s.before AND p.n <= s.before + s.max"
+        "    JOIN qs ON qs.queue = p.queue"
+        "   WHERE m.queue = p.queue AND m.message_id = p.message_id"
+        "  RETURNING s.i, m.*"
         ")"
-        " SELECT l.message_id::text, l.message_type, l.data::text, l.metadata::text, " EPOCH_US("l.enqueued_at") ","
-        "        l.delivery_count, l.receipt, " EPOCH_US("l.visible_at")
+        " SELECT l.i, l.message_id::text, l.message_type, l.data::text, l.metadata::text,"
+        "        " EPOCH_US("l.enqueued_at") ", l.delivery_count, l.receipt, " EPOCH_US("l.visible_at")
         "   FROM leased l"
-        "  ORDER BY l.seq"},
-    /* The delete decides (its receipt test is rechecked on the newest row
-     * version if a concurrent statement changed it); only a miss locks the row
-     * to tell a newer delivery (stale) from no lease at all. IS NOT DISTINCT
-     * FROM, unlike =, does not imply receipt IS NOT NULL, so the planner cannot
-     * pick the (whole) lease expiry index over the primary key. */
-    [STMT_MESSAGES_ACK] = {"messages_ack",
-        "WITH gone AS ("
-        "  DELETE FROM {p}queue_events m"
-        "   WHERE m.queue = $1 AND m.message_id = $2::uuid AND m.receipt IS NOT DISTINCT FROM $3"
-        "  RETURNING 1"
-        ")"
-        " SELECT CASE WHEN EXISTS (SELECT 1 FROM gone) THEN 'acked'"
-        "             WHEN (SELECT m.receipt IS NOT NULL FROM {p}queue_events m"
-        "                    WHERE m.queue = $1 AND m.message_id = $2::uuid FOR UPDATE) THEN 'stale'"
-        "             ELSE 'not_found' END"},
-    /* The whole batch in one statement, decided as messages_ack decides one. */
-    [STMT_MESSAGES_ACK_BATCH] = {"messages_ack_batch",
+        "  ORDER BY l.i, l.seq"},
+    /* The acks of a group, item k acking message $2[k] of queue $1[k] with
+     * receipt $3[k]. The delete decides (its receipt test is rechecked on the
+     * newest row version if a concurrent statement changed it); only a miss
+     * locks the row to tell a newer delivery (stale) from no lease at all. IS
+     * NOT DISTINCT FROM, unlike =, does not imply receipt IS NOT NULL, so the
+     * planner cannot pick the (whole) lease expiry index over the primary key.
+     * When the group acks one message more than once, the answers are those of
+     * some order of them: the first ack with the receipt that held the lease
+     * is acked, a later one with it not_found, one with another receipt stale.
+     * One row per item, in order. */
+    [STMT_QUEUE_GROUP_ACK] = {"queue_group_ack",
         "WITH req AS ("
-        "  SELECT (x.a ->> 'id')::uuid AS id, x.a ->> 'receipt' AS receipt, x.i"
-        "    FROM jsonb_array_elements($2::jsonb -> 'acks') WITH ORDINALITY AS x(a, i)"
+        "  SELECT r.queue, r.id, r.receipt, r.k,"
+        "         row_number() OVER (PARTITION BY r.queue, r.id, r.receipt ORDER BY r.k) AS nth"
+        "    FROM unnest($1::text[], $2::uuid[], $3::text[]) WITH ORDINALITY AS r(queue, id, receipt, k)"
         "), gone AS ("
         "  DELETE FROM {p}queue_events m USING req"
-        "   WHERE m.queue = $1 AND m.message_id = req.id AND m.receipt = req.receipt"
-        "  RETURNING m.message_id"
+        "   WHERE m.queue = req.queue AND m.message_id = req.id AND m.receipt IS NOT DISTINCT FROM req.receipt"
+        "  RETURNING m.queue, m.message_id, m.receipt"
         ")"
-        " SELECT req.id,"
-        "        CASE WHEN EXISTS (SELECT 1 FROM gone g WHERE g.message_id = req.id) THEN 'acked'"
+        " SELECT CASE WHEN g.receipt = r.receipt AND r.nth = 1 THEN 'acked'"
+        "             WHEN g.receipt = r.receipt THEN 'not_found'"
+        "             WHEN g.message_id IS NOT NULL THEN 'stale'"
         "             WHEN (SELECT m.receipt IS NOT NULL FROM {p}queue_events m"
-        "                    WHERE m.queue = $1 AND m.message_id = req.id FOR UPDATE) THEN 'stale'"
+        "                    WHERE m.queue = r.queue AND m.message_id = r.id FOR UPDATE) THEN 'stale'"
         "             ELSE 'not_found' END"
-        "   FROM req ORDER BY req.i"},
+        "   FROM req r LEFT JOIN gone g ON g.queue = r.queue AND g.message_id = r.id"
+        "  ORDER BY r.k"},
     /* Requeued after $5 seconds, or to the dead letters when $4 (requeue) is
      * false or the message has used its deliveries; the lease is read locked
      * first, so the outcome is decided on the newest row version. */

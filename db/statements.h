@@ -55,12 +55,13 @@ enum stmt_id {
     /* messages (db/messages.c) */
     STMT_MESSAGES_ENQUEUE,
     STMT_MESSAGES_DEPTH_LOCK,
-    STMT_MESSAGES_DEQUEUE,
-    STMT_MESSAGES_ACK,
-    STMT_MESSAGES_ACK_BATCH,
     STMT_MESSAGES_NACK,
     STMT_MESSAGES_VISIBILITY,
     STMT_MESSAGES_SWEEP,
+    /* queue group commit (db/queue_group.c) */
+    STMT_QUEUE_GROUP_ENQUEUE,
+    STMT_QUEUE_GROUP_DEQUEUE,
+    STMT_QUEUE_GROUP_ACK,
     /* dead letters (db/dead_letters.c) */
     STMT_DEAD_LETTERS_LIST,
     STMT_DEAD_LETTERS_REDRIVE,

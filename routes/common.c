@@ -2,6 +2,7 @@
  * parameters of list pages, and the renderers' helpers. */
 #include <string.h>
 
+#include "db/batcher.h"
 #include "db/store.h"
 #include "routes/routes.h"
 
@@ -146,4 +147,26 @@ void route_wait_park(struct request *req, int64_t recheck_ms)
     if (recheck_ms > 0 && now_usec() + recheck_ms * 1000 < until)
         until = now_usec() + recheck_ms * 1000;
     http_wait_park(req, until);
+}
+
+/* On a writer thread: the job's answer is ready, let the handler render it. */
+static void job_done(struct batch_job *job)
+{
+    http_request_resume(job->arg);
+}
+
+void route_submit(struct request *req, struct batcher *b, struct batch_job *job, void *state,
+                  void (*state_free)(void *))
+{
+    job->done = job_done;
+    job->arg = req;
+    if (req->route_state != state) {
+        if (req->route_state_free)
+            req->route_state_free(req->route_state);
+        req->route_state = state;
+        req->route_state_free = state_free;
+    }
+    /* Suspended first: the writer may finish, and resume it, at once. */
+    http_request_suspend(req);
+    batcher_submit(b, job);
 }

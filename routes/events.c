@@ -184,7 +184,6 @@ static void reply_version_conflict(struct request *req, const struct expectation
 /* An append between its hand-off to the group commit's writers and its answer;
  * the request's route state while it is suspended. */
 struct pending_append {
-    struct request *req;
     struct expectation exp;
     struct append_input in;
     struct append_job job;
@@ -197,17 +196,10 @@ static void pending_append_free(void *state)
     free(p);
 }
 
-/* On a writer thread: the answer is ready, let the handler render it. */
-static void append_written(struct append_job *job)
-{
-    struct pending_append *p = job->arg;
-    http_request_resume(p->req);
-}
-
 static void reply_append_outcome(struct request *req, struct pending_append *p)
 {
     const char *stream = p->in.stream;
-    switch (p->job.outcome) {
+    switch (p->job.base.outcome) {
     case STORE_CREATED:
         reply_appended(req, 201, stream, &p->job.out);
         break;
@@ -228,7 +220,7 @@ static void reply_append_outcome(struct request *req, struct pending_append *p)
         problem_reply(req, 400, "invalid_request", "PostgreSQL refused the event data (e.g. \\u0000 in a string)");
         break;
     default:
-        route_reply_store_failure(req, p->job.outcome);
+        route_reply_store_failure(req, p->job.base.outcome);
         break;
     }
 }
@@ -254,7 +246,6 @@ void route_events_append(struct request *req)
         return;
     }
     struct pending_append *p = xcalloc(1, sizeof *p);
-    p->req = req;
     p->exp = exp;
     /* PostgreSQL takes the events from the body as sent: re-printing them through
      * cJSON's doubles would round numbers that jsonb keeps exact. */
@@ -262,13 +253,8 @@ void route_events_append(struct request *req)
                                   cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(body, "events"))};
     cJSON_Delete(body);
     p->job.in = &p->in;
-    p->job.done = append_written;
-    p->job.arg = p;
-    req->route_state = p;
-    req->route_state_free = pending_append_free;
-    /* Suspended first: the writer may finish, and resume it, at once. */
-    http_request_suspend(req);
-    db_append_submit(req->svc->appends, &p->job);
+    db_append_prepare(&p->job);
+    route_submit(req, req->svc->appends, &p->job.base, p, pending_append_free);
 }
 
 void event_json(struct text *t, const struct event *ev)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "db/messages.h"
+#include "db/queue_group.h"
 #include "routes/routes.h"
 #include "src/core/text.h"
 #include "src/http/input.h"
@@ -102,24 +103,23 @@ void ack_results_json(struct text *t, const struct ack_result *items, int count)
     text_cstr(t, "]}");
 }
 
-void route_messages_enqueue(struct request *req)
+static void pending_enqueue_free(void *state)
 {
-    const char *queue;
-    cJSON *body = NULL;
-    struct db_list list = {0};
-    if (!path_name_or_reply(req, "queue", &queue) || !json_body_object_or_reply(req, false, &body) ||
-        !messages_or_reply(req, cJSON_GetObjectItemCaseSensitive(body, "messages")))
-        goto out;
-    /* PostgreSQL takes the messages from the body as sent, so data stays exact. */
-    enum store_outcome outcome = db_messages_enqueue(req->svc->pool, queue, req->body, &list);
-    switch (outcome) {
+    struct enqueue_job *j = state;
+    db_rows_free(j->out.rows);
+    free(j);
+}
+
+static void reply_enqueued(struct request *req, const struct enqueue_job *j)
+{
+    switch (j->base.outcome) {
     case STORE_CREATED: {
         struct text t = {0};
-        render_string(&t, "{\"queue\":", queue);
+        render_string(&t, "{\"queue\":", j->queue);
         text_cstr(&t, ",\"messages\":[");
-        for (int i = 0; i < list.count; i++) {
+        for (int i = 0; i < j->out.count; i++) {
             struct enqueued_message m;
-            db_messages_enqueued(&list, i, &m);
+            db_messages_enqueued(&j->out, i, &m);
             text_cstr(&t, i > 0 ? "," : "");
             enqueued_message_json(&t, &m);
         }
@@ -129,69 +129,133 @@ void route_messages_enqueue(struct request *req)
     }
     case STORE_FULL:
         http_set_header(req, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-        problem_reply(req, 429, "queue_full", "queue %s is at its max_depth; nothing was enqueued", queue);
+        problem_reply(req, 429, "queue_full", "queue %s is at its max_depth; nothing was enqueued", j->queue);
         break;
     case STORE_INVALID:
         problem_reply(req, 400, "invalid_request", "PostgreSQL refused the message data (e.g. \\u0000 in a string)");
         break;
     default:
-        route_reply_store_failure(req, outcome);
+        route_reply_store_failure(req, j->base.outcome);
         break;
     }
-out:
-    db_rows_free(list.rows);
+}
+
+/* Validates, then hands the enqueue to the group commit (db/queue_group.h) and
+ * suspends the request; the handler runs again to answer once it was written. */
+void route_messages_enqueue(struct request *req)
+{
+    if (req->route_state) {
+        reply_enqueued(req, req->route_state);
+        return;
+    }
+    const char *queue;
+    cJSON *body = NULL;
+    if (!path_name_or_reply(req, "queue", &queue) || !json_body_object_or_reply(req, false, &body) ||
+        !messages_or_reply(req, cJSON_GetObjectItemCaseSensitive(body, "messages"))) {
+        cJSON_Delete(body);
+        return;
+    }
+    struct enqueue_job *j = xcalloc(1, sizeof *j);
+    j->queue = queue;
+    /* PostgreSQL takes the messages from the body as sent, so data stays exact. */
+    j->body = req->body;
+    j->messages = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(body, "messages"));
     cJSON_Delete(body);
+    db_enqueue_prepare(j);
+    route_submit(req, req->svc->enqueues, &j->base, j, pending_enqueue_free);
 }
 
 #define DEQUEUE_RECHECK_MS 1000
 
-void route_messages_dequeue(struct request *req)
+/* A dequeue between its hand-offs to the group commit and its answer: a long
+ * poll that found nothing parks, and hands its dequeue over again when woken. */
+struct pending_dequeue {
+    struct dequeue_input in;
+    char *consumer; /* in.consumer's copy: the body is parsed once */
+    int64_t wait;
+    bool waiting; /* the last dequeue watched the queue first */
+    struct dequeue_job job;
+};
+
+static void pending_dequeue_free(void *state)
+{
+    struct pending_dequeue *p = state;
+    db_rows_free(p->job.out.rows);
+    free(p->consumer);
+    free(p);
+}
+
+/* The dequeue's input from the body, or NULL when a problem was queued. */
+static struct pending_dequeue *dequeue_input_or_reply(struct request *req)
 {
     struct dequeue_input in = {0};
     cJSON *body = NULL;
-    struct db_list list = {0};
     int64_t wait;
     bool has_max, has_vt, has_wait;
-    struct queue_defaults defaults = defaults_of(req);
+    struct pending_dequeue *p = NULL;
     if (!path_name_or_reply(req, "queue", &in.queue) || !json_body_object_or_reply(req, true, &body) ||
         !body_int_or_reply(req, body, "max_messages", 1, 100, &in.max_messages, &has_max) ||
         !body_int_or_reply(req, body, "visibility_timeout", 0, VISIBILITY_MAX, &in.visibility_timeout, &has_vt) ||
         !body_int_or_reply(req, body, "wait_seconds", 0, 60, &wait, &has_wait) ||
         !body_string_or_reply(req, body, "consumer", 200, false, &in.consumer))
         goto out;
+    p = xcalloc(1, sizeof *p);
+    p->in = in;
     if (!has_max)
-        in.max_messages = 1;
+        p->in.max_messages = 1;
     if (!has_vt)
-        in.visibility_timeout = -1;
-    bool waiting = has_wait && route_wait_begin(req, wait, WAIT_QUEUE, in.queue);
-    enum store_outcome outcome = db_messages_dequeue(req->svc->pool, &in, &defaults, &list);
-    if (outcome == STORE_OK && waiting && list.count == 0) {
-        /* Enqueues and nacks notify; a delay or a lease running out does not, so
-         * a waiter also looks again every second. */
-        route_wait_park(req, DEQUEUE_RECHECK_MS);
-        goto out;
-    }
-    switch (outcome) {
-    case STORE_OK: {
-        struct text t = {0};
-        text_cstr(&t, "{\"messages\":[");
-        for (int i = 0; i < list.count; i++) {
-            struct dequeued_message m;
-            db_messages_dequeued(&list, i, &m);
-            text_cstr(&t, i > 0 ? "," : "");
-            dequeued_message_json(&t, &m);
-        }
-        text_cstr(&t, "]}");
-        http_reply_json_text(req, 200, &t);
-        break;
-    }
-    default:
-        route_reply_store_failure(req, outcome);
-        break;
-    }
+        p->in.visibility_timeout = -1;
+    p->wait = has_wait ? wait : 0;
+    p->consumer = in.consumer ? xstrdup(in.consumer) : NULL;
+    p->in.consumer = p->consumer;
+    p->job.in = &p->in;
+    p->job.defaults = defaults_of(req);
 out:
-    db_rows_free(list.rows);
     cJSON_Delete(body);
+    return p;
+}
+
+static void reply_dequeued(struct request *req, const struct dequeue_job *j)
+{
+    if (j->base.outcome != STORE_OK) {
+        route_reply_store_failure(req, j->base.outcome);
+        return;
+    }
+    struct text t = {0};
+    text_cstr(&t, "{\"messages\":[");
+    for (int i = 0; i < j->out.count; i++) {
+        struct dequeued_message m;
+        db_messages_dequeued(&j->out, i, &m);
+        text_cstr(&t, i > 0 ? "," : "");
+        dequeued_message_json(&t, &m);
+    }
+    text_cstr(&t, "]}");
+    http_reply_json_text(req, 200, &t);
+}
+
+/* Runs when the request arrives, when its dequeue was written, and when a long
+ * poll that parked is woken (then it dequeues again). */
+void route_messages_dequeue(struct request *req)
+{
+    struct pending_dequeue *p = req->route_state;
+    if (p && p->job.base.finished) {
+        if (p->job.base.outcome == STORE_OK && p->waiting && p->job.out.count == 0) {
+            /* Enqueues and nacks notify; a delay or a lease running out does
+             * not, so a waiter also looks again every second. */
+            p->job.base.finished = false;
+            route_wait_park(req, DEQUEUE_RECHECK_MS);
+            return;
+        }
+        reply_dequeued(req, &p->job);
+        return;
+    }
+    if (!p && !(p = dequeue_input_or_reply(req)))
+        return;
+    /* Watched before the dequeue, so an enqueue committed after it still wakes us. */
+    p->waiting = route_wait_begin(req, p->wait, WAIT_QUEUE, p->in.queue);
+    db_rows_free(p->job.out.rows);
+    db_dequeue_prepare(&p->job);
+    route_submit(req, req->svc->dequeues, &p->job.base, p, pending_dequeue_free);
 }
 
 /* The answer for a settle call that did not go through. */
@@ -220,19 +284,58 @@ static bool settle_input_or_reply(struct request *req, const char **queue, const
            body_string_or_reply(req, *body, "receipt", RECEIPT_MAX_LEN, true, receipt);
 }
 
+/* An ack (one, or a batch to one queue) handed to the group commit; the body
+ * is kept, as the receipts are borrowed from it. */
+struct pending_ack {
+    cJSON *body;
+    const char **ids, **receipts;     /* owned arrays of borrowed strings */
+    const char *one_id, *one_receipt; /* a single ack's */
+    struct ack_job job;
+};
+
+static void pending_ack_free(void *state)
+{
+    struct pending_ack *p = state;
+    db_messages_ack_results_free(&p->job.out);
+    free(p->ids);
+    free(p->receipts);
+    cJSON_Delete(p->body);
+    free(p);
+}
+
+static void submit_ack(struct request *req, struct pending_ack *p)
+{
+    db_ack_prepare(&p->job);
+    route_submit(req, req->svc->acks, &p->job.base, p, pending_ack_free);
+}
+
 void route_messages_ack(struct request *req)
 {
+    struct pending_ack *p = req->route_state;
+    if (p) {
+        if (p->job.base.outcome != STORE_OK)
+            route_reply_store_failure(req, p->job.base.outcome);
+        else if (p->job.out.items[0].outcome == STORE_OK)
+            http_reply_empty(req, 204);
+        else
+            reply_settle_failure(req, p->job.out.items[0].outcome, p->one_id);
+        return;
+    }
     const char *queue, *id, *receipt;
     cJSON *body = NULL;
-    if (!settle_input_or_reply(req, &queue, &id, &body, &receipt))
-        goto out;
-    enum store_outcome outcome = db_messages_ack(req->svc->pool, queue, id, receipt);
-    if (outcome == STORE_OK)
-        http_reply_empty(req, 204);
-    else
-        reply_settle_failure(req, outcome, id);
-out:
-    cJSON_Delete(body);
+    if (!settle_input_or_reply(req, &queue, &id, &body, &receipt)) {
+        cJSON_Delete(body);
+        return;
+    }
+    p = xcalloc(1, sizeof *p);
+    p->body = body;
+    p->one_id = id;
+    p->one_receipt = receipt;
+    p->job.queue = queue;
+    p->job.ids = &p->one_id;
+    p->job.receipts = &p->one_receipt;
+    p->job.count = 1;
+    submit_ack(req, p);
 }
 
 void route_messages_nack(struct request *req)
@@ -307,25 +410,38 @@ static bool acks_or_reply(struct request *req, const cJSON *acks)
 
 void route_messages_ack_batch(struct request *req)
 {
+    struct pending_ack *p = req->route_state;
+    if (p) {
+        if (p->job.base.outcome == STORE_OK) {
+            struct text t = {0};
+            ack_results_json(&t, p->job.out.items, p->job.out.count);
+            http_reply_json_text(req, 200, &t);
+        } else {
+            route_reply_store_failure(req, p->job.base.outcome);
+        }
+        return;
+    }
     const char *queue;
     cJSON *body = NULL;
-    struct ack_results results = {0};
+    const cJSON *acks;
     if (!path_name_or_reply(req, "queue", &queue) || !json_body_object_or_reply(req, false, &body) ||
-        !acks_or_reply(req, cJSON_GetObjectItemCaseSensitive(body, "acks")))
-        goto out;
-    enum store_outcome outcome = db_messages_ack_batch(req->svc->pool, queue, req->body, &results);
-    switch (outcome) {
-    case STORE_OK: {
-        struct text t = {0};
-        ack_results_json(&t, results.items, results.count);
-        http_reply_json_text(req, 200, &t);
-        break;
+        !acks_or_reply(req, acks = cJSON_GetObjectItemCaseSensitive(body, "acks"))) {
+        cJSON_Delete(body);
+        return;
     }
-    default:
-        route_reply_store_failure(req, outcome);
-        break;
+    p = xcalloc(1, sizeof *p);
+    p->body = body;
+    int n = cJSON_GetArraySize(acks), k = 0;
+    p->ids = xcalloc((size_t)n, sizeof *p->ids);
+    p->receipts = xcalloc((size_t)n, sizeof *p->receipts);
+    const cJSON *a;
+    cJSON_ArrayForEach(a, acks) {
+        p->ids[k] = cJSON_GetObjectItemCaseSensitive(a, "id")->valuestring;
+        p->receipts[k++] = cJSON_GetObjectItemCaseSensitive(a, "receipt")->valuestring;
     }
-out:
-    db_messages_ack_results_free(&results);
-    cJSON_Delete(body);
+    p->job.queue = queue;
+    p->job.ids = p->ids;
+    p->job.receipts = p->receipts;
+    p->job.count = n;
+    submit_ack(req, p);
 }

@@ -82,6 +82,15 @@ const char *route_visible_prefix(const struct request *req, const char *asked);
 /* The `after` query parameter of peek and dead-letter pages (a sequence number). */
 bool route_cursor_or_reply(struct request *req, const char **after) MUST_CHECK;
 
+/* Group commit (db/batcher.h) from a handler: makes `state` the request's
+ * route state (freed with the request by `state_free`), suspends the request
+ * and hands `job` to `b`. The handler returns without a response; it runs again,
+ * finding req->route_state, once the job was written (job->finished). */
+struct batcher;
+struct batch_job;
+void route_submit(struct request *req, struct batcher *b, struct batch_job *job, void *state,
+                  void (*state_free)(void *));
+
 /* Long polls (src/http/waiters.h). A handler that may wait calls route_wait_begin
  * before its read; when the read found nothing and it returns true, the handler
  * parks with route_wait_park and returns without a response: it runs again from

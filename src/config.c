@@ -68,6 +68,8 @@ static const struct option_def options[] = {
     {"max-batch", OPT_INT, OFF(max_batch), "1000", 1, 4096, NULL, "most events or messages in one append or enqueue"},
     {"append-writers", OPT_INT, OFF(append_writers), "4", 1, 1000, NULL,
      "appends written at once; appends arriving meanwhile are combined into shared commits"},
+    {"queue-writers", OPT_INT, OFF(queue_writers), "2", 1, 1000, NULL,
+     "enqueues, dequeues and acks (each) written at once; those arriving meanwhile are combined into shared commits"},
     {"threads", OPT_INT, OFF(threads), "16", 1, 1024, NULL, "HTTP worker threads"},
     {"connection-timeout", OPT_INT, OFF(connection_timeout), "60", 1, 86400, NULL,
      "seconds an idle or stalled client connection is kept"},

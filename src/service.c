@@ -12,8 +12,10 @@
 #include <sys/resource.h>
 
 #include "db/append_group.h"
+#include "db/batcher.h"
 #include "db/migrate.h"
 #include "db/pool.h"
+#include "db/queue_group.h"
 #include "routes/routes.h"
 #include "src/core/log.h"
 #include "src/http/auth.h"
@@ -57,6 +59,27 @@ static unsigned raise_fd_limit(void)
     log_info("open files: soft limit %llu (was %llu), hard %llu; accepting up to %u connections",
              (unsigned long long)rl.rlim_cur, (unsigned long long)before, (unsigned long long)rl.rlim_max, connections);
     return connections;
+}
+
+/* The group commit's writers: appends, then each queue operation. False
+ * (logged) when one cannot start; stop_batchers undoes what started. */
+static bool start_batchers(struct service *svc, const struct config *cfg)
+{
+    int q = (int)cfg->queue_writers;
+    svc->appends = batcher_start(&db_append_kind, svc->pool, (int)cfg->append_writers);
+    svc->enqueues = svc->appends ? batcher_start(&db_enqueue_kind, svc->pool, q) : NULL;
+    svc->dequeues = svc->enqueues ? batcher_start(&db_dequeue_kind, svc->pool, q) : NULL;
+    svc->acks = svc->dequeues ? batcher_start(&db_ack_kind, svc->pool, q) : NULL;
+    return svc->acks != NULL;
+}
+
+/* Writes every job still queued, then stops the writers. */
+static void stop_batchers(struct service *svc)
+{
+    batcher_stop(svc->acks);
+    batcher_stop(svc->dequeues);
+    batcher_stop(svc->enqueues);
+    batcher_stop(svc->appends);
 }
 
 static void poke_dispatcher(void *dispatcher)
@@ -122,8 +145,7 @@ static int serve(const struct config *cfg)
         return 1;
     }
     curl_global_init(CURL_GLOBAL_DEFAULT); /* before any other thread: it is not thread-safe */
-    svc.appends = append_group_start(svc.pool, (int)cfg->append_writers);
-    struct waiters *waiters = svc.appends ? waiters_new() : NULL;
+    struct waiters *waiters = start_batchers(&svc, cfg) ? waiters_new() : NULL;
     struct sweeper *sweeper = waiters ? sweeper_start(cfg, svc.pool) : NULL;
     struct dispatcher *dispatcher = sweeper ? webhooks_start(cfg, svc.pool, route_webhooks_batch) : NULL;
     struct notifier *notifier = dispatcher ? notifier_start(cfg, waiters, poke_dispatcher, dispatcher) : NULL;
@@ -132,7 +154,7 @@ static int serve(const struct config *cfg)
         webhooks_stop(dispatcher);
         sweeper_stop(sweeper);
         waiters_free(waiters);
-        append_group_stop(svc.appends);
+        stop_batchers(&svc);
         db_pool_free(svc.pool);
         auth_free(auth);
         return 1;
@@ -153,7 +175,7 @@ static int serve(const struct config *cfg)
         webhooks_stop(dispatcher);
         sweeper_stop(sweeper);
         waiters_free(waiters);
-        append_group_stop(svc.appends);
+        stop_batchers(&svc);
         db_pool_free(svc.pool);
         auth_free(auth);
         return 1;
@@ -182,10 +204,10 @@ stop:
     /* Waiters first: parked requests answer with what they have, then count as
      * in-flight requests that the server lets finish. */
     waiters_close(waiters);
-    /* The append writers run until the server has stopped: an append already
-     * handed to them is written and answered. */
+    /* The group commit's writers run until the server has stopped: a job
+     * already handed to them is written and answered. */
     http_server_stop(svc.http, cfg->shutdown_timeout * 1000);
-    append_group_stop(svc.appends);
+    stop_batchers(&svc);
     auth_free(auth);
     notifier_stop(notifier);
     webhooks_stop(dispatcher);

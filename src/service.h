@@ -1,19 +1,21 @@
 /* The running service: what every request handler reaches as req->svc (the
  * HTTP layer carries it without looking inside). Built by service.c, shared
- * read-only by all threads (the pool and the append group do their own locking). */
+ * read-only by all threads (the pool and the batchers do their own locking). */
 #ifndef STREAMQ_SERVICE_H
 #define STREAMQ_SERVICE_H
 
 #include "src/config.h"
 
-struct append_group;
+struct batcher;
 struct db_pool;
 struct http_server;
 
 struct service {
     const struct config *cfg;
     struct db_pool *pool;
-    struct append_group *appends; /* group commit's writers (db/append_group.h) */
+    /* Group commit's writers (db/batcher.h): appends, and the queue operations
+     * of db/queue_group.h. */
+    struct batcher *appends, *enqueues, *dequeues, *acks;
     struct http_server *http;
 };
 

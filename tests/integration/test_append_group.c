@@ -14,54 +14,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness.h"
-
-#define MAX_CALLS 16
-
-struct call {
-    const struct service_proc *sp;
-    char path[320];
-    char body[512];
-    struct response *r;
-    pthread_t thread;
-};
-
-static void *call_main(void *arg)
-{
-    struct call *c = arg;
-    c->r = http(c->sp ? c->sp : &svc, "POST", c->path, c->body, NULL);
-    return NULL;
-}
+#include "group_calls.h"
 
 static struct call *add_call(struct call *calls, int *n, const char *stream, const char *body)
 {
-    ck_assert_int_lt(*n, MAX_CALLS);
-    struct call *c = &calls[(*n)++];
-    c->sp = NULL;
-    snprintf(c->path, sizeof c->path, "/streams/%s/events", stream);
-    snprintf(c->body, sizeof c->body, "%s", body);
-    return c;
+    char path[320];
+    snprintf(path, sizeof path, "/streams/%s/events", stream);
+    return group_add_call(calls, n, path, body);
 }
 
 static long long position_of(const struct response *r)
 {
     const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(r->json, "events"), 0);
     return (long long)cJSON_GetObjectItem(first, "global_position")->valuedouble;
-}
-
-static PGconn *session(void)
-{
-    PGconn *pg = PQconnectdb(test_database_conninfo());
-    ck_assert_int_eq(PQstatus(pg), CONNECTION_OK);
-    return pg;
-}
-
-static void exec_ok(PGconn *pg, const char *sql)
-{
-    PGresult *res = PQexec(pg, sql);
-    ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK, "%s: %s", sql,
-                  PQresultErrorMessage(res));
-    PQclear(res);
 }
 
 /* Takes the lock appends to `stream` take (see append_batch()). */
@@ -85,21 +50,20 @@ static void send_group(const char *held, struct call *calls, int n)
              "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = 1936028017"
              " AND objid::bigint = hashtext('%s')::bigint & 4294967295",
              held);
-    pthread_create(&calls[0].thread, NULL, call_main, &calls[0]);
+    group_send(&calls[0]);
     for (int i = 0; i < 500 && sql_value(sql) == 0; i++)
         usleep(10 * 1000);
     ck_assert_int_eq(sql_value(sql), 1);
     for (int i = 1; i < n; i++)
-        pthread_create(&calls[i].thread, NULL, call_main, &calls[i]);
+        group_send(&calls[i]);
     /* Not a timing assertion: this only gives the requests time to queue. */
     sleep(1);
 }
 
 static void release_group(PGconn *pg, struct call *calls, int n)
 {
-    exec_ok(pg, "SELECT pg_advisory_unlock_all()");
-    for (int i = 0; i < n; i++)
-        pthread_join(calls[i].thread, NULL);
+    group_exec_ok(pg, "SELECT pg_advisory_unlock_all()");
+    group_join(calls, 0, n);
 }
 
 static void run_group(PGconn *pg, const char *held, struct call *calls, int n)
@@ -138,10 +102,10 @@ START_TEST(appends_queued_together_conflict_succeed_and_retry_each_answered_righ
     ck_assert_int_eq(r->status, 200);
     response_free(r);
 
-    PGconn *pg = session();
+    PGconn *pg = group_session();
     lock_stream(pg, held);
 
-    struct call calls[MAX_CALLS];
+    struct call calls[GROUP_MAX_CALLS];
     int n = 0;
     add_call(calls, &n, held, "{\"events\":[{\"type\":\"Held\",\"data\":0}]}");
     struct call *succeeds = add_call(calls, &n, a, "{\"expected_version\":2,\"events\":[{\"type\":\"B\",\"data\":4}]}");
@@ -206,8 +170,7 @@ START_TEST(appends_queued_together_conflict_succeed_and_retry_each_answered_righ
     r = http(&svc, "GET", path, NULL, NULL);
     ck_assert_int_eq(response_int(r, "version"), 0);
     response_free(r);
-    for (int i = 0; i < n; i++)
-        response_free(calls[i].r);
+    group_free(calls, n);
 }
 END_TEST
 
@@ -220,9 +183,9 @@ START_TEST(one_statement_decides_each_append_of_a_group_in_order)
 {
     const char *p = unique_name("grps");
     char sql[1024];
-    PGconn *pg = session();
+    PGconn *pg = group_session();
     snprintf(sql, sizeof sql, "SET search_path TO %s", svc.schema);
-    exec_ok(pg, sql);
+    group_exec_ok(pg, sql);
     char path[160];
     snprintf(path, sizeof path, "/streams/%s-old/events", p);
     struct response *r =
@@ -311,9 +274,9 @@ START_TEST(a_group_that_fails_as_a_whole_is_written_one_append_at_a_time)
     for (int i = 0; i < 5; i++)
         snprintf(s[i], sizeof s[i], "%s-%d", p, i);
 
-    PGconn *pg = session();
+    PGconn *pg = group_session();
     lock_stream(pg, held);
-    struct call calls[MAX_CALLS];
+    struct call calls[GROUP_MAX_CALLS];
     int n = 0;
     add_call(calls, &n, held, "{\"events\":[{\"type\":\"Held\",\"data\":0}]}");
     const char *same = "{\"events\":[{\"id\":\"bbbbbbbb-0000-4000-8000-000000000001\",\"type\":\"T\",\"data\":1}]}";
@@ -339,8 +302,7 @@ START_TEST(a_group_that_fails_as_a_whole_is_written_one_append_at_a_time)
     char sql[256];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM %s.events WHERE stream LIKE '%s-%%'", svc.schema, p);
     ck_assert_int_eq(sql_value(sql), 4); /* held, one of the pair, the two others */
-    for (int i = 0; i < n; i++)
-        response_free(calls[i].r);
+    group_free(calls, n);
 }
 END_TEST
 
@@ -354,9 +316,9 @@ START_TEST(sigterm_answers_the_appends_waiting_for_their_group)
     const char *prefix = unique_name("grpt");
     char held[96], s[3][96];
     snprintf(held, sizeof held, "%s-held", prefix);
-    PGconn *pg = session();
+    PGconn *pg = group_session();
     lock_stream(pg, held);
-    struct call calls[MAX_CALLS];
+    struct call calls[GROUP_MAX_CALLS];
     int n = 0;
     add_call(calls, &n, held, "{\"events\":[{\"type\":\"Held\",\"data\":0}]}")->sp = &p;
     for (int i = 0; i < 3; i++) {
