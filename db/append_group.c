@@ -29,7 +29,19 @@ struct append_group {
     bool stopping;
     int writers;
     pthread_t *threads;
+    struct append_group_stats stats; /* under `lock` */
 };
+
+/* Counts a group about to be written. Locked. */
+static void count_group(struct append_group *g, int count)
+{
+    int b = 0;
+    while (b < APPEND_GROUP_BUCKETS && count > 1 << b)
+        b++;
+    g->stats.groups++;
+    g->stats.appends += count;
+    g->stats.by_size[b]++;
+}
 
 /* Takes queued jobs from the head while they fit one transaction. Locked. */
 static struct append_job *take_group(struct append_group *g, int *count)
@@ -166,6 +178,7 @@ static void *writer_main(void *arg)
             break;
         int count;
         struct append_job *group = take_group(g, &count);
+        count_group(g, count);
         pthread_mutex_unlock(&g->lock);
         write_group(g->pool, group, count);
         for (struct append_job *j = group, *next; j; j = next) {
@@ -230,5 +243,12 @@ void db_append_submit(struct append_group *g, struct append_job *job)
         g->head = job;
     g->tail = job;
     pthread_cond_signal(&g->queued);
+    pthread_mutex_unlock(&g->lock);
+}
+
+void append_group_stats(struct append_group *g, struct append_group_stats *out)
+{
+    pthread_mutex_lock(&g->lock);
+    *out = g->stats;
     pthread_mutex_unlock(&g->lock);
 }

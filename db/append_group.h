@@ -42,4 +42,15 @@ void append_group_stop(struct append_group *g);
  * append_group.c no longer touches the job. Any thread. */
 void db_append_submit(struct append_group *g, struct append_job *job);
 
+/* Group sizes since start, for /metrics: groups written, appends in them, and
+ * groups by size: by_size[b] counts those of more than 2^(b-1) and at most 2^b
+ * appends (by_size[0]: one append); the last counts every larger group. */
+#define APPEND_GROUP_BUCKETS 8 /* up to 256 appends, GROUP_MAX_APPENDS */
+struct append_group_stats {
+    long long groups, appends;
+    long long by_size[APPEND_GROUP_BUCKETS + 1];
+};
+/* Any thread. */
+void append_group_stats(struct append_group *g, struct append_group_stats *out);
+
 #endif

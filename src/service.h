@@ -5,16 +5,26 @@
 #define STREAMQ_SERVICE_H
 
 #include "src/config.h"
+#include "src/core/text.h"
 
 struct append_group;
 struct db_pool;
+struct depth_cache;
 struct http_server;
+struct service_workers;
 
 struct service {
     const struct config *cfg;
     struct db_pool *pool;
     struct append_group *appends; /* group commit's writers (db/append_group.h) */
     struct http_server *http;
+    struct depth_cache *depths;      /* queue depths for /metrics (db/queues.h) */
+    struct service_workers *workers; /* the background threads, known to service.c only */
 };
+
+/* Appends the background threads' metrics (sweeper, webhook dispatcher,
+ * notifier) in the Prometheus text format: routes/ may not name src/workers/,
+ * so service.c, which started them, writes them. Any thread. */
+void service_render_worker_metrics(const struct service *svc, struct text *out);
 
 #endif
