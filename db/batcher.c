@@ -19,7 +19,19 @@ struct batcher {
     bool stopping;
     int writers;
     pthread_t *threads;
+    struct batcher_stats stats; /* under `lock` */
 };
+
+/* Counts a group about to be written. Locked. */
+static void count_group(struct batcher *b, int count)
+{
+    int i = 0;
+    while (i < BATCHER_SIZE_BUCKETS && count > 1 << i)
+        i++;
+    b->stats.groups++;
+    b->stats.jobs += count;
+    b->stats.by_size[i]++;
+}
 
 /* Takes queued jobs from the head while they fit one group. Locked. */
 static struct batch_job *take_group(struct batcher *b, int *count)
@@ -76,6 +88,7 @@ static void *writer_main(void *arg)
             break;
         int count;
         struct batch_job *group = take_group(b, &count);
+        count_group(b, count);
         pthread_mutex_unlock(&b->lock);
         write_group(b, group, count);
         for (struct batch_job *j = group, *next; j; j = next) {
@@ -143,4 +156,12 @@ void batcher_submit(struct batcher *b, struct batch_job *job)
     b->tail = job;
     pthread_cond_signal(&b->queued);
     pthread_mutex_unlock(&b->lock);
+}
+
+const char *batcher_stats(struct batcher *b, struct batcher_stats *out)
+{
+    pthread_mutex_lock(&b->lock);
+    *out = b->stats;
+    pthread_mutex_unlock(&b->lock);
+    return b->kind->name;
 }

@@ -58,4 +58,15 @@ void batcher_stop(struct batcher *b);
  * the batcher no longer touches the job. Any thread. */
 void batcher_submit(struct batcher *b, struct batch_job *job);
 
+/* Group sizes since start, for /metrics: groups written, jobs in them, and
+ * groups by size: by_size[i] counts those of more than 2^(i-1) and at most 2^i
+ * jobs (by_size[0]: one job); the last counts every larger group. */
+#define BATCHER_SIZE_BUCKETS 8 /* up to 256 jobs */
+struct batcher_stats {
+    long long groups, jobs;
+    long long by_size[BATCHER_SIZE_BUCKETS + 1];
+};
+/* The kind's name ("append", "ack", ...) and its figures. Any thread. */
+const char *batcher_stats(struct batcher *b, struct batcher_stats *out);
+
 #endif

@@ -3,9 +3,11 @@
 #include "db/pool.h"
 
 #include "db/listen.h"
+#include "db/ops.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +27,26 @@ struct db_pool {
     int size;
     int in_use;
     long long waits, timeouts;
+    long long acquires, acquire_us; /* connections handed out, and the time spent getting them */
     int64_t last_connect_failure_us;
 };
+
+/* Failed statements by the first two characters of their SQLSTATE ([0-9A-Z]),
+ * and failures without one (a lost link) in the last slot. Process-wide, as
+ * db_outcome sees a connection, not its pool. */
+#define SQLSTATE_CLASSES (36 * 36)
+static atomic_llong statement_errors[SQLSTATE_CLASSES + 1];
+
+static int class_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'Z' ? c - 'A' + 10 : -1;
+}
+
+static void count_error(const char *state)
+{
+    int hi = state ? class_digit(state[0]) : -1, lo = hi >= 0 ? class_digit(state[1]) : -1;
+    atomic_fetch_add(&statement_errors[lo >= 0 ? hi * 36 + lo : SQLSTATE_CLASSES], 1);
+}
 
 PGconn *db_connect(const struct config *cfg, char *err, size_t errlen)
 {
@@ -157,6 +177,7 @@ struct db_conn *db_pool_acquire(struct db_pool *pool)
 {
     struct timespec deadline;
     clock_gettime(CLOCK_MONOTONIC, &deadline);
+    int64_t started_us = (int64_t)deadline.tv_sec * 1000000 + deadline.tv_nsec / 1000;
     int64_t ms = pool->cfg->acquire_timeout_ms;
     deadline.tv_sec += ms / 1000;
     deadline.tv_nsec += (ms % 1000) * 1000000;
@@ -184,6 +205,8 @@ struct db_conn *db_pool_acquire(struct db_pool *pool)
     }
     slot->in_use = true;
     pool->in_use++;
+    pool->acquires++;
+    pool->acquire_us += now_usec() - started_us;
     pthread_mutex_unlock(&pool->lock);
 
     if (!slot->pg || slot->broken || PQstatus(slot->pg) != CONNECTION_OK) {
@@ -257,6 +280,7 @@ enum store_outcome db_outcome(struct db_conn *conn, const PGresult *res, const c
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
         return STORE_OK;
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    count_error(conn->broken ? NULL : state);
     const char *msg = PQresultErrorMessage(res);
     int msglen = (int)strcspn(msg, "\n");
     if (!state || conn->broken) {
@@ -281,10 +305,32 @@ void db_pool_stats(struct db_pool *pool, struct db_pool_stats *out)
 {
     pthread_mutex_lock(&pool->lock);
     out->size = pool->size;
+    out->open = 0;
+    for (int i = 0; i < pool->size; i++)
+        out->open += pool->slots[i].pg != NULL;
     out->in_use = pool->in_use;
     out->waits = pool->waits;
     out->timeouts = pool->timeouts;
+    out->acquires = pool->acquires;
+    out->acquire_us = pool->acquire_us;
     pthread_mutex_unlock(&pool->lock);
+}
+
+int db_statement_errors(struct db_error_count *out, int max)
+{
+    int n = 0;
+    for (int i = 0; i <= SQLSTATE_CLASSES && n < max; i++) {
+        long long count = atomic_load(&statement_errors[i]);
+        if (count == 0)
+            continue;
+        static const char digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        if (i < SQLSTATE_CLASSES)
+            snprintf(out[n].sqlstate_class, sizeof out[n].sqlstate_class, "%c%c", digits[i / 36], digits[i % 36]);
+        else
+            snprintf(out[n].sqlstate_class, sizeof out[n].sqlstate_class, "none");
+        out[n++].count = count;
+    }
+    return n;
 }
 
 enum store_outcome db_run(struct db_pool *pool, enum stmt_id id, int nparams, const char *const *values,

@@ -46,12 +46,7 @@ enum store_outcome db_outcome(struct db_conn *conn, const PGresult *res, const c
 enum store_outcome db_run(struct db_pool *pool, enum stmt_id id, int nparams, const char *const *values,
                           const char *what, PGresult **res) MUST_CHECK;
 
-/* Pool figures for /metrics. */
-struct db_pool_stats {
-    int size, in_use;
-    long long waits, timeouts;
-};
-void db_pool_stats(struct db_pool *pool, struct db_pool_stats *out);
+/* Pool figures and statement errors for /metrics: db/ops.h. */
 
 /* Prepares every statement of statements.h on `pg`; false (logged) when one fails. */
 bool db_prepare_all(const struct config *cfg, PGconn *pg) MUST_CHECK;

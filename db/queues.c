@@ -1,6 +1,7 @@
 /* Store calls for queues; see queues.h. */
 #include "db/queues.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,4 +189,72 @@ void db_queues_peeked(const struct db_seq_page *page, int i, struct peeked_messa
     out->delivery_count = db_int(res, i, PK_DELIVERY_COUNT);
     out->consumer = db_text_or_null(res, i, PK_CONSUMER);
     out->visible_until_us = db_nullable_int(res, i, PK_UNTIL_US);
+}
+
+struct depth_cache {
+    pthread_mutex_t lock; /* held across a read, so that scrapes at once share it */
+    int64_t refresh_us;
+    int64_t tried_at_us; /* monotonic; last read attempt, failed ones included */
+    struct queue_depths latest;
+};
+
+struct depth_cache *db_depth_cache_new(int64_t refresh_ms)
+{
+    struct depth_cache *c = xcalloc(1, sizeof *c);
+    pthread_mutex_init(&c->lock, NULL);
+    c->refresh_us = refresh_ms * 1000;
+    return c;
+}
+
+void db_depth_cache_free(struct depth_cache *c)
+{
+    if (!c)
+        return;
+    db_queue_depths_free(&c->latest);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+void db_queue_depths_free(struct queue_depths *d)
+{
+    free(d->items);
+    memset(d, 0, sizeof *d);
+}
+
+/* Reads every queue's depth into `c->latest`. Locked. */
+static enum store_outcome read_depths(struct db_pool *pool, struct depth_cache *c)
+{
+    PGresult *res;
+    enum store_outcome outcome = db_run(pool, STMT_QUEUES_DEPTHS, 0, NULL, "queue depths", &res);
+    if (outcome == STORE_OK) {
+        int rows = PQntuples(res);
+        db_queue_depths_free(&c->latest);
+        c->latest.items = xcalloc((size_t)rows + 1, sizeof *c->latest.items);
+        c->latest.count = rows;
+        c->latest.read_at_us = c->tried_at_us;
+        for (int i = 0; i < rows; i++)
+            row_to_meta(res, i, &c->latest.items[i]);
+    }
+    PQclear(res);
+    return outcome;
+}
+
+enum store_outcome db_queue_depths(struct db_pool *pool, struct depth_cache *c, struct queue_depths *out)
+{
+    enum store_outcome outcome = STORE_OK;
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&c->lock);
+    int64_t now = now_usec();
+    if (c->tried_at_us == 0 || now - c->tried_at_us >= c->refresh_us) {
+        c->tried_at_us = now;
+        outcome = read_depths(pool, c);
+    } else if (c->latest.read_at_us != c->tried_at_us) {
+        outcome = STORE_UNAVAILABLE; /* the last try failed; the next is due after the interval */
+    }
+    *out = c->latest;
+    out->items = xcalloc((size_t)c->latest.count + 1, sizeof *out->items);
+    if (c->latest.count > 0)
+        memcpy(out->items, c->latest.items, (size_t)c->latest.count * sizeof *out->items);
+    pthread_mutex_unlock(&c->lock);
+    return outcome;
 }

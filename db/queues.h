@@ -74,4 +74,28 @@ enum store_outcome db_queues_peek(struct db_pool *pool, const char *queue, const
  * are valid until the rows are freed. */
 void db_queues_peeked(const struct db_seq_page *page, int i, struct peeked_message *out);
 
+/* Queue depths for /metrics, cached: a scrape reads the queues at most once
+ * per refresh interval however often it comes, and several scrapes at once
+ * share one read. These figures are only reported, never acted on, so their
+ * being up to one interval old is harmless (DESIGN.md keeps queue state out
+ * of in-process caches for decisions). */
+struct queue_depths {
+    /* Owned; free with db_queue_depths_free. The name and counts are read;
+     * the settings are only those a queue sets itself (0 where it has none). */
+    struct queue_meta *items;
+    int count;
+    int64_t read_at_us; /* monotonic time of the read; 0 when there never was one */
+};
+struct depth_cache;
+
+struct depth_cache *db_depth_cache_new(int64_t refresh_ms);
+void db_depth_cache_free(struct depth_cache *cache);
+
+/* A copy of the latest depths, read again first when they are older than the
+ * refresh interval (and no read was tried within it). A failed read is
+ * returned as its outcome, with the last good depths (if any) in `out`. */
+enum store_outcome db_queue_depths(struct db_pool *pool, struct depth_cache *cache, struct queue_depths *out);
+/* Releases what db_queue_depths filled in; accepts a zeroed value. */
+void db_queue_depths_free(struct queue_depths *d);
+
 #endif

@@ -323,6 +323,10 @@ const struct statement statements[STMT_COUNT_] = {
         "     dead AS (DELETE FROM {p}dead_letter_queue d WHERE d.queue = $1),"
         "     q AS (DELETE FROM {p}queues WHERE name = $1 RETURNING 1)"
         " SELECT count(*) FROM q"},
+    /* Every queue's depth for /metrics, in one statement; the settings columns
+     * are not reported, so they get no defaults. */
+    [STMT_QUEUES_DEPTHS] = {"queues_depths",
+        "SELECT " QUEUE_COLUMNS("NULL", "NULL") " FROM {p}queues q" QUEUE_COUNTS " ORDER BY q.name"},
     /* Messages without delivering them; the cursor is the enqueue sequence number. */
     [STMT_QUEUES_PEEK] = {"queues_peek",
         "SELECT EXISTS (SELECT 1 FROM {p}queues WHERE name = $1),"

@@ -52,6 +52,7 @@ enum stmt_id {
     STMT_QUEUES_PURGE,
     STMT_QUEUES_DELETE,
     STMT_QUEUES_PEEK,
+    STMT_QUEUES_DEPTHS,
     /* messages (db/messages.c) */
     STMT_MESSAGES_ENQUEUE,
     STMT_MESSAGES_DEPTH_LOCK,

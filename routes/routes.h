@@ -20,6 +20,7 @@ void route_ops_healthz(struct request *req);
 void route_ops_readyz(struct request *req);
 void route_ops_version(struct request *req);
 void route_ops_openapi(struct request *req);
+void route_metrics(struct request *req);
 
 void route_events_append(struct request *req);
 void route_events_read(struct request *req);

@@ -11,6 +11,8 @@ const struct route route_table[] = {
     {"GET", "/readyz", route_ops_readyz, SCOPE_OPEN},
     {"GET", "/version", route_ops_version, SCOPE_READ},
     {"GET", "/openapi.yaml", route_ops_openapi, SCOPE_READ},
+    /* Open with --metrics-public (service.c). */
+    {"GET", "/metrics", route_metrics, SCOPE_READ},
 
     {"GET", "/streams", route_streams_list, SCOPE_READ},
     {"GET", "/streams/{stream}", route_streams_get, SCOPE_READ},

@@ -80,6 +80,11 @@ static const struct option_def options[] = {
     {"tokens-file", OPT_STRING, OFF(tokens_file), "", 0, 0, NULL,
      "file of bearer tokens: <scope> <sha256 hex> [label] [prefix=P] per line (streamq token makes one); "
      "re-read on SIGHUP; empty: no token needed"},
+    {"metrics-public", OPT_BOOL, OFF(metrics_public), "false", 0, 0, NULL,
+     "GET /metrics answers without a token even when --tokens-file is set (true/false); otherwise it needs read"},
+    {"metrics-refresh-ms", OPT_INT, OFF(metrics_refresh_ms), "5000", 100, 3600000, NULL,
+     "queue depth gauges on /metrics are read from the database at most this often; scrapes between get the last "
+     "reading"},
     {"log-format", OPT_ENUM, OFF(log_format), "text", 0, 0, log_formats, "text or json"},
     {"log-level", OPT_ENUM, OFF(log_level), "info", 0, 0, log_levels,
      "debug, info, warn or error; request lines are info"},

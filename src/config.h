@@ -40,7 +40,9 @@ struct config {
     int64_t connection_timeout;
     int64_t shutdown_timeout;
     char *tokens_file;
-    char *webhook_allow; /* "" allows any host */
+    bool metrics_public;        /* GET /metrics needs no token */
+    int64_t metrics_refresh_ms; /* queue depths on /metrics are read at most this often */
+    char *webhook_allow;        /* "" allows any host */
     enum log_format log_format;
     enum log_level log_level;
     char *config_file;

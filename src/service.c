@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
@@ -16,8 +17,10 @@
 #include "db/migrate.h"
 #include "db/pool.h"
 #include "db/queue_group.h"
+#include "db/queues.h"
 #include "routes/routes.h"
 #include "src/core/log.h"
+#include "src/core/prom.h"
 #include "src/http/auth.h"
 #include "src/http/server.h"
 #include "src/http/waiters.h"
@@ -85,6 +88,60 @@ static void stop_batchers(struct service *svc)
 static void poke_dispatcher(void *dispatcher)
 {
     webhooks_poke(dispatcher);
+}
+
+struct service_workers {
+    struct sweeper *sweeper;
+    struct dispatcher *dispatcher;
+    struct notifier *notifier;
+};
+
+void service_render_worker_metrics(const struct service *svc, struct text *out)
+{
+    const struct service_workers *w = svc->workers;
+    struct sweeper_stats sweeps;
+    sweeper_stats(w->sweeper, &sweeps);
+    prom_single_int(out, "streamq_sweeper_runs_total", "counter", "Sweeps of expired leases and retention.",
+                    (uint64_t)sweeps.runs);
+    prom_single_int(out, "streamq_sweeper_requeued_total", "counter",
+                    "Messages whose lease expired, returned to their queue by the sweeper.", (uint64_t)sweeps.requeued);
+    prom_single_int(out, "streamq_sweeper_dead_lettered_total", "counter",
+                    "Messages whose lease expired on their last delivery, dead-lettered by the sweeper.",
+                    (uint64_t)sweeps.dead_lettered);
+    prom_single_int(out, "streamq_sweeper_expired_total", "counter",
+                    "Messages deleted by the sweeper past their queue's retention.", (uint64_t)sweeps.expired);
+
+    struct webhook_counts *hooks = NULL;
+    int n = webhooks_counts(w->dispatcher, &hooks);
+    prom_family(out, "streamq_webhook_deliveries_total", "counter",
+                "Webhook delivery attempts that finished (success or failure), by webhook.");
+    for (int i = 0; i < n; i++) {
+        struct prom_label label = {"webhook", hooks[i].webhook};
+        prom_sample_int(out, "streamq_webhook_deliveries_total", NULL, &label, 1, (uint64_t)hooks[i].deliveries);
+    }
+    prom_family(out, "streamq_webhook_delivery_failures_total", "counter",
+                "Webhook delivery attempts that got no 2xx (error, timeout, refused URL), by webhook.");
+    for (int i = 0; i < n; i++) {
+        struct prom_label label = {"webhook", hooks[i].webhook};
+        prom_sample_int(out, "streamq_webhook_delivery_failures_total", NULL, &label, 1, (uint64_t)hooks[i].failures);
+    }
+    free(hooks);
+
+    prom_single_int(out, "streamq_notifier_reconnects_total", "counter",
+                    "Times the notifier opened its LISTEN connection again after losing it.",
+                    (uint64_t)notifier_reconnects(w->notifier));
+}
+
+/* The route table as served: /metrics opens to anyone with --metrics-public. */
+static struct route *served_routes(const struct config *cfg)
+{
+    struct route *routes = xcalloc(route_table_len, sizeof *routes);
+    for (size_t i = 0; i < route_table_len; i++) {
+        routes[i] = route_table[i];
+        if (cfg->metrics_public && routes[i].handler == route_metrics)
+            routes[i].scope = SCOPE_OPEN;
+    }
+    return routes;
 }
 
 /* The service from start to stop; its exit status. */
@@ -159,6 +216,10 @@ static int serve(const struct config *cfg)
         auth_free(auth);
         return 1;
     }
+    struct service_workers workers = {sweeper, dispatcher, notifier};
+    svc.workers = &workers;
+    svc.depths = db_depth_cache_new(cfg->metrics_refresh_ms);
+    struct route *routes = served_routes(cfg);
     struct http_options http = {
         .listen_addr = &cfg->listen_addr,
         .listen = cfg->listen,
@@ -169,8 +230,10 @@ static int serve(const struct config *cfg)
         .waiters = waiters,
         .auth = auth,
     };
-    svc.http = http_server_start(&http, route_table, route_table_len, &svc);
+    svc.http = http_server_start(&http, routes, route_table_len, &svc);
     if (!svc.http) {
+        free(routes);
+        db_depth_cache_free(svc.depths);
         notifier_stop(notifier);
         webhooks_stop(dispatcher);
         sweeper_stop(sweeper);
@@ -213,6 +276,8 @@ stop:
     webhooks_stop(dispatcher);
     sweeper_stop(sweeper);
     waiters_free(waiters);
+    db_depth_cache_free(svc.depths);
+    free(routes);
     db_pool_free(svc.pool);
     curl_global_cleanup();
     log_info("stopped");

@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "src/core/log.h"
+#include "src/core/prom.h"
 #include "src/core/text.h"
+#include "src/http/metrics.h"
 #include "src/http/problem.h"
 #include "src/http/router.h"
 #include "src/http/waiters.h"
@@ -39,11 +41,12 @@ struct http_server {
 static const char *const JSON_TYPE = "application/json; charset=utf-8";
 
 /* What one libmicrohttpd thread keeps for itself, reached without a lock on
- * every request: the request id generator. Per-thread counters (the metrics of
- * issue 14) belong here too, summed over server->threads when scraped. */
+ * every request: the request id generator and the request metrics, which a
+ * scrape sums over server->threads. */
 struct http_thread {
     const struct http_server *server;
     uint64_t id_state; /* splitmix64 */
+    struct http_metrics *metrics;
     struct http_thread *next;
 };
 
@@ -57,6 +60,7 @@ static struct http_thread *thread_state(struct http_server *server)
     t = xcalloc(1, sizeof *t);
     t->server = server;
     random_bytes(&t->id_state, sizeof t->id_state);
+    t->metrics = http_metrics_new(server->nroutes);
     pthread_mutex_lock(&server->threads_lock);
     t->next = server->threads;
     server->threads = t;
@@ -540,8 +544,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     char who[AUTH_LABEL_MAX + 1] = "";
     if (req->token)
         auth_token_name(req->token, who, sizeof who);
-    log_request(req->request_id, req->method, req->route ? req->route->pattern : "-", req->status ? req->status : 499,
-                now_usec() - req->start_us, req->token ? who : NULL);
+    int status = req->status ? req->status : 499;
+    int64_t duration_us = now_usec() - req->start_us;
+    log_request(req->request_id, req->method, req->route ? req->route->pattern : "-", status, duration_us,
+                req->token ? who : NULL);
+    size_t route = req->route ? (size_t)(req->route - server->routes) : server->nroutes;
+    http_metrics_record(thread_state(server)->metrics, route, status, duration_us);
     request_free(req);
     atomic_fetch_sub(&server->active_requests, 1);
 }
@@ -601,6 +609,24 @@ void http_request_resume(struct request *req)
     MHD_resume_connection(req->conn);
 }
 
+void http_server_render_metrics(struct http_server *server, struct text *out)
+{
+    struct http_metrics *total = http_metrics_new(server->nroutes);
+    pthread_mutex_lock(&server->threads_lock);
+    for (struct http_thread *t = server->threads; t; t = t->next)
+        http_metrics_add(total, t->metrics);
+    pthread_mutex_unlock(&server->threads_lock);
+    http_metrics_render(total, server->routes, out);
+    http_metrics_free(total);
+    prom_single_int(out, "streamq_http_requests_in_flight", "gauge",
+                    "Requests begun and not yet completed, parked ones included (this scrape too).",
+                    (uint64_t)atomic_load(&server->active_requests));
+    if (server->opts.waiters)
+        prom_single_int(out, "streamq_http_waiters_parked", "gauge",
+                        "Requests suspended until something they wait for changes (long polls, SSE streams).",
+                        (uint64_t)waiters_parked(server->opts.waiters));
+}
+
 unsigned short http_server_port(const struct http_server *server)
 {
     return server->port;
@@ -623,6 +649,7 @@ void http_server_stop(struct http_server *server, int64_t grace_ms)
     while (server->threads) {
         struct http_thread *t = server->threads;
         server->threads = t->next;
+        http_metrics_free(t->metrics);
         free(t);
     }
     pthread_mutex_destroy(&server->threads_lock);

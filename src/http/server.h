@@ -103,6 +103,10 @@ struct http_server *http_server_start(const struct http_options *opts, const str
 void http_request_suspend(struct request *req);
 void http_request_resume(struct request *req);
 
+/* Appends the request metrics of every thread (http/metrics.h), requests in
+ * flight and parked waiters, in the Prometheus text format. Any thread. */
+void http_server_render_metrics(struct http_server *server, struct text *out);
+
 /* The bound port (useful with port 0). */
 unsigned short http_server_port(const struct http_server *server);
 /* Stops accepting, waits up to `grace_ms` for in-flight requests, then stops and

@@ -25,6 +25,7 @@ struct notifier {
     pthread_t thread;
     int stop_fd;
     atomic_bool stopping;
+    atomic_llong connects; /* LISTEN connections opened; all but the first are reconnects */
 };
 
 /* A payload is lines of "s<stream>" or "q<queue>" (schema/002_notify.sql). */
@@ -60,6 +61,7 @@ static void *run(void *arg)
             char err[300];
             link = db_listener_open(n->cfg, err, sizeof err);
             if (link) {
+                atomic_fetch_add(&n->connects, 1);
                 if (warned)
                     log_info("notifier: listening again; waking every waiter once");
                 warned = false;
@@ -131,4 +133,10 @@ void notifier_stop(struct notifier *n)
     pthread_join(n->thread, NULL);
     close(n->stop_fd);
     free(n);
+}
+
+long long notifier_reconnects(struct notifier *n)
+{
+    long long connects = atomic_load(&n->connects);
+    return connects > 1 ? connects - 1 : 0;
 }

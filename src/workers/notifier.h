@@ -24,4 +24,7 @@ struct notifier *notifier_start(const struct config *cfg, struct waiters *waiter
 /* Stops the thread and frees. Accepts NULL. */
 void notifier_stop(struct notifier *n);
 
+/* Times the LISTEN connection was opened again after the first, for /metrics. Any thread. */
+long long notifier_reconnects(struct notifier *n);
+
 #endif

@@ -41,7 +41,30 @@ struct dispatcher {
     CURLM *multi;
     struct db_delivery_link *link;
     struct delivery slots[MAX_IN_FLIGHT];
+    /* Deliveries and failures by webhook since start, for /metrics. A webhook
+     * deleted meanwhile keeps its counts: Prometheus counters never go back. */
+    pthread_mutex_t counts_lock;
+    struct webhook_counts *counts;
+    int ncounts;
 };
+
+/* Counts one finished attempt of `name`'s delivery. Dispatcher thread. */
+static void count_attempt(struct dispatcher *d, const char *name, bool failed)
+{
+    pthread_mutex_lock(&d->counts_lock);
+    int i = 0;
+    while (i < d->ncounts && strcmp(d->counts[i].webhook, name))
+        i++;
+    if (i == d->ncounts) {
+        d->counts = xrealloc(d->counts, (size_t)(d->ncounts + 1) * sizeof *d->counts);
+        memset(&d->counts[i], 0, sizeof d->counts[i]);
+        snprintf(d->counts[i].webhook, sizeof d->counts[i].webhook, "%s", name);
+        d->ncounts++;
+    }
+    d->counts[i].deliveries++;
+    d->counts[i].failures += failed;
+    pthread_mutex_unlock(&d->counts_lock);
+}
 
 static size_t discard(char *ptr, size_t size, size_t n, void *arg)
 {
@@ -89,6 +112,7 @@ static bool start(struct dispatcher *d, struct delivery *s)
             s->w.delivery_id[0] || db_delivery_begin(d->pool, name, s->w.hook.position, s->w.delivery_id) == STORE_OK;
         if (!begun || db_delivery_failed(d->pool, name, s->w.delivery_id, refused, RETRY_MAX_MS) != STORE_OK)
             log_warn("webhooks: %s: could not record that its url is refused", name);
+        count_attempt(d, name, true);
         return false;
     }
     if (d->build(d->pool, &s->w, &s->batch) != STORE_OK)
@@ -140,7 +164,9 @@ static bool record(struct dispatcher *d, struct delivery *s, CURLcode code)
     char error[300];
     const char *name = s->w.hook.name;
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
-    if (code == CURLE_OK && status >= 200 && status < 300) {
+    bool delivered = code == CURLE_OK && status >= 200 && status < 300;
+    count_attempt(d, name, !delivered);
+    if (delivered) {
         if (db_delivery_succeeded(d->pool, name, s->w.delivery_id) != STORE_OK)
             log_warn("webhooks: %s: delivered, but the position could not be recorded; it will be sent again", name);
         return true;
@@ -246,10 +272,12 @@ struct dispatcher *webhooks_start(const struct config *cfg, struct db_pool *pool
     d->build = build;
     atomic_init(&d->stopping, false);
     atomic_init(&d->poked, false);
+    pthread_mutex_init(&d->counts_lock, NULL);
     d->multi = curl_multi_init();
     if (!d->multi || pthread_create(&d->thread, NULL, run, d) != 0) {
         if (d->multi)
             curl_multi_cleanup(d->multi);
+        pthread_mutex_destroy(&d->counts_lock);
         free(d);
         return NULL;
     }
@@ -273,5 +301,18 @@ void webhooks_stop(struct dispatcher *d)
     pthread_join(d->thread, NULL);
     db_delivery_link_close(d->link);
     curl_multi_cleanup(d->multi);
+    pthread_mutex_destroy(&d->counts_lock);
+    free(d->counts);
     free(d);
+}
+
+int webhooks_counts(struct dispatcher *d, struct webhook_counts **out)
+{
+    pthread_mutex_lock(&d->counts_lock);
+    int n = d->ncounts;
+    *out = xcalloc((size_t)n + 1, sizeof **out);
+    if (n > 0)
+        memcpy(*out, d->counts, (size_t)n * sizeof **out);
+    pthread_mutex_unlock(&d->counts_lock);
+    return n;
 }

@@ -31,4 +31,12 @@ void webhooks_poke(struct dispatcher *d);
 /* Stops the thread (deliveries in flight are abandoned and will be retried) and frees. */
 void webhooks_stop(struct dispatcher *d);
 
+/* Delivery attempts that finished since start, by webhook, for /metrics. */
+struct webhook_counts {
+    char webhook[NAME_MAX_LEN + 1];
+    long long deliveries, failures; /* every attempt; those that did not get a 2xx */
+};
+/* A new array (free it) of one entry per webhook that had an attempt; returns its length. Any thread. */
+int webhooks_counts(struct dispatcher *d, struct webhook_counts **out);
+
 #endif

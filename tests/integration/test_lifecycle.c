@@ -166,6 +166,8 @@ START_TEST(help_lists_every_option)
                             "--max-batch",
                             "--threads",
                             "--tokens-file",
+                            "--metrics-public",
+                            "STREAMQ_METRICS_REFRESH_MS",
                             "--log-format",
                             "--log-level",
                             "--table-prefix",
