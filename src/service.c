@@ -21,6 +21,7 @@
 #include "src/http/waiters.h"
 #include "src/service_run.h"
 #include "src/workers/notifier.h"
+#include "src/workers/retention.h"
 #include "src/workers/sweeper.h"
 #include "src/workers/webhooks.h"
 
@@ -125,11 +126,13 @@ static int serve(const struct config *cfg)
     svc.appends = append_group_start(svc.pool, (int)cfg->append_writers);
     struct waiters *waiters = svc.appends ? waiters_new() : NULL;
     struct sweeper *sweeper = waiters ? sweeper_start(cfg, svc.pool) : NULL;
-    struct dispatcher *dispatcher = sweeper ? webhooks_start(cfg, svc.pool, route_webhooks_batch) : NULL;
+    struct retention *retention = sweeper ? retention_start(cfg, svc.pool) : NULL;
+    struct dispatcher *dispatcher = retention ? webhooks_start(cfg, svc.pool, route_webhooks_batch) : NULL;
     struct notifier *notifier = dispatcher ? notifier_start(cfg, waiters, poke_dispatcher, dispatcher) : NULL;
     if (!notifier) {
         log_error("cannot start the background threads");
         webhooks_stop(dispatcher);
+        retention_stop(retention);
         sweeper_stop(sweeper);
         waiters_free(waiters);
         append_group_stop(svc.appends);
@@ -151,6 +154,7 @@ static int serve(const struct config *cfg)
     if (!svc.http) {
         notifier_stop(notifier);
         webhooks_stop(dispatcher);
+        retention_stop(retention);
         sweeper_stop(sweeper);
         waiters_free(waiters);
         append_group_stop(svc.appends);
@@ -189,6 +193,7 @@ stop:
     auth_free(auth);
     notifier_stop(notifier);
     webhooks_stop(dispatcher);
+    retention_stop(retention);
     sweeper_stop(sweeper);
     waiters_free(waiters);
     db_pool_free(svc.pool);
