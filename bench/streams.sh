@@ -166,6 +166,9 @@ run_streams() {
   say "g. bearer tokens on vs off: single appends and GET /version, 64 conns, $H_ROUNDS alternating rounds of ${T_HEALTH}s"
   phase_auth_cost
 
+  say "r. single appends with retention trimming concurrently vs without, 64 conns, $H_ROUNDS alternating rounds of ${T_HEALTH}s"
+  phase_retention_cost
+
   local total
   total="$(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }')"
 
@@ -217,6 +220,14 @@ run_streams() {
       "$(num "${G_ON[$g]}") (with --tokens-file and a write token)" "$(num "${G_OFF[$g]}") (the same binary without tokens)" \
       "$g_ratio" "≥ 0.95 (the check costs < 5 %)" "$(meets "$g_ratio" ge 0.95)"
   done
+  if [ -n "$R_ON" ]; then
+    local r_ratio
+    r_ratio="$(ratio "$R_ON" "$R_OFF")"
+    row "[R] **appends while retention trims**: single appends/s, 64 conns" \
+      "$(num "$R_ON") (--retention-max-count $R_KEEP, trimmed every ${R_INTERVAL_MS} ms: $(num "$R_TRIMMED") events; $R_BAD failed)" \
+      "$(num "$R_OFF") (the same binary without retention; $R_BAD_OFF failed)" \
+      "$r_ratio" "≥ 0.90, no failed append" "$(meets "$r_ratio" ge 0.9 "$R_BAD" le 0)"
+  fi
   for r in "${HWM_ROWS[@]}"; do TABLE+=("$r"); done
 
   report "$total"
@@ -265,6 +276,50 @@ phase_auth_cost() {
     G_OFF[$g]="$(awk -v r="${req[off-$g]}" -v d="${us[off-$g]}" 'BEGIN { printf "%.0f", r / (d / 1e6) }')"
     say "  $g: with tokens ${G_ON[$g]} req/s, without ${G_OFF[$g]} req/s"
   done
+}
+
+# r. What retention costs appends: two instances of the same binary on fresh
+# schemas of one database, one trimming every stream to its newest R_KEEP events
+# every R_INTERVAL_MS (the service-wide default policy), measured in alternating
+# rounds (like g) with the same single-event load over $STREAMS streams, so the
+# trimmer deletes about as fast as the appenders write. Sets R_ON and R_OFF
+# (appends/s), R_BAD and R_BAD_OFF (failed appends: non-2xx, including any
+# version_conflict, or transport errors) and R_TRIMMED (events deleted).
+R_KEEP=10 R_INTERVAL_MS=200 R_ON="" R_OFF="" R_BAD=0 R_BAD_OFF=0 R_TRIMMED=0
+phase_retention_cost() {
+  local on_url on_pid off_url round side
+  local help
+  help="$("$SQ_BIN" --help 2>&1 || true)" # read whole: grep -q would close the pipe early
+  if [[ "$help" != *--retention-max-count* ]]; then
+    say "  skipped: this binary has no retention worker (BENCH_REF before retention)"
+    return 0
+  fi
+  streamq_start --schema bench_trim --retention-max-count "$R_KEEP" --retention-interval-ms "$R_INTERVAL_MS"
+  on_url="$SQ_URL" on_pid="$SQ_PID"
+  SQ_PID="" # kept running beside the next one; stopped below
+  streamq_start --schema bench_keep
+  off_url="$SQ_URL"
+  local -A req us
+  req[on]=0 us[on]=0 req[off]=0 us[off]=0
+  for round in $(seq 1 "$H_ROUNDS"); do
+    for side in off on; do
+      local url="$off_url"
+      [ "$side" = on ] && url="$on_url"
+      wait_quiet
+      diag_begin
+      wrk_run "retention-$side-$round" 64 "$T_HEALTH" append.lua "$url" -- 1 "$STREAMS" ret-
+      diag_end "r. single appends, 64 conns, retention $side, round $round"
+      req[$side]=$((req[$side] + W_REQ)) us[$side]=$((us[$side] + W_US))
+      if [ "$side" = on ]; then R_BAD=$((R_BAD + W_BAD)); else R_BAD_OFF=$((R_BAD_OFF + W_BAD)); fi
+    done
+  done
+  R_TRIMMED="$(psql -X -A -t -d "$DB_URL" -c "SELECT coalesce(sum(trimmed_through + 1), 0) FROM bench_trim.streams")"
+  streamq_stop # the instance without retention
+  SQ_PID="$on_pid"
+  streamq_stop
+  R_ON="$(awk -v r="${req[on]}" -v d="${us[on]}" 'BEGIN { printf "%.0f", r / (d / 1e6) }')"
+  R_OFF="$(awk -v r="${req[off]}" -v d="${us[off]}" 'BEGIN { printf "%.0f", r / (d / 1e6) }')"
+  say "  with retention $R_ON appends/s ($R_TRIMMED events trimmed, $R_BAD failed), without $R_OFF appends/s"
 }
 
 # d. Loads READ_EVENTS events into one stream (1000-event appends, 4 in parallel;

@@ -9,9 +9,12 @@
 #include "db/rows.h"
 #include "src/core/util.h"
 
-static int64_t lag_of(int64_t version, int64_t offset)
+/* Events from `offset` to the end that are still retained: those retention
+ * removed (below first_offset) are not there to be read. */
+static int64_t lag_of(int64_t version, int64_t offset, int64_t first_offset)
 {
-    return version + 1 > offset ? version + 1 - offset : 0;
+    int64_t from = offset > first_offset ? offset : first_offset;
+    return version + 1 > from ? version + 1 - from : 0;
 }
 
 enum store_outcome db_consumers_commit(struct db_pool *pool, const char *stream, const char *group, int64_t offset,
@@ -43,7 +46,7 @@ enum store_outcome db_consumers_commit(struct db_pool *pool, const char *stream,
         *result = CONSUMER_REGRESSION;
         out->offset = db_int(res, 0, 1);
     }
-    out->lag = lag_of(*version, out->offset);
+    out->lag = lag_of(*version, out->offset, db_int(res, 0, 4));
 out:
     PQclear(res);
     return outcome;
@@ -65,7 +68,7 @@ enum store_outcome db_consumers_get(struct db_pool *pool, const char *stream, co
         } else {
             out->offset = db_int(res, 0, 1);
             out->updated_us = db_int(res, 0, 2);
-            out->lag = lag_of(db_int(res, 0, 0), out->offset);
+            out->lag = lag_of(db_int(res, 0, 0), out->offset, db_int(res, 0, 3));
         }
     }
     PQclear(res);
@@ -91,7 +94,7 @@ enum store_outcome db_consumers_list(struct db_pool *pool, const char *stream, s
             snprintf(c->group, sizeof c->group, "%s", PQgetvalue(res, i, 1));
             c->offset = db_int(res, i, 2);
             c->updated_us = db_int(res, i, 3);
-            c->lag = lag_of(db_int(res, i, 0), c->offset);
+            c->lag = lag_of(db_int(res, i, 0), c->offset, db_int(res, i, 4));
         }
     }
     PQclear(res);

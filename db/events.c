@@ -63,8 +63,8 @@ enum store_outcome db_events_read(struct db_pool *pool, const struct read_input 
     const char *group_params[] = {in->stream, in->group, in->types, limit};
     memset(out, 0, sizeof *out);
     PGresult *res;
-    /* A group's read has the group's offset as a third leading column. */
-    int col = in->group ? READ_EVENT_COL + 1 : READ_EVENT_COL;
+    /* A group's read has the offset it reads from and the committed one as leading columns too. */
+    int col = in->group ? READ_EVENT_COL + 2 : READ_EVENT_COL;
     enum store_outcome outcome = in->group
                                      ? db_run(pool, STMT_CONSUMERS_READ, 4, group_params, "read from group", &res)
                                      : db_run(pool, in->backward ? STMT_EVENTS_READ_BACKWARD : STMT_EVENTS_READ_FORWARD,
@@ -79,6 +79,7 @@ enum store_outcome db_events_read(struct db_pool *pool, const struct read_input 
     out->version = db_int(res, 0, 0);
     out->first_offset = db_int(res, 0, 1);
     out->from = in->group ? db_int(res, 0, 2) : in->from;
+    out->asked = in->group ? db_int(res, 0, 3) : in->from;
     /* A stream with nothing in the page is one row, its event columns NULL. */
     out->events.count = PQgetisnull(res, 0, col) ? 0 : rows;
     if (out->events.count > 0)

@@ -68,7 +68,8 @@ struct read_page {
     int64_t version;       /* the stream's version */
     int64_t first_offset;
     int64_t last_offset_read; /* offset of the last event in the page, when there is one */
-    int64_t from;             /* the first offset asked for: in->from, or the group's offset */
+    int64_t from;             /* where the page starts: in->from, or the group's offset or first_offset */
+    int64_t asked;            /* the first offset asked for: in->from, or the group's committed offset */
 };
 
 /* One page of a stream. STORE_NOT_FOUND when the stream does not exist. */

@@ -32,6 +32,10 @@ enum {
     QM_MAX_DELIVERY_ATTEMPTS,
     QM_RETENTION_SECONDS,
     QM_MAX_DEPTH,
+    QM_EXPIRED_THROUGH_US,
+    QM_EXPIRED_AT_US,
+    QM_DL_DELETED_THROUGH_US,
+    QM_DL_DELETED_AT_US,
 };
 
 static void row_to_meta(const PGresult *res, int row, struct queue_meta *m)
@@ -46,6 +50,10 @@ static void row_to_meta(const PGresult *res, int row, struct queue_meta *m)
     m->max_delivery_attempts = db_int(res, row, QM_MAX_DELIVERY_ATTEMPTS);
     m->retention_seconds = db_int(res, row, QM_RETENTION_SECONDS);
     m->max_depth = db_nullable_int(res, row, QM_MAX_DEPTH);
+    m->expired_through_us = db_nullable_int(res, row, QM_EXPIRED_THROUGH_US);
+    m->expired_at_us = db_nullable_int(res, row, QM_EXPIRED_AT_US);
+    m->dead_letters_deleted_through_us = db_nullable_int(res, row, QM_DL_DELETED_THROUGH_US);
+    m->dead_letters_deleted_at_us = db_nullable_int(res, row, QM_DL_DELETED_AT_US);
 }
 
 enum store_outcome db_queues_meta(struct db_pool *pool, const char *queue, const struct queue_defaults *defaults,

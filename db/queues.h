@@ -25,6 +25,12 @@ struct queue_meta {
     /* The queue's settings, or the service's defaults where it sets none. */
     int64_t visibility_timeout, max_delivery_attempts, retention_seconds;
     struct db_nullable max_depth; /* null: no limit */
+    /* What retention did last (null: nothing yet): the enqueue time of the newest
+     * message dead-lettered for its age and when; the failure time of the newest
+     * dead letter deleted for its age and when. */
+    struct db_nullable expired_through_us, expired_at_us;
+    struct db_nullable dead_letters_deleted_through_us, dead_letters_deleted_at_us;
+    struct db_nullable dead_letter_retention_seconds; /* not read here: the service's setting, set by routes */
 };
 
 enum store_outcome db_queues_meta(struct db_pool *pool, const char *queue, const struct queue_defaults *defaults,

@@ -38,7 +38,8 @@
     " (SELECT count(*) FROM {p}dead_letter_queue d WHERE d.queue = q.name)," \
     " (round(extract(epoch FROM now() - c.oldest)::numeric, 3) * 1000)::bigint," \
     " coalesce(q.visibility_timeout, " vt "::int), coalesce(q.max_delivery_attempts, " attempts "::int)," \
-    " q.retention_seconds, q.max_depth"
+    " q.retention_seconds, q.max_depth, " EPOCH_US("q.expired_through") ", " EPOCH_US("q.expired_at") "," \
+    " " EPOCH_US("q.dead_letters_deleted_through") ", " EPOCH_US("q.dead_letters_deleted_at")
 #define QUEUE_COUNTS \
     " CROSS JOIN LATERAL (" \
     "   SELECT count(*) AS total, count(*) FILTER (WHERE m.visible_at <= now()) AS pending," \
@@ -66,7 +67,8 @@
 /* The columns db/streams.c reads stream metadata from, for a stream_metadata row aliased m. */
 #define STREAM_COLUMNS \
     "m.stream, m.version, m.length, m.first_offset, m.last_offset, " EPOCH_US("m.created_at") "," \
-    " " EPOCH_US("m.last_event_at") ", m.state, m.max_age_seconds, m.max_count"
+    " " EPOCH_US("m.last_event_at") ", m.state, m.max_age_seconds, m.max_count, m.has_policy," \
+    " m.trimmed_through, " EPOCH_US("m.trimmed_at")
 
 const struct statement statements[STMT_COUNT_] = {
     [STMT_PING] = {"ping", "SELECT 1"},
@@ -149,7 +151,7 @@ const struct statement statements[STMT_COUNT_] = {
      * from the columns. The DO UPDATE condition is checked against the locked row,
      * so two racing commits cannot move a group backwards. */
     [STMT_CONSUMERS_COMMIT] = {"consumers_commit",
-        "WITH s AS (SELECT version FROM {p}streams WHERE name = $1),"
+        "WITH s AS (SELECT version, first_offset FROM {p}streams WHERE name = $1),"
         " old AS (SELECT c.\"offset\" FROM {p}consumer_offsets c WHERE c.stream = $1 AND c.group_name = $2),"
         " up AS ("
         "   INSERT INTO {p}consumer_offsets AS c (stream, group_name, \"offset\")"
@@ -158,28 +160,30 @@ const struct statement statements[STMT_COUNT_] = {
         "     WHERE $4::boolean OR c.\"offset\" <= excluded.\"offset\""
         "   RETURNING c.\"offset\", c.updated_at)"
         " SELECT (SELECT version FROM s), (SELECT \"offset\" FROM old), up.\"offset\","
-        "        (extract(epoch FROM up.updated_at) * 1000000)::bigint"
+        "        (extract(epoch FROM up.updated_at) * 1000000)::bigint, (SELECT first_offset FROM s)"
         "   FROM (SELECT 1) one LEFT JOIN up ON true"},
     [STMT_CONSUMERS_GET] = {"consumers_get",
-        "SELECT s.version, c.\"offset\", (extract(epoch FROM c.updated_at) * 1000000)::bigint"
+        "SELECT s.version, c.\"offset\", (extract(epoch FROM c.updated_at) * 1000000)::bigint, s.first_offset"
         "  FROM {p}streams s"
         "  LEFT JOIN {p}consumer_offsets c ON c.stream = s.name AND c.group_name = $2"
         " WHERE s.name = $1"},
     /* Every group of the stream by name; one row with NULLs when it has none. */
     [STMT_CONSUMERS_LIST] = {"consumers_list",
-        "SELECT s.version, c.group_name, c.\"offset\", (extract(epoch FROM c.updated_at) * 1000000)::bigint"
+        "SELECT s.version, c.group_name, c.\"offset\", (extract(epoch FROM c.updated_at) * 1000000)::bigint,"
+        "       s.first_offset"
         "  FROM {p}streams s"
         "  LEFT JOIN {p}consumer_offsets c ON c.stream = s.name"
         " WHERE s.name = $1"
         " ORDER BY c.group_name COLLATE \"C\""},
     /* The stream read from the group's committed offset (the stream's start when
-     * it never committed); that offset is the third column. */
+     * it never committed, its first retained offset when retention trimmed past
+     * it); that offset is the third column, the committed one the fourth. */
     [STMT_CONSUMERS_READ] = {"consumers_read",
-        "SELECT s.version, s.first_offset, g.from_offset, " EVENT_COLUMNS
+        "SELECT s.version, s.first_offset, g.from_offset, g.committed, " EVENT_COLUMNS
         "  FROM {p}streams s"
-        " CROSS JOIN LATERAL (SELECT greatest(coalesce((SELECT c.\"offset\" FROM {p}consumer_offsets c"
-        "                                              WHERE c.stream = $1 AND c.group_name = $2), 0),"
-        "                                     s.first_offset) AS from_offset) g"
+        " CROSS JOIN LATERAL (SELECT coalesce((SELECT c.\"offset\" FROM {p}consumer_offsets c"
+        "                                       WHERE c.stream = $1 AND c.group_name = $2), 0) AS committed) c0"
+        " CROSS JOIN LATERAL (SELECT c0.committed, greatest(c0.committed, s.first_offset) AS from_offset) g"
         "  LEFT JOIN LATERAL ("
         "    SELECT ev.* FROM {p}events ev"
         "     WHERE ev.stream = $1 AND ev.stream_offset >= g.from_offset"
@@ -589,6 +593,14 @@ const struct statement statements[STMT_COUNT_] = {
         " SELECT EXISTS (SELECT 1 FROM {p}queues WHERE name = $1), (SELECT count(*) FROM ins)"},
     [STMT_DEAD_LETTERS_DELETE] = {"dead_letters_delete",
         "DELETE FROM {p}dead_letter_queue WHERE queue = $1 AND message_id = $2::uuid RETURNING 1"},
+
+    /* The retention worker's steps (db/retention.c); $defaults NULL: no limit. */
+    [STMT_RETENTION_CANDIDATES] = {"retention_candidates",
+        "SELECT stream FROM {p}retention_candidates($1::bigint, $2::bigint, $3, $4::int)"},
+    [STMT_RETENTION_TRIM] = {"retention_trim",
+        "SELECT trimmed, first_offset FROM {p}trim_stream($1, $2::bigint, $3::bigint, $4::int)"},
+    [STMT_RETENTION_DEAD_LETTERS] = {"retention_dead_letters",
+        "SELECT {p}delete_old_dead_letters($1::bigint, $2::int)"},
 };
 /* clang-format on */
 

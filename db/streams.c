@@ -20,6 +20,9 @@ enum {
     SM_STATE,
     SM_MAX_AGE,
     SM_MAX_COUNT,
+    SM_HAS_POLICY,
+    SM_TRIMMED_THROUGH,
+    SM_TRIMMED_AT_US,
 };
 
 static void row_to_meta(const PGresult *res, int row, struct stream_meta *m)
@@ -34,6 +37,9 @@ static void row_to_meta(const PGresult *res, int row, struct stream_meta *m)
     db_copy(res, row, SM_STATE, m->state, sizeof m->state);
     m->max_age_seconds = db_nullable_int(res, row, SM_MAX_AGE);
     m->max_count = db_nullable_int(res, row, SM_MAX_COUNT);
+    m->has_policy = db_bool(res, row, SM_HAS_POLICY);
+    m->trimmed_through = db_nullable_int(res, row, SM_TRIMMED_THROUGH);
+    m->trimmed_at_us = db_nullable_int(res, row, SM_TRIMMED_AT_US);
 }
 
 enum store_outcome db_streams_meta(struct db_pool *pool, const char *stream, struct stream_meta *meta)

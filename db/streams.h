@@ -17,7 +17,10 @@ struct stream_meta {
     int64_t created_us;
     struct db_nullable last_event_us;
     char state[16];                                /* "active" or "archived" */
-    struct db_nullable max_age_seconds, max_count; /* the retention policy; null: no limit */
+    struct db_nullable max_age_seconds, max_count; /* the stream's own policy; null: no limit */
+    bool has_policy;                               /* false: the service's defaults apply instead */
+    struct db_nullable trimmed_through;            /* the last offset retention removed; null: none yet */
+    struct db_nullable trimmed_at_us;              /* when it last removed any */
 };
 
 /* The stream's metadata in `*meta`. STORE_NOT_FOUND for no stream. */

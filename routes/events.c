@@ -471,6 +471,10 @@ static void reply_page(struct request *req, const struct read_input *in, struct 
     events_json(&t, &page->events, false);
     render_int(&t, "],\"next_offset\":", next);
     render_bool(&t, ",\"end_of_stream\":", end);
+    render_int(&t, ",\"first_offset\":", page->first_offset);
+    /* Retention removed offsets this read asked for: forward, it started before
+     * them (and so at first_offset); backward, it ran into them. */
+    render_bool(&t, ",\"trimmed\":", in->backward ? end && page->first_offset > 0 : page->asked < page->first_offset);
     text_cstr(&t, "}");
     http_reply_json_text(req, 200, &t);
     db_rows_free(page->events.rows);

@@ -51,6 +51,12 @@ void queue_meta_json(struct text *t, const struct queue_meta *m)
     render_int(t, ",\"max_delivery_attempts\":", m->max_delivery_attempts);
     render_int(t, ",\"retention_seconds\":", m->retention_seconds);
     render_int_or_null(t, ",\"max_depth\":", m->max_depth);
+    render_int(t, "},\"retention\":{\"retention_seconds\":", m->retention_seconds);
+    render_int_or_null(t, ",\"dead_letter_retention_seconds\":", m->dead_letter_retention_seconds);
+    render_time_or_null(t, ",\"expired_through\":", m->expired_through_us);
+    render_time_or_null(t, ",\"expired_at\":", m->expired_at_us);
+    render_time_or_null(t, ",\"dead_letters_deleted_through\":", m->dead_letters_deleted_through_us);
+    render_time_or_null(t, ",\"dead_letters_deleted_at\":", m->dead_letters_deleted_at_us);
     text_cstr(t, "}}");
 }
 
@@ -66,9 +72,17 @@ void peeked_message_json(struct text *t, const struct peeked_message *m)
     text_cstr(t, "}");
 }
 
-static void reply_meta(struct request *req, const struct queue_meta *meta)
+/* Dead letters are kept for the service's --dead-letter-retention (0: kept). */
+static void dead_letter_retention(struct request *req, struct queue_meta *m)
+{
+    int64_t keep = req->svc->cfg->dead_letter_retention;
+    m->dead_letter_retention_seconds = (struct db_nullable){keep <= 0, keep};
+}
+
+static void reply_meta(struct request *req, struct queue_meta *meta)
 {
     struct text t = {0};
+    dead_letter_retention(req, meta);
     queue_meta_json(&t, meta);
     http_reply_json_text(req, 200, &t);
 }
@@ -104,6 +118,7 @@ void route_queues_list(struct request *req)
     text_cstr(&t, "{\"queues\":[");
     for (int i = 0; i < list.count; i++) {
         text_cstr(&t, i > 0 ? "," : "");
+        dead_letter_retention(req, &list.items[i]);
         queue_meta_json(&t, &list.items[i]);
     }
     render_page_end(&t, list.next_after);

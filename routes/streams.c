@@ -56,12 +56,27 @@ void stream_meta_json(struct text *t, const struct stream_meta *m)
     render_string(t, ",\"state\":", m->state);
     render_int_or_null(t, ",\"retention\":{\"max_age_seconds\":", m->max_age_seconds);
     render_int_or_null(t, ",\"max_count\":", m->max_count);
-    text_cstr(t, "}}");
+    render_string(t, ",\"source\":", m->has_policy ? "stream" : "default");
+    render_int_or_null(t, "},\"trimmed_through\":", m->trimmed_through);
+    render_time_or_null(t, ",\"trimmed_at\":", m->trimmed_at_us);
+    text_cstr(t, "}");
 }
 
-static void reply_meta(struct request *req, const struct stream_meta *meta)
+/* A stream without a policy of its own is kept by the service's defaults
+ * (--retention-max-age, --retention-max-count; 0 is no limit): show those. */
+static void policy_in_force(struct request *req, struct stream_meta *m)
+{
+    if (m->has_policy)
+        return;
+    const struct config *cfg = req->svc->cfg;
+    m->max_age_seconds = (struct db_nullable){cfg->retention_max_age <= 0, cfg->retention_max_age};
+    m->max_count = (struct db_nullable){cfg->retention_max_count <= 0, cfg->retention_max_count};
+}
+
+static void reply_meta(struct request *req, struct stream_meta *meta)
 {
     struct text t = {0};
+    policy_in_force(req, meta);
     stream_meta_json(&t, meta);
     http_reply_json_text(req, 200, &t);
 }
@@ -103,6 +118,7 @@ void route_streams_list(struct request *req)
     text_cstr(&t, "{\"streams\":[");
     for (int i = 0; i < list.count; i++) {
         text_cstr(&t, i > 0 ? "," : "");
+        policy_in_force(req, &list.items[i]);
         stream_meta_json(&t, &list.items[i]);
     }
     render_page_end(&t, list.next_after);

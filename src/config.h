@@ -29,6 +29,10 @@ struct config {
     int64_t visibility_timeout;
     int64_t max_delivery_attempts;
     int64_t sweep_interval_ms;
+    int64_t retention_interval_ms;
+    int64_t retention_max_age;     /* seconds; 0: no default limit */
+    int64_t retention_max_count;   /* events; 0: no default limit */
+    int64_t dead_letter_retention; /* seconds; 0: dead letters are kept */
     int64_t sse_heartbeat_seconds;
     bool notify; /* commits NOTIFY and the notifier LISTENs (long polls, SSE) */
     char *partitioning;

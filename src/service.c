@@ -26,6 +26,7 @@
 #include "src/http/waiters.h"
 #include "src/service_run.h"
 #include "src/workers/notifier.h"
+#include "src/workers/retention.h"
 #include "src/workers/sweeper.h"
 #include "src/workers/webhooks.h"
 
@@ -204,11 +205,13 @@ static int serve(const struct config *cfg)
     curl_global_init(CURL_GLOBAL_DEFAULT); /* before any other thread: it is not thread-safe */
     struct waiters *waiters = start_batchers(&svc, cfg) ? waiters_new() : NULL;
     struct sweeper *sweeper = waiters ? sweeper_start(cfg, svc.pool) : NULL;
-    struct dispatcher *dispatcher = sweeper ? webhooks_start(cfg, svc.pool, route_webhooks_batch) : NULL;
+    struct retention *retention = sweeper ? retention_start(cfg, svc.pool) : NULL;
+    struct dispatcher *dispatcher = retention ? webhooks_start(cfg, svc.pool, route_webhooks_batch) : NULL;
     struct notifier *notifier = dispatcher ? notifier_start(cfg, waiters, poke_dispatcher, dispatcher) : NULL;
     if (!notifier) {
         log_error("cannot start the background threads");
         webhooks_stop(dispatcher);
+        retention_stop(retention);
         sweeper_stop(sweeper);
         waiters_free(waiters);
         stop_batchers(&svc);
@@ -236,6 +239,7 @@ static int serve(const struct config *cfg)
         db_depth_cache_free(svc.depths);
         notifier_stop(notifier);
         webhooks_stop(dispatcher);
+        retention_stop(retention);
         sweeper_stop(sweeper);
         waiters_free(waiters);
         stop_batchers(&svc);
@@ -274,6 +278,7 @@ stop:
     auth_free(auth);
     notifier_stop(notifier);
     webhooks_stop(dispatcher);
+    retention_stop(retention);
     sweeper_stop(sweeper);
     waiters_free(waiters);
     db_depth_cache_free(svc.depths);

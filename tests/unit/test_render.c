@@ -105,20 +105,24 @@ static const struct {
     const char *want;
     const char *why;
 } stream_rows[] = {
-    {{"orders", 1, 2, INT_(0), INT_(1), T0, INT_(T0 + 1), "active", NUL_, NUL_},
+    {{"orders", 1, 2, INT_(0), INT_(1), T0, INT_(T0 + 1), "active", NUL_, NUL_, false, NUL_, NUL_},
      "{\"stream\":\"orders\",\"version\":1,\"length\":2,\"first_offset\":0,\"last_offset\":1,\"created_at\":" T0_JSON
      ",\"last_event_at\":\"2025-11-24T16:00:00.123457Z\",\"state\":\"active\","
-     "\"retention\":{\"max_age_seconds\":null,\"max_count\":null}}",
-     "events retained, no retention policy"},
-    {{"a:b.c_d-e", 4, 0, NUL_, NUL_, 0, NUL_, "archived", INT_(86400), INT_(1)},
+     "\"retention\":{\"max_age_seconds\":null,\"max_count\":null,\"source\":\"default\"},"
+     "\"trimmed_through\":null,\"trimmed_at\":null}",
+     "events retained, no retention policy and no default: nothing trimmed"},
+    {{"a:b.c_d-e", 4, 0, NUL_, NUL_, 0, NUL_, "archived", INT_(86400), INT_(1), true, INT_(4), INT_(T0)},
      "{\"stream\":\"a:b.c_d-e\",\"version\":4,\"length\":0,\"first_offset\":null,\"last_offset\":null,"
      "\"created_at\":\"1970-01-01T00:00:00.000000Z\",\"last_event_at\":null,\"state\":\"archived\","
-     "\"retention\":{\"max_age_seconds\":86400,\"max_count\":1}}",
-     "nothing retained: offsets null; no last event; archived with a policy"},
-    {{"big", -1, 0, NUL_, NUL_, -1, NUL_, "active", INT_(INT64_C(9007199254740991)), INT_(INT64_C(1000000000000000))},
+     "\"retention\":{\"max_age_seconds\":86400,\"max_count\":1,\"source\":\"stream\"},"
+     "\"trimmed_through\":4,\"trimmed_at\":" T0_JSON "}",
+     "nothing retained: offsets null; no last event; archived with its own policy, everything trimmed"},
+    {{"big", -1, 0, NUL_, NUL_, -1, NUL_, "active", INT_(INT64_C(9007199254740991)), INT_(INT64_C(1000000000000000)),
+      true, NUL_, NUL_},
      "{\"stream\":\"big\",\"version\":-1,\"length\":0,\"first_offset\":null,\"last_offset\":null,"
      "\"created_at\":\"1969-12-31T23:59:59.999999Z\",\"last_event_at\":null,\"state\":\"active\","
-     "\"retention\":{\"max_age_seconds\":9007199254740991,\"max_count\":1000000000000000}}",
+     "\"retention\":{\"max_age_seconds\":9007199254740991,\"max_count\":1000000000000000,\"source\":\"stream\"},"
+     "\"trimmed_through\":null,\"trimmed_at\":null}",
      "version -1, a time before the epoch, limits written with every digit"},
 };
 
@@ -131,25 +135,34 @@ static const struct {
     const char *want;
     const char *why;
 } queue_rows[] = {
-    {{"mail", 1, 2, 3, 4, INT_(12300), 30, 5, 1209600, NUL_},
+    {{"mail", 1, 2, 3, 4, INT_(12300), 30, 5, 1209600, NUL_, INT_(T0), INT_(T0), INT_(T0), INT_(T0), INT_(1209600)},
      "{\"queue\":\"mail\",\"pending\":1,\"in_flight\":2,\"delayed\":3,\"dead_letters\":4,"
      "\"oldest_pending_age_seconds\":12.300,\"config\":{\"visibility_timeout\":30,\"max_delivery_attempts\":5,"
-     "\"retention_seconds\":1209600,\"max_depth\":null}}",
+     "\"retention_seconds\":1209600,\"max_depth\":null},"
+     "\"retention\":{\"retention_seconds\":1209600,\"dead_letter_retention_seconds\":1209600,\"expired_"
+     "through\":" T0_JSON ",\"expired_at\":" T0_JSON ",\"dead_letters_deleted_through\":" T0_JSON
+     ",\"dead_letters_deleted_at\":" T0_JSON "}}",
      "an age keeps three decimals, as numeric(x, 3) prints; no max_depth"},
-    {{"q", 0, 0, 0, 0, NUL_, 0, 1, 60, INT_(INT64_C(9007199254740991))},
+    {{"q", 0, 0, 0, 0, NUL_, 0, 1, 60, INT_(INT64_C(9007199254740991)), NUL_, NUL_, NUL_, NUL_, NUL_},
      "{\"queue\":\"q\",\"pending\":0,\"in_flight\":0,\"delayed\":0,\"dead_letters\":0,"
      "\"oldest_pending_age_seconds\":0,\"config\":{\"visibility_timeout\":0,\"max_delivery_attempts\":1,"
-     "\"retention_seconds\":60,\"max_depth\":9007199254740991}}",
+     "\"retention_seconds\":60,\"max_depth\":9007199254740991},"
+     "\"retention\":{\"retention_seconds\":60,\"dead_letter_retention_seconds\":null,\"expired_through\":null,"
+     "\"expired_at\":null,\"dead_letters_deleted_through\":null,\"dead_letters_deleted_at\":null}}",
      "nothing pending: age 0 without decimals; the largest max_depth"},
-    {{"q", 1, 0, 0, 0, INT_(0), 30, 5, 60, INT_(1)},
+    {{"q", 1, 0, 0, 0, INT_(0), 30, 5, 60, INT_(1), NUL_, NUL_, NUL_, NUL_, NUL_},
      "{\"queue\":\"q\",\"pending\":1,\"in_flight\":0,\"delayed\":0,\"dead_letters\":0,"
      "\"oldest_pending_age_seconds\":0.000,\"config\":{\"visibility_timeout\":30,\"max_delivery_attempts\":5,"
-     "\"retention_seconds\":60,\"max_depth\":1}}",
+     "\"retention_seconds\":60,\"max_depth\":1},"
+     "\"retention\":{\"retention_seconds\":60,\"dead_letter_retention_seconds\":null,\"expired_through\":null,"
+     "\"expired_at\":null,\"dead_letters_deleted_through\":null,\"dead_letters_deleted_at\":null}}",
      "a message pending for under half a millisecond: 0.000"},
-    {{"q", 1, 0, 0, 0, INT_(-5), 30, 5, 60, NUL_},
+    {{"q", 1, 0, 0, 0, INT_(-5), 30, 5, 60, NUL_, NUL_, NUL_, NUL_, NUL_, NUL_},
      "{\"queue\":\"q\",\"pending\":1,\"in_flight\":0,\"delayed\":0,\"dead_letters\":0,"
      "\"oldest_pending_age_seconds\":-0.005,\"config\":{\"visibility_timeout\":30,\"max_delivery_attempts\":5,"
-     "\"retention_seconds\":60,\"max_depth\":null}}",
+     "\"retention_seconds\":60,\"max_depth\":null},"
+     "\"retention\":{\"retention_seconds\":60,\"dead_letter_retention_seconds\":null,\"expired_through\":null,"
+     "\"expired_at\":null,\"dead_letters_deleted_through\":null,\"dead_letters_deleted_at\":null}}",
      "a clock step back: the sign before the whole seconds"},
 };
 

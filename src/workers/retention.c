@@ -1,0 +1,148 @@
+/* Retention worker thread; see retention.h. */
+#include "src/workers/retention.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db/retention.h"
+#include "src/core/log.h"
+
+/* Rows per transaction: small enough that a batch holds its row locks for
+ * milliseconds, large enough that a backlog clears in few round trips. */
+#define RETENTION_BATCH 1000
+/* Streams asked for per candidate page. */
+#define RETENTION_PAGE 100
+/* Batches per stream (and of dead letters) per run: one stream's backlog of
+ * millions does not keep the others waiting; the next run goes on with it. */
+#define RETENTION_MAX_STEPS 100
+
+struct retention {
+    const struct config *cfg;
+    struct db_pool *pool;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stopping;
+    atomic_bool stop_now; /* read between batches, without the lock */
+    atomic_llong runs, events_trimmed, dead_letters_deleted;
+};
+
+/* Trims one stream until nothing more is due or its share of this run is used. */
+static void trim_stream(struct retention *r, const struct retention_defaults *defaults, const char *stream)
+{
+    for (int step = 0; step < RETENTION_MAX_STEPS && !atomic_load(&r->stop_now); step++) {
+        int64_t trimmed;
+        if (db_retention_trim(r->pool, stream, defaults, RETENTION_BATCH, &trimmed) != STORE_OK)
+            return; /* logged by the store; the next run tries again */
+        atomic_fetch_add(&r->events_trimmed, trimmed);
+        if (trimmed < RETENTION_BATCH)
+            return;
+    }
+}
+
+static void trim_streams(struct retention *r)
+{
+    struct retention_defaults defaults = {r->cfg->retention_max_age, r->cfg->retention_max_count};
+    char after[NAME_MAX_LEN + 1] = "";
+    while (!atomic_load(&r->stop_now)) {
+        struct retention_candidates page;
+        if (db_retention_candidates(r->pool, &defaults, after, RETENTION_PAGE, &page) != STORE_OK)
+            return;
+        for (int i = 0; i < page.count; i++)
+            trim_stream(r, &defaults, page.names[i]);
+        bool more = page.count == RETENTION_PAGE;
+        if (more)
+            memcpy(after, page.names[page.count - 1], sizeof after);
+        db_retention_candidates_free(&page);
+        if (!more)
+            return;
+    }
+}
+
+static void delete_dead_letters(struct retention *r)
+{
+    if (r->cfg->dead_letter_retention <= 0)
+        return;
+    for (int step = 0; step < RETENTION_MAX_STEPS && !atomic_load(&r->stop_now); step++) {
+        int64_t deleted;
+        if (db_retention_dead_letters(r->pool, r->cfg->dead_letter_retention, RETENTION_BATCH, &deleted) != STORE_OK)
+            return;
+        atomic_fetch_add(&r->dead_letters_deleted, deleted);
+        if (deleted < RETENTION_BATCH)
+            return;
+    }
+}
+
+static void *run(void *arg)
+{
+    struct retention *r = arg;
+    pthread_mutex_lock(&r->lock);
+    while (!r->stopping) {
+        pthread_mutex_unlock(&r->lock);
+        long long trimmed = atomic_load(&r->events_trimmed), deleted = atomic_load(&r->dead_letters_deleted);
+        trim_streams(r);
+        delete_dead_letters(r);
+        trimmed = atomic_load(&r->events_trimmed) - trimmed;
+        deleted = atomic_load(&r->dead_letters_deleted) - deleted;
+        if (trimmed > 0 || deleted > 0)
+            log_debug("retention: %lld events trimmed, %lld dead letters deleted", trimmed, deleted);
+        atomic_fetch_add(&r->runs, 1);
+        pthread_mutex_lock(&r->lock);
+
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        int64_t ns = until.tv_nsec + (r->cfg->retention_interval_ms % 1000) * 1000000;
+        until.tv_sec += r->cfg->retention_interval_ms / 1000 + ns / 1000000000;
+        until.tv_nsec = ns % 1000000000;
+        while (!r->stopping && pthread_cond_timedwait(&r->wake, &r->lock, &until) == 0)
+            ;
+    }
+    pthread_mutex_unlock(&r->lock);
+    return NULL;
+}
+
+struct retention *retention_start(const struct config *cfg, struct db_pool *pool)
+{
+    struct retention *r = xcalloc(1, sizeof *r);
+    r->cfg = cfg;
+    r->pool = pool;
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&r->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    if (pthread_create(&r->thread, NULL, run, r) != 0) {
+        pthread_cond_destroy(&r->wake);
+        pthread_mutex_destroy(&r->lock);
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void retention_stop(struct retention *r)
+{
+    if (!r)
+        return;
+    atomic_store(&r->stop_now, true);
+    pthread_mutex_lock(&r->lock);
+    r->stopping = true;
+    pthread_cond_signal(&r->wake);
+    pthread_mutex_unlock(&r->lock);
+    pthread_join(r->thread, NULL);
+    pthread_cond_destroy(&r->wake);
+    pthread_mutex_destroy(&r->lock);
+    free(r);
+}
+
+void retention_stats(struct retention *r, struct retention_stats *out)
+{
+    out->runs = atomic_load(&r->runs);
+    out->events_trimmed = atomic_load(&r->events_trimmed);
+    out->dead_letters_deleted = atomic_load(&r->dead_letters_deleted);
+}
