@@ -1,4 +1,4 @@
--- streamq schema, version 7: retention enforced.
+-- streamq schema, version 6: retention enforced.
 -- A stream's oldest events go when its policy (or, for a stream without one,
 -- the service's defaults) no longer keeps them; a queue's messages pending past
 -- its retention_seconds move to the dead letters with reason retention_expired
