@@ -41,6 +41,10 @@ DECLARE
     v_cur      bigint;
     v_changed  boolean := false;
     v_base     bigint;
+    v_found    bigint[];
+    v_same     bigint[];
+    v_shapes   bigint[];
+    v_refused  boolean := false; -- some append was not written (retry, conflict...)
     r          record;
 BEGIN
     -- Serialise with every other append to these streams before the first write:
@@ -50,19 +54,25 @@ BEGIN
     PERFORM pg_advisory_xact_lock(1936028017, l.h)
        FROM (SELECT DISTINCT hashtext(s) AS h FROM unnest(p_streams) AS s ORDER BY 1) l;
 
-    FOR r IN
-        SELECT a.i::int AS i, a.s, a.x, a.c, jsonb_array_length(a.b -> 'events') AS n, st.version, st.state,
-               k.found, k.same, k.shapes
-          FROM unnest(p_streams, p_expected, p_check_ids, p_bodies) WITH ORDINALITY AS a(s, x, c, b, i)
-          LEFT JOIN {p}streams st ON st.name = a.s
-          -- Same ids, same order, one earlier append to this stream: a retry. Same
-          -- order means offset - index is one constant; one append means one xid.
+    -- Same ids, same order, one earlier append to this stream: a retry. Same
+    -- order means offset - index is one constant; one append means one xid.
+    -- Looked up only when some append of the group carries ids.
+    IF true = ANY (p_check_ids) THEN
+        SELECT array_agg(k.found ORDER BY a.i), array_agg(k.same ORDER BY a.i), array_agg(k.shapes ORDER BY a.i)
+          INTO v_found, v_same, v_shapes
+          FROM unnest(p_streams, p_check_ids, p_bodies) WITH ORDINALITY AS a(s, c, b, i)
           LEFT JOIN LATERAL (
               SELECT count(*) AS found, count(*) FILTER (WHERE e.stream = a.s) AS same,
                      count(DISTINCT e.stream_offset - x.n) + count(DISTINCT e.global_position >> 12) AS shapes
                 FROM jsonb_array_elements(a.b -> 'events') WITH ORDINALITY AS x(ev, n)
                 JOIN {p}events e ON e.event_id = (x.ev ->> 'id')::uuid
-               WHERE a.c) k ON true
+               WHERE a.c) k ON true;
+    END IF;
+
+    FOR r IN
+        SELECT a.i::int AS i, a.s, a.x, jsonb_array_length(a.b -> 'events') AS n, st.version, st.state
+          FROM unnest(p_streams, p_expected, p_bodies) WITH ORDINALITY AS a(s, x, b, i)
+          LEFT JOIN {p}streams st ON st.name = a.s
          ORDER BY a.s, a.i
     LOOP
         IF v_stream IS DISTINCT FROM r.s THEN
@@ -74,16 +84,19 @@ BEGIN
             v_cur := coalesce(r.version, -1);
             v_changed := false;
         END IF;
-        IF r.c AND r.found > 0 THEN
-            v_outcome[r.i] := CASE WHEN r.found = r.n AND r.same = r.n AND r.shapes = 2
+        IF coalesce(v_found[r.i], 0) > 0 THEN
+            v_outcome[r.i] := CASE WHEN v_found[r.i] = r.n AND v_same[r.i] = r.n AND v_shapes[r.i] = 2
                                    THEN 'idempotent' ELSE 'duplicate' END;
+            v_refused := true;
         ELSIF r.state = 'archived' THEN
             v_outcome[r.i] := 'archived';
+            v_refused := true;
         ELSIF NOT (r.x = 'any'
                    OR (r.x = 'no_stream' AND v_cur = -1)
                    OR (r.x = 'exists' AND v_cur >= 0)
                    OR (r.x ~ '^-?[0-9]+$' AND r.x::bigint = v_cur)) THEN
             v_outcome[r.i] := 'version_conflict';
+            v_refused := true;
         ELSE
             v_outcome[r.i] := 'created';
             v_offset[r.i] := v_cur + 1;
@@ -128,17 +141,26 @@ BEGIN
         ON CONFLICT (name) DO UPDATE SET version = excluded.version, last_event_at = excluded.last_event_at;
     END IF;
 
-    RETURN QUERY
-    SELECT a.i::int, 'idempotent'::text, v_version[a.i::int], e.event_id, e.stream_offset, e.global_position
-      FROM unnest(p_bodies) WITH ORDINALITY AS a(b, i),
-           jsonb_array_elements(a.b -> 'events') WITH ORDINALITY AS x(ev, n)
-      JOIN {p}events e ON e.event_id = (x.ev ->> 'id')::uuid
-     WHERE v_outcome[a.i::int] = 'idempotent'
-     ORDER BY a.i, x.n;
+    -- Only when some append was not written: each statement costs its
+    -- executor start-up even when it returns nothing.
+    IF v_refused THEN
+        RETURN QUERY
+        SELECT a.i::int, 'idempotent'::text, v_version[a.i::int], e.event_id, e.stream_offset, e.global_position
+          FROM unnest(p_bodies) WITH ORDINALITY AS a(b, i),
+               jsonb_array_elements(a.b -> 'events') WITH ORDINALITY AS x(ev, n)
+          JOIN {p}events e ON e.event_id = (x.ev ->> 'id')::uuid
+         WHERE v_outcome[a.i::int] = 'idempotent'
+         ORDER BY a.i, x.n;
 
-    RETURN QUERY
-    SELECT o.i::int, o.word, v_version[o.i::int], NULL::uuid, NULL::bigint, NULL::bigint
-      FROM unnest(v_outcome) WITH ORDINALITY AS o(word, i)
-     WHERE o.word NOT IN ('created', 'idempotent');
+        RETURN QUERY
+        SELECT o.i::int, o.word, v_version[o.i::int], NULL::uuid, NULL::bigint, NULL::bigint
+          FROM unnest(v_outcome) WITH ORDINALITY AS o(word, i)
+         WHERE o.word NOT IN ('created', 'idempotent');
+    END IF;
 END;
 $$;
+
+-- The group's statements take arrays whose sizes the planner cannot see; a
+-- custom plan per call costs more than it could save (measured: 0.58 ms per
+-- one-event call with custom plans, less with generic ones).
+ALTER FUNCTION {p}append_batch(text[], text[], boolean[], jsonb[]) SET plan_cache_mode = force_generic_plan;
