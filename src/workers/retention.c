@@ -1,15 +1,14 @@
 /* Retention worker thread; see retention.h. */
 #include "src/workers/retention.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "db/retention.h"
 #include "src/core/log.h"
+#include "src/workers/periodic.h"
 
 /* Rows per transaction: small enough that a batch holds its row locks for
  * milliseconds, large enough that a backlog clears in few round trips. */
@@ -23,11 +22,8 @@
 struct retention {
     const struct config *cfg;
     struct db_pool *pool;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    bool stopping;
-    atomic_bool stop_now; /* read between batches, without the lock */
+    struct periodic *timer;
+    atomic_bool stop_now; /* read between batches: a stop does not wait for a whole run */
     atomic_llong runs, events_trimmed, dead_letters_deleted;
 };
 
@@ -77,32 +73,18 @@ static void delete_dead_letters(struct retention *r)
     }
 }
 
-static void *run(void *arg)
+/* One run: every stream's due events, then the old dead letters. */
+static void run_once(void *arg)
 {
     struct retention *r = arg;
-    pthread_mutex_lock(&r->lock);
-    while (!r->stopping) {
-        pthread_mutex_unlock(&r->lock);
-        long long trimmed = atomic_load(&r->events_trimmed), deleted = atomic_load(&r->dead_letters_deleted);
-        trim_streams(r);
-        delete_dead_letters(r);
-        trimmed = atomic_load(&r->events_trimmed) - trimmed;
-        deleted = atomic_load(&r->dead_letters_deleted) - deleted;
-        if (trimmed > 0 || deleted > 0)
-            log_debug("retention: %lld events trimmed, %lld dead letters deleted", trimmed, deleted);
-        atomic_fetch_add(&r->runs, 1);
-        pthread_mutex_lock(&r->lock);
-
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        int64_t ns = until.tv_nsec + (r->cfg->retention_interval_ms % 1000) * 1000000;
-        until.tv_sec += r->cfg->retention_interval_ms / 1000 + ns / 1000000000;
-        until.tv_nsec = ns % 1000000000;
-        while (!r->stopping && pthread_cond_timedwait(&r->wake, &r->lock, &until) == 0)
-            ;
-    }
-    pthread_mutex_unlock(&r->lock);
-    return NULL;
+    long long trimmed = atomic_load(&r->events_trimmed), deleted = atomic_load(&r->dead_letters_deleted);
+    trim_streams(r);
+    delete_dead_letters(r);
+    trimmed = atomic_load(&r->events_trimmed) - trimmed;
+    deleted = atomic_load(&r->dead_letters_deleted) - deleted;
+    if (trimmed > 0 || deleted > 0)
+        log_debug("retention: %lld events trimmed, %lld dead letters deleted", trimmed, deleted);
+    atomic_fetch_add(&r->runs, 1);
 }
 
 struct retention *retention_start(const struct config *cfg, struct db_pool *pool)
@@ -110,15 +92,8 @@ struct retention *retention_start(const struct config *cfg, struct db_pool *pool
     struct retention *r = xcalloc(1, sizeof *r);
     r->cfg = cfg;
     r->pool = pool;
-    pthread_mutex_init(&r->lock, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&r->wake, &attr);
-    pthread_condattr_destroy(&attr);
-    if (pthread_create(&r->thread, NULL, run, r) != 0) {
-        pthread_cond_destroy(&r->wake);
-        pthread_mutex_destroy(&r->lock);
+    r->timer = periodic_start(cfg->retention_interval_ms, run_once, r);
+    if (!r->timer) {
         free(r);
         return NULL;
     }
@@ -130,13 +105,7 @@ void retention_stop(struct retention *r)
     if (!r)
         return;
     atomic_store(&r->stop_now, true);
-    pthread_mutex_lock(&r->lock);
-    r->stopping = true;
-    pthread_cond_signal(&r->wake);
-    pthread_mutex_unlock(&r->lock);
-    pthread_join(r->thread, NULL);
-    pthread_cond_destroy(&r->wake);
-    pthread_mutex_destroy(&r->lock);
+    periodic_stop(r->timer);
     free(r);
 }
 

@@ -1,13 +1,12 @@
 /* Sweeper thread; see sweeper.h. */
 #include "src/workers/sweeper.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "db/messages.h"
 #include "src/core/log.h"
+#include "src/workers/periodic.h"
 
 /* Rows per sweep step; a full step is followed at once by another. */
 #define SWEEP_BATCH 1000
@@ -16,10 +15,7 @@
 struct sweeper {
     const struct config *cfg;
     struct db_pool *pool;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    bool stopping;
+    struct periodic *timer;
     atomic_llong runs, requeued, dead_lettered, expired;
 };
 
@@ -41,26 +37,11 @@ static void sweep_once(struct sweeper *s)
     }
 }
 
-static void *run(void *arg)
+static void run_once(void *arg)
 {
     struct sweeper *s = arg;
-    pthread_mutex_lock(&s->lock);
-    while (!s->stopping) {
-        pthread_mutex_unlock(&s->lock);
-        sweep_once(s);
-        atomic_fetch_add(&s->runs, 1);
-        pthread_mutex_lock(&s->lock);
-
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        int64_t ns = until.tv_nsec + (s->cfg->sweep_interval_ms % 1000) * 1000000;
-        until.tv_sec += s->cfg->sweep_interval_ms / 1000 + ns / 1000000000;
-        until.tv_nsec = ns % 1000000000;
-        while (!s->stopping && pthread_cond_timedwait(&s->wake, &s->lock, &until) == 0)
-            ;
-    }
-    pthread_mutex_unlock(&s->lock);
-    return NULL;
+    sweep_once(s);
+    atomic_fetch_add(&s->runs, 1);
 }
 
 struct sweeper *sweeper_start(const struct config *cfg, struct db_pool *pool)
@@ -68,15 +49,8 @@ struct sweeper *sweeper_start(const struct config *cfg, struct db_pool *pool)
     struct sweeper *s = xcalloc(1, sizeof *s);
     s->cfg = cfg;
     s->pool = pool;
-    pthread_mutex_init(&s->lock, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->wake, &attr);
-    pthread_condattr_destroy(&attr);
-    if (pthread_create(&s->thread, NULL, run, s) != 0) {
-        pthread_cond_destroy(&s->wake);
-        pthread_mutex_destroy(&s->lock);
+    s->timer = periodic_start(cfg->sweep_interval_ms, run_once, s);
+    if (!s->timer) {
         free(s);
         return NULL;
     }
@@ -87,13 +61,7 @@ void sweeper_stop(struct sweeper *s)
 {
     if (!s)
         return;
-    pthread_mutex_lock(&s->lock);
-    s->stopping = true;
-    pthread_cond_signal(&s->wake);
-    pthread_mutex_unlock(&s->lock);
-    pthread_join(s->thread, NULL);
-    pthread_cond_destroy(&s->wake);
-    pthread_mutex_destroy(&s->lock);
+    periodic_stop(s->timer);
     free(s);
 }
 
