@@ -71,6 +71,9 @@ enum stmt_id {
     STMT_RETENTION_CANDIDATES,
     STMT_RETENTION_TRIM,
     STMT_RETENTION_DEAD_LETTERS,
+    /* the standby's lag (db/standby.c) */
+    STMT_STANDBY_PRIMARY_WAL,
+    STMT_STANDBY_REPLAYED,
     STMT_COUNT_
 };
 
