@@ -114,10 +114,11 @@ static void await_replayed(const char *stream, long long count)
  * notification: a reader finds it only by reading, never by being woken. */
 static void append_quietly(const char *stream)
 {
-    ck_assert_int_eq(sql_value(fmt("SET search_path TO %s; SELECT count(*) FROM append_batch(ARRAY['%s'], "
-                                   "ARRAY['any'], ARRAY[false], ARRAY['{\"events\":[{\"type\":\"A\",\"data\":1}]}'::jsonb])",
-                                   svc.schema, stream)),
-                     1);
+    ck_assert_int_eq(
+        sql_value(fmt("SET search_path TO %s; SELECT count(*) FROM append_batch(ARRAY['%s'], "
+                      "ARRAY['any'], ARRAY[false], ARRAY['{\"events\":[{\"type\":\"A\",\"data\":1}]}'::jsonb])",
+                      svc.schema, stream)),
+        1);
 }
 
 static int events_in(const struct response *r)
@@ -279,7 +280,8 @@ START_TEST(a_standby_behind_the_lag_limit_hands_reads_to_the_primary)
 
     const char *s = unique_name("sbl");
     pause_replay();
-    struct response *r = http(&strict, "POST", fmt("/streams/%s/events", s), "{\"events\":[{\"type\":\"A\",\"data\":1}]}", NULL);
+    struct response *r =
+        http(&strict, "POST", fmt("/streams/%s/events", s), "{\"events\":[{\"type\":\"A\",\"data\":1}]}", NULL);
     ck_assert_int_eq(r->status, 201);
     response_free(r);
     /* The primary's WAL moves on while the standby stands still: soon too far behind. */
@@ -380,8 +382,8 @@ int main(void)
     if (!setup_step("standby-stop") || !setup_step("standby-remove") || !setup_step("standby-create") ||
         !setup_step("standby-start"))
         return 1;
-    const char *args[] = {"--read-database-url", getenv("STREAMQ_TEST_STANDBY"), "--max-replica-lag-ms",
-                          SVC_MAX_LAG_MS, NULL};
+    const char *args[] = {"--read-database-url", getenv("STREAMQ_TEST_STANDBY"), "--max-replica-lag-ms", SVC_MAX_LAG_MS,
+                          NULL};
     int status = harness_main(standby_suite(), args);
     return setup_step("standby-stop") ? status : 1;
 }
