@@ -186,6 +186,20 @@ struct db_standby *db_pool_standby(struct db_pool *pool)
     return pool->standby;
 }
 
+void db_pool_close_idle(struct db_pool *pool)
+{
+    pthread_mutex_lock(&pool->lock);
+    for (int i = 0; i < pool->size; i++) {
+        struct db_conn *s = &pool->slots[i];
+        if (!s->in_use && s->pg) {
+            PQfinish(s->pg);
+            s->pg = NULL;
+            s->broken = false;
+        }
+    }
+    pthread_mutex_unlock(&pool->lock);
+}
+
 void db_pool_free(struct db_pool *pool)
 {
     if (!pool)

@@ -29,6 +29,9 @@ struct db_pool *db_pool_new(const struct config *cfg) MUST_CHECK;
 struct db_pool *db_pool_new_standby(const struct config *cfg) MUST_CHECK;
 /* The standby of the primary's pool, or NULL. */
 struct db_standby *db_pool_standby(struct db_pool *pool);
+/* Closes every connection not lent out, so that the next acquire opens a new
+ * one: after the server restarted, each of them would fail once otherwise. */
+void db_pool_close_idle(struct db_pool *pool);
 /* Frees the pool (and its standby's). Accepts NULL. */
 void db_pool_free(struct db_pool *pool);
 

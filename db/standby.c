@@ -57,6 +57,13 @@ void db_standby_free(struct db_standby *standby)
     free(standby);
 }
 
+/* A standby whose link failed has probably restarted or gone: its other idle
+ * connections are as dead, and would each fail a read (or a check) first. */
+static void lost_link(struct db_standby *s)
+{
+    db_pool_close_idle(s->pool);
+}
+
 static void leave_service(struct db_standby *s, const char *why, long long lag_ms)
 {
     if (!atomic_exchange(&s->in_service, false))
@@ -102,9 +109,12 @@ bool db_read_on_standby(const struct db_read *rd)
 
 bool db_read_move_to_primary(struct db_read *rd)
 {
-    if (rd->conn && rd->conn->broken)
-        leave_service(db_pool_standby(rd->pool), "its link failed", -1);
+    bool broken = rd->conn && rd->conn->broken;
     db_read_release(rd);
+    if (broken) {
+        lost_link(db_pool_standby(rd->pool));
+        leave_service(db_pool_standby(rd->pool), "its link failed", -1);
+    }
     atomic_fetch_add(&reads_asked_again, 1);
     rd->from = rd->pool;
     rd->conn = db_pool_acquire(rd->pool);
@@ -212,9 +222,10 @@ void db_standby_check(struct db_pool *pool)
     int64_t lag = recovering && !PQgetisnull(res, 0, 1) ? lag_ms(s, db_int(res, 0, 1), now_usec()) : -1;
     PQclear(res);
     atomic_store(&s->lag_ms, lag);
-    if (outcome != STORE_OK)
+    if (outcome != STORE_OK) {
+        lost_link(s);
         leave_service(s, "it does not answer", -1);
-    else if (!recovering)
+    } else if (!recovering)
         leave_service(s, "it is not a standby (pg_is_in_recovery() is false)", -1);
     else if (lag < 0)
         leave_service(s, "how far it is behind cannot be told yet", -1);
