@@ -57,13 +57,15 @@ static bool types_query_or_reply(struct request *req, const char **types)
     return true;
 }
 
-/* Query parameters shared by the JSON and NDJSON reads; false after replying 400. */
-static bool read_input_or_reply(struct request *req, struct read_input *in)
+/* Query parameters shared by the JSON and NDJSON reads; false after replying
+ * 400. `*archive`: include_archive=true and an archive directory is set. */
+static bool read_input_or_reply(struct request *req, struct read_input *in, bool *archive)
 {
     const char *direction;
     int64_t from;
     memset(in, 0, sizeof *in);
-    if (!path_name_or_reply(req, "stream", &in->stream) || !query_string_or_reply(req, "direction", &direction) ||
+    if (!path_name_or_reply(req, "stream", &in->stream) || !route_include_archive_or_reply(req, archive) ||
+        !query_string_or_reply(req, "direction", &direction) ||
         !query_int_or_reply(req, "limit", 1, PAGE_LIMIT_MAX, PAGE_LIMIT_DEFAULT, &in->limit) ||
         !query_int_or_reply(req, "from", 0, INT64_MAX, -1, &from) || !types_query_or_reply(req, &in->types) ||
         !query_string_or_reply(req, "since", &in->since) || !query_string_or_reply(req, "until", &in->until))
@@ -78,6 +80,7 @@ static bool read_input_or_reply(struct request *req, struct read_input *in)
         problem_reply(req, 400, "invalid_parameter", "since and until must be RFC 3339 date-times");
         return false;
     }
+    *archive = *archive && *req->svc->cfg->archive_dir;
     return true;
 }
 
@@ -94,7 +97,7 @@ static void page_position(const struct read_input *in, const struct read_page *p
     }
 }
 
-static void reply_read_failure(struct request *req, enum store_outcome outcome, const char *stream)
+void route_reply_read_failure(struct request *req, enum store_outcome outcome, const char *stream)
 {
     switch (outcome) {
     case STORE_NOT_FOUND:
@@ -207,7 +210,7 @@ static void reply_ndjson(struct request *req, const struct read_input *in)
     /* The first page is read now so that a missing stream is a 404, not a cut body. */
     enum store_outcome outcome = ndjson_fetch(x);
     if (outcome != STORE_OK) {
-        reply_read_failure(req, outcome, in->stream);
+        route_reply_read_failure(req, outcome, in->stream);
         ndjson_free(x);
         return;
     }
@@ -248,7 +251,7 @@ static void read_page_or_wait(struct request *req, struct read_input *in, int64_
     bool waiting = !in->backward && route_wait_begin(req, wait, WAIT_STREAM, in->stream);
     enum store_outcome outcome = db_events_read(req->svc->pool, in, &page);
     if (outcome != STORE_OK) {
-        reply_read_failure(req, outcome, in->stream);
+        route_reply_read_failure(req, outcome, in->stream);
         return;
     }
     if (waiting && page.events.count == 0) {
@@ -264,13 +267,17 @@ void route_events_read(struct request *req)
 {
     struct read_input in;
     int64_t wait;
-    if (!read_input_or_reply(req, &in) || !route_wait_query_or_reply(req, &wait))
+    bool archive;
+    if (!read_input_or_reply(req, &in, &archive) || !route_wait_query_or_reply(req, &wait))
         return;
-    if (wants_ndjson(req)) {
+    if (wants_ndjson(req) && archive)
+        route_archive_export(req, &in);
+    else if (wants_ndjson(req))
         reply_ndjson(req, &in);
-        return;
-    }
-    read_page_or_wait(req, &in, wait);
+    else if (archive)
+        route_archive_read_page(req, &in, wait);
+    else
+        read_page_or_wait(req, &in, wait);
 }
 
 /* The NDJSON form of the read under a path of its own, so that the read's
@@ -279,7 +286,12 @@ void route_events_read(struct request *req)
 void route_events_export(struct request *req)
 {
     struct read_input in;
-    if (read_input_or_reply(req, &in))
+    bool archive;
+    if (!read_input_or_reply(req, &in, &archive))
+        return;
+    if (archive)
+        route_archive_export(req, &in);
+    else
         reply_ndjson(req, &in);
 }
 

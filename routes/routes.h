@@ -139,6 +139,15 @@ struct webhook_batch;
  * dispatcher's webhook_batch_fn, handed to it by service.c). */
 enum store_outcome route_webhooks_batch(struct db_pool *pool, const struct due_webhook *d, struct webhook_batch *out);
 
+struct read_input;
+/* routes/events.c: the problem answer of a failed stream read. */
+void route_reply_read_failure(struct request *req, enum store_outcome outcome, const char *stream);
+/* routes/events_archive.c: the include_archive query parameter (true/false);
+ * a read page and an NDJSON export that include the cold archive. */
+bool route_include_archive_or_reply(struct request *req, bool *include) MUST_CHECK;
+void route_archive_read_page(struct request *req, const struct read_input *in, int64_t wait);
+void route_archive_export(struct request *req, const struct read_input *in);
+
 /* Renderers, each in the route file of its resource; they append the API's
  * JSON object for one struct (declared here for the unit tests too). */
 
