@@ -8,6 +8,7 @@
 
 #include "db/archive_read.h"
 #include "routes/routes.h"
+#include "src/core/log.h"
 #include "src/core/text.h"
 #include "src/http/input.h"
 #include "src/http/problem.h"
@@ -29,10 +30,14 @@ bool route_include_archive_or_reply(struct request *req, bool *include)
 static void reply_archive_failure(struct request *req, enum store_outcome outcome, const struct archive_page *page,
                                   const char *stream)
 {
-    if (outcome == STORE_DAMAGED)
-        problem_reply(req, 500, "archive_damaged", "the archive of stream %s cannot be read: %s", stream,
-                      page->problem);
-    else
+    if (outcome == STORE_DAMAGED) {
+        /* The detail names the file within the archive, not where the archive is. */
+        const char *root = req->svc->cfg->archive_dir, *at = strstr(page->problem, root);
+        size_t skip = at ? strlen(root) : 0;
+        log_error("request %s: archive of stream %s: %s", req->request_id, stream, page->problem);
+        problem_reply(req, 500, "archive_damaged", "the archive of stream %s cannot be read: %.*s%s", stream,
+                      at ? (int)(at - page->problem) : (int)strlen(page->problem), page->problem, at ? at + skip : "");
+    } else
         route_reply_read_failure(req, outcome, stream);
 }
 
