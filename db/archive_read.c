@@ -117,6 +117,29 @@ static void take_line(struct archive_page *out, const char *line, size_t len)
     out->archived_count++;
 }
 
+/* Takes an archived line into the page when it lies on the read's side of
+ * `from` and matches its filters; sets sc->stop once the page holds `want`.
+ * A line without an offset makes the segment damaged. */
+static enum store_outcome consider_line(const struct manifest *m, int i, const char *line, size_t len,
+                                        const struct read_input *in, const struct stream_state *st, int64_t from,
+                                        int want, struct archive_page *out, struct scan *sc)
+{
+    int64_t offset;
+    if (!segment_line_offset(line, len, &offset)) {
+        snprintf(out->problem, sizeof out->problem, "segment %s of stream %s has a line without an offset",
+                 m->segments[i].file, m->stream);
+        return STORE_DAMAGED;
+    }
+    if ((in->backward ? offset > from : offset < from) || !line_matches(line, len, in, st))
+        return STORE_OK;
+    take_line(out, line, len);
+    if (out->archived_count == want) {
+        sc->stop = SCAN_FILLED;
+        sc->last_taken = offset;
+    }
+    return STORE_OK;
+}
+
 /* Archived events from offset `from` up, at most `want`. */
 static enum store_outcome scan_forward(const char *root, const struct manifest *m, const struct read_input *in,
                                        const struct stream_state *st, int64_t from, int want, struct archive_page *out,
@@ -138,21 +161,10 @@ static enum store_outcome scan_forward(const char *root, const struct manifest *
             const char *line = seg.data + pos, *nl = memchr(line, '\n', seg.len - pos);
             size_t len = nl ? (size_t)(nl - line) : seg.len - pos;
             pos += len + 1;
-            int64_t offset;
-            if (!segment_line_offset(line, len, &offset)) {
-                snprintf(out->problem, sizeof out->problem, "segment %s of stream %s has a line without an offset",
-                         m->segments[i].file, m->stream);
-                outcome = STORE_DAMAGED;
+            if ((outcome = consider_line(m, i, line, len, in, st, from, want, out, sc)) != STORE_OK)
                 goto done;
-            }
-            if (offset < from || !line_matches(line, len, in, st))
-                continue;
-            take_line(out, line, len);
-            if (out->archived_count == want) {
-                sc->stop = SCAN_FILLED;
-                sc->last_taken = offset;
+            if (sc->stop == SCAN_FILLED)
                 break;
-            }
         }
     }
 done:
@@ -194,21 +206,10 @@ static enum store_outcome scan_backward(const char *root, const struct manifest 
             const char *line = seg.data + starts[k];
             size_t end = k + 1 < lines ? starts[k + 1] : seg.len;
             size_t len = end - starts[k] - (end > starts[k] && seg.data[end - 1] == '\n');
-            int64_t offset;
-            if (!segment_line_offset(line, len, &offset)) {
-                snprintf(out->problem, sizeof out->problem, "segment %s of stream %s has a line without an offset",
-                         m->segments[i].file, m->stream);
-                outcome = STORE_DAMAGED;
+            if ((outcome = consider_line(m, i, line, len, in, st, from, want, out, sc)) != STORE_OK)
                 goto done;
-            }
-            if (offset > from || !line_matches(line, len, in, st))
-                continue;
-            take_line(out, line, len);
-            if (out->archived_count == want) {
-                sc->stop = SCAN_FILLED;
-                sc->last_taken = offset;
+            if (sc->stop == SCAN_FILLED)
                 break;
-            }
         }
     }
 done:

@@ -105,9 +105,8 @@ void route_archive_read_page(struct request *req, const struct read_input *in, i
 struct archive_export {
     struct db_pool *pool;
     const char *root;
-    struct read_input in;
-    char *stream, *types, *since, *until; /* owned copies for `in` */
-    struct text buf;                      /* rendered, not yet handed over from `pos` */
+    struct read_input_copy read; /* read.in is where the next page starts */
+    struct text buf;             /* rendered, not yet handed over from `pos` */
     size_t pos;
     bool done, failed;
 };
@@ -115,10 +114,7 @@ struct archive_export {
 static void export_free(void *cls)
 {
     struct archive_export *x = cls;
-    free(x->stream);
-    free(x->types);
-    free(x->since);
-    free(x->until);
+    read_input_copy_free(&x->read);
     text_free(&x->buf);
     free(x);
 }
@@ -126,13 +122,13 @@ static void export_free(void *cls)
 /* Reads and renders the next page into the emptied buffer. */
 static enum store_outcome export_fetch(struct archive_export *x, struct archive_page *page)
 {
-    enum store_outcome outcome = db_archive_read(x->pool, x->root, &x->in, page);
+    enum store_outcome outcome = db_archive_read(x->pool, x->root, &x->read.in, page);
     x->buf.len = x->pos = 0;
     if (outcome != STORE_OK)
         return outcome;
-    page_lines(&x->buf, page, x->in.backward);
-    x->in.from = page->next;
-    x->done = page->end || (x->in.backward && page->next < 0);
+    page_lines(&x->buf, page, x->read.in.backward);
+    x->read.in.from = page->next;
+    x->done = page->end || (x->read.in.backward && page->next < 0);
     return STORE_OK;
 }
 
@@ -160,12 +156,8 @@ void route_archive_export(struct request *req, const struct read_input *in)
     struct archive_export *x = xcalloc(1, sizeof *x);
     x->pool = req->svc->pool;
     x->root = req->svc->cfg->archive_dir;
-    x->in = *in;
-    x->in.limit = req->svc->cfg->read_batch_size;
-    x->in.stream = x->stream = xstrdup(in->stream);
-    x->in.types = x->types = in->types ? xstrdup(in->types) : NULL;
-    x->in.since = x->since = in->since ? xstrdup(in->since) : NULL;
-    x->in.until = x->until = in->until ? xstrdup(in->until) : NULL;
+    read_input_copy(&x->read, in);
+    x->read.in.limit = req->svc->cfg->read_batch_size;
     /* The first page is read now so that a missing stream or a damaged
      * archive is a problem answer, not a cut body. */
     struct archive_page page;
