@@ -87,12 +87,13 @@ static char *body_of(const struct service_proc *sp, const char *path, const char
 }
 
 /* Pages through the stream with include_archive, `limit` at a time, in the
- * direction given; asserts the offsets run 0..999 (or back) exactly once and
- * each event equals the one at that index of `before` (a page read before the trim). */
+ * direction given; asserts the offsets run 0..n-1 (or back), n the events of
+ * `before` (a page read before the trim), exactly once, each equal to the
+ * event at that index of `before`. */
 static void page_through(const struct service_proc *sp, const char *stream, const cJSON *before, bool backward,
                          int limit)
 {
-    long long expect = backward ? 999 : 0;
+    long long n = array_size(before, "events"), expect = backward ? n - 1 : 0;
     const char *from = backward ? "" : "&from=0";
     char from_buf[48];
     for (int pages = 0;; pages++) {
@@ -116,7 +117,7 @@ static void page_through(const struct service_proc *sp, const char *stream, cons
         if (end)
             break;
     }
-    ck_assert_int_eq(expect, backward ? -1 : 1000);
+    ck_assert_int_eq(expect, backward ? -1 : n);
 }
 
 START_TEST(trimmed_events_read_back_from_the_archive)
@@ -297,7 +298,8 @@ START_TEST(a_crash_between_archive_and_delete_loses_and_repeats_nothing)
 }
 END_TEST
 
-/* Overwrites (or removes, `contents` NULL) every segment file under `dir`. */
+/* Overwrites (or removes, `contents` NULL; or leaves, `contents` "") every
+ * segment file under `dir`; returns how many there are. */
 static int spoil_segments(const char *dir, const char *contents)
 {
     int spoiled = 0;
@@ -315,7 +317,9 @@ static int spoil_segments(const char *dir, const char *contents)
                 continue;
             char path[2048];
             snprintf(path, sizeof path, "%s/%s", sub, f->d_name);
-            if (contents) {
+            if (contents && !*contents) {
+                /* only counted */
+            } else if (contents) {
                 FILE *out = fopen(path, "w");
                 ck_assert_ptr_nonnull(out);
                 fputs(contents, out);
@@ -330,6 +334,49 @@ static int spoil_segments(const char *dir, const char *contents)
     closedir(root);
     return spoiled;
 }
+
+START_TEST(large_events_span_several_segments)
+{
+    const char *dir = new_dir("large");
+    const char *args[] = {"--retention-interval-ms", "100", "--archive-dir", dir, NULL};
+    struct service_proc sp;
+    ck_assert(svc_start(&sp, NULL, args));
+    char stream[96];
+    snprintf(stream, sizeof stream, "%s", unique_name("al"));
+    /* 24 events of 400 kB: a segment holds at most 4 MiB, so 20 archived events make two or more. */
+    size_t big = 400000;
+    char *body = malloc(big + 128);
+    ck_assert_ptr_nonnull(body);
+    for (int i = 0; i < 24; i++) {
+        int n = snprintf(body, big + 128, "{\"events\":[{\"type\":\"Big\",\"data\":{\"i\":%d,\"pad\":\"", i);
+        memset(body + n, 'a' + i % 26, big);
+        snprintf(body + n + big, 128, "\"}}]}");
+        struct response *r = http(&sp, "POST", fmt("/streams/%s/events", stream), body, NULL);
+        ck_assert_msg(r->status == 201, "append: %ld %s", r->status, r->body);
+        response_free(r);
+    }
+    free(body);
+    char *page_before = body_of(&sp, fmt("/streams/%s/events?limit=1000", stream), NULL);
+    char *export_before = body_of(&sp, fmt("/streams/%s/export", stream), NULL);
+    cJSON *before = cJSON_Parse(page_before);
+    put_max_count(&sp, stream, 4);
+    await_first_offset(&sp, stream, 20);
+    ck_assert_int_ge(spoil_segments(dir, ""), 2);
+
+    char *page = body_of(&sp, fmt("/streams/%s/events?limit=1000&include_archive=true", stream), NULL);
+    ck_assert_str_eq(page, page_before);
+    char *export = body_of(&sp, fmt("/streams/%s/export?include_archive=true", stream), NULL);
+    ck_assert_str_eq(export, export_before);
+    page_through(&sp, stream, before, false, 3);
+    page_through(&sp, stream, before, true, 3);
+    ck_assert_int_eq(svc_stop(&sp), 0);
+    cJSON_Delete(before);
+    free(page);
+    free(export);
+    free(page_before);
+    free(export_before);
+}
+END_TEST
 
 START_TEST(a_damaged_or_missing_segment_is_a_problem_not_a_crash)
 {
@@ -396,6 +443,7 @@ static Suite *archive_suite(void)
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, trimmed_events_read_back_from_the_archive);
     tcase_add_test(tc, a_crash_between_archive_and_delete_loses_and_repeats_nothing);
+    tcase_add_test(tc, large_events_span_several_segments);
     tcase_add_test(tc, a_damaged_or_missing_segment_is_a_problem_not_a_crash);
     tcase_add_test(tc, without_an_archive_dir_retention_deletes_and_include_archive_reads_live);
     suite_add_tcase(s, tc);
