@@ -505,7 +505,7 @@ report() { # report SECONDS [NAME]: the table into NAME-<date>.md (default strea
   mkdir -p "$BENCH_RESULTS"
   out="$BENCH_RESULTS/${2:-streams}-$BENCH_DATE.md"
   {
-    report_header "streamq streams benchmark" "load generator, streamq and PostgreSQL"
+    report_header "streamq ${2:-streams} benchmark" "load generator, streamq and PostgreSQL"
     printf -- '- streamq release build, --log-level info (one log line per request, to a file), default pool and threads unless a row says otherwise\n'
     printf -- '- %s, %s, nginx %s (access log on, keepalive_requests 1000000); whole run %s s\n\n' \
       "$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)" "$(pgbench --version)" "$(nginx -v 2>&1 | sed 's|.*/||')" "$total"

@@ -99,9 +99,12 @@ void route_archive_read_page(struct request *req, const struct read_input *in, i
     db_archive_page_free(&page);
 }
 
-/* The NDJSON export over the archive: a page of read-batch-size events at a
- * time, read as libmicrohttpd asks for more (a page reads at most
- * ARCHIVE_PAGE_SEGMENTS segments of at most SEGMENT_MAX_BYTES each). */
+#define ARCHIVE_EXPORT_PAGE 10000
+
+/* The NDJSON export over the archive: a page of read-batch-size events (at
+ * least ARCHIVE_EXPORT_PAGE) at a time, read as libmicrohttpd asks for more
+ * (a page reads at most ARCHIVE_PAGE_SEGMENTS segments of at most
+ * SEGMENT_MAX_BYTES each). */
 struct archive_export {
     struct db_pool *pool;
     const char *root;
@@ -157,7 +160,10 @@ void route_archive_export(struct request *req, const struct read_input *in)
     x->pool = req->svc->pool;
     x->root = req->svc->cfg->archive_dir;
     read_input_copy(&x->read, in);
-    x->read.in.limit = req->svc->cfg->read_batch_size;
+    /* Pages as large as the largest segment (the worker's batch), so that a
+     * page decompresses each segment it needs once, not once per small page. */
+    x->read.in.limit =
+        req->svc->cfg->read_batch_size > ARCHIVE_EXPORT_PAGE ? req->svc->cfg->read_batch_size : ARCHIVE_EXPORT_PAGE;
     /* The first page is read now so that a missing stream or a damaged
      * archive is a problem answer, not a cut body. */
     struct archive_page page;
