@@ -440,7 +440,7 @@ static Suite *archive_suite(void)
 {
     Suite *s = suite_create("archive");
     TCase *tc = tcase_create("archive");
-    tcase_set_timeout(tc, 180);
+    tcase_set_timeout(tc, 600); /* several instances, 10 MB of events, under ASan on a busy machine */
     tcase_add_test(tc, trimmed_events_read_back_from_the_archive);
     tcase_add_test(tc, a_crash_between_archive_and_delete_loses_and_repeats_nothing);
     tcase_add_test(tc, large_events_span_several_segments);
