@@ -74,6 +74,11 @@ enum stmt_id {
     /* the standby's lag (db/standby.c) */
     STMT_STANDBY_PRIMARY_WAL,
     STMT_STANDBY_REPLAYED,
+    /* the cold archive (db/archive.c, db/archive_read.c) */
+    STMT_ARCHIVE_LOCK,
+    STMT_ARCHIVE_DUE,
+    STMT_ARCHIVE_DELETE,
+    STMT_ARCHIVE_STREAM,
     STMT_COUNT_
 };
 
