@@ -601,6 +601,26 @@ const struct statement statements[STMT_COUNT_] = {
         "SELECT trimmed, first_offset FROM {p}trim_stream($1, $2::bigint, $3::bigint, $4::int)"},
     [STMT_RETENTION_DEAD_LETTERS] = {"retention_dead_letters",
         "SELECT {p}delete_old_dead_letters($1::bigint, $2::int)"},
+
+    /* A transaction_id is taken by one transaction at a time: a retry racing
+     * the original waits for it, then finds its answer. */
+    [STMT_TRANSACTIONS_LOCK] = {"transactions_lock", "SELECT pg_advisory_xact_lock(1936028019, hashtext($1))"},
+    /* The hash of the request's operations (jsonb text: spacing and key order
+     * do not count), and the stored answer when the id committed before, with
+     * whether it was for the same operations. */
+    [STMT_TRANSACTIONS_FIND] = {"transactions_find",
+        "SELECT encode(h.hash, 'hex'), t.request_hash = h.hash, t.response"
+        "  FROM (SELECT sha256(convert_to(($2::jsonb -> 'operations')::text, 'UTF8')) AS hash) h"
+        "  LEFT JOIN {p}transactions t ON t.id = $1::uuid"},
+    [STMT_TRANSACTIONS_STORE] = {"transactions_store",
+        "INSERT INTO {p}transactions (id, request_hash, response) VALUES ($1::uuid, decode($2, 'hex'), $3)"},
+    [STMT_TRANSACTIONS_EXPIRE] = {"transactions_expire",
+        "WITH gone AS ("
+        "  DELETE FROM {p}transactions WHERE id IN ("
+        "    SELECT id FROM {p}transactions WHERE created_at < now() - make_interval(secs => $1::bigint)"
+        "     ORDER BY created_at LIMIT $2::int)"
+        "  RETURNING 1)"
+        " SELECT count(*) FROM gone"},
 };
 /* clang-format on */
 

@@ -25,6 +25,14 @@ enum store_outcome db_tx_exec(struct db_tx *tx, enum stmt_id id, int nparams, co
     return tx->outcome;
 }
 
+enum store_outcome db_tx_or_run(struct db_pool *pool, struct db_tx *tx, enum stmt_id id, int nparams,
+                                const char *const *values, const char *what, PGresult **res)
+{
+    if (tx)
+        return db_tx_exec(tx, id, nparams, values, what, res);
+    return db_run(pool, id, nparams, values, what, res);
+}
+
 void db_tx_fail(struct db_tx *tx, enum store_outcome outcome)
 {
     if (tx->outcome == STORE_OK)

@@ -24,6 +24,12 @@ enum store_outcome db_tx_begin(struct db_pool *pool, struct db_tx *tx) MUST_CHEC
 enum store_outcome db_tx_exec(struct db_tx *tx, enum stmt_id id, int nparams, const char *const *values,
                               const char *what, PGresult **res);
 
+/* Runs statement `id` in `tx` when it is not NULL (as db_tx_exec), else alone on
+ * a connection of `pool` (as db_run): the store calls a transaction of several
+ * operations shares with the single routes take either. */
+enum store_outcome db_tx_or_run(struct db_pool *pool, struct db_tx *tx, enum stmt_id id, int nparams,
+                                const char *const *values, const char *what, PGresult **res) MUST_CHECK;
+
 /* Marks the transaction failed with `outcome` (a check in C refused what a
  * statement returned), so that db_tx_end rolls back. */
 void db_tx_fail(struct db_tx *tx, enum store_outcome outcome);
