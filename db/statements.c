@@ -74,6 +74,9 @@ const struct statement statements[STMT_COUNT_] = {
     [STMT_PING] = {"ping", "SELECT 1"},
     [STMT_TX_BEGIN] = {"tx_begin", "BEGIN"},
     [STMT_TX_COMMIT] = {"tx_commit", "COMMIT"},
+    [STMT_TX_SAVEPOINT] = {"tx_savepoint", "SAVEPOINT part"},
+    [STMT_TX_RELEASE] = {"tx_release", "RELEASE SAVEPOINT part"},
+    [STMT_TX_ROLLBACK_TO] = {"tx_rollback_to", "ROLLBACK TO SAVEPOINT part"},
 
     /* Parallel arrays, one element per append (db/append_group.c). */
     [STMT_EVENTS_APPEND] = {"events_append",

@@ -9,6 +9,9 @@ enum stmt_id {
     STMT_PING,
     STMT_TX_BEGIN,
     STMT_TX_COMMIT,
+    STMT_TX_SAVEPOINT,
+    STMT_TX_RELEASE,
+    STMT_TX_ROLLBACK_TO,
     /* events (db/events.c) */
     STMT_EVENTS_APPEND,
     STMT_EVENTS_READ_FORWARD,

@@ -99,51 +99,84 @@ static void run_ops(struct db_tx *tx, struct transaction_job *j, const char *has
         (void)db_tx_exec(tx, STMT_TRANSACTIONS_STORE, 3, params, "store transaction", &res);
         PQclear(res);
     }
-    j->result = TX_COMMITTED;
+    if (tx->outcome == STORE_OK)
+        j->result = TX_COMMITTED;
 }
 
-static void run(struct db_pool *pool, struct transaction_job *j)
+/* Runs `j` in `tx`: alone (a refusal fails `tx`), or as a part of a group
+ * (a savepoint: a refusal undoes only this part). Sets j->result and, when
+ * that is TX_FAILED, j->base.outcome. */
+static void run_transaction(struct db_tx *tx, struct transaction_job *j, bool part)
 {
-    struct db_tx tx;
     char hash[65] = "";
     j->result = TX_FAILED;
     j->failed = -1;
-    if (db_tx_begin(pool, &tx) == STORE_OK && !(j->transaction_id && answered_before(&tx, j, hash)))
-        run_ops(&tx, j, hash);
-    enum store_outcome end = db_tx_end(&tx);
-    j->base.outcome = STORE_OK;
-    if (j->result == TX_REFUSED || (end == STORE_OK && j->result != TX_FAILED))
+    if (part && !db_tx_part_begin(tx)) {
+        j->base.outcome = tx->outcome;
         return;
-    /* Nothing was applied (a failed COMMIT included); a link lost during the
-     * COMMIT leaves it unknown, which a retry with the transaction_id settles. */
-    j->result = TX_FAILED;
-    j->base.outcome = end == STORE_OK ? STORE_ERROR : end;
-    text_free(&j->response);
-    memset(&j->response, 0, sizeof j->response);
+    }
+    if (!(j->transaction_id && answered_before(tx, j, hash)))
+        run_ops(tx, j, hash);
+    enum store_outcome failure = tx->outcome;
+    if (part && !db_tx_part_end(tx) && j->result != TX_REFUSED)
+        j->result = TX_FAILED;
+    if (j->result == TX_FAILED)
+        j->base.outcome = failure != STORE_OK ? failure : tx->outcome != STORE_OK ? tx->outcome : STORE_ERROR;
 }
 
+/* Several requests' transactions in one PostgreSQL transaction, one savepoint
+ * each, share one commit: a worker's step costs PostgreSQL a commit (and its
+ * WAL flush) far more than its statements. Each request is answered as if it
+ * ran alone, in this order; one that is refused rolls back to its savepoint. */
 static bool write_transactions(struct db_pool *pool, struct batch_job *group, int count, enum store_outcome *failure)
 {
-    (void)count;
     (void)failure;
-    for (struct batch_job *b = group; b; b = b->next)
-        run(pool, transaction_of(b));
+    struct db_tx tx;
+    enum store_outcome begun = db_tx_begin(pool, &tx);
+    for (struct batch_job *b = group; b; b = b->next) {
+        struct transaction_job *j = transaction_of(b);
+        j->result = TX_FAILED;
+        j->failed = -1;
+        j->base.outcome = begun;
+        if (begun == STORE_OK)
+            run_transaction(&tx, j, count > 1);
+    }
+    enum store_outcome end = db_tx_end(&tx);
+    for (struct batch_job *b = group; b; b = b->next) {
+        struct transaction_job *j = transaction_of(b);
+        if (j->result == TX_REFUSED || (end == STORE_OK && j->result != TX_FAILED)) {
+            j->base.outcome = STORE_OK;
+            continue;
+        }
+        /* Nothing was applied (a failed COMMIT included); a link lost during
+         * the COMMIT leaves it unknown, which a retry with the transaction_id
+         * settles. */
+        if (j->result != TX_FAILED || j->base.outcome == STORE_OK)
+            j->base.outcome = end != STORE_OK ? end : STORE_ERROR;
+        j->result = TX_FAILED;
+        text_free(&j->response);
+        memset(&j->response, 0, sizeof j->response);
+    }
     return true;
 }
 
-/* One transaction per group: operations of two requests in one transaction
- * would commit or fail together. */
+/* A group stays below PostgreSQL's cache of 64 subtransactions per
+ * transaction (past it every snapshot slows down), and within the 4096
+ * events one transaction's positions hold (append_batch()). */
 const struct batcher_kind db_transaction_kind = {
     .name = "transaction",
-    .max_jobs = 1,
-    .max_items = 1,
-    .max_bytes = 1,
+    .max_jobs = 32,
+    .max_items = TX_MAX_EVENTS,
+    .max_bytes = 1024 * 1024,
     .write = write_transactions,
 };
 
 void db_transaction_prepare(struct transaction_job *job)
 {
-    job->base.items = job->count;
+    job->base.items = 0;
+    for (int i = 0; i < job->count; i++)
+        if (job->ops[i].kind == TX_APPEND)
+            job->base.items += job->ops[i].append.in->events;
     job->base.bytes = strlen(job->body);
     job->failed = -1;
     memset(&job->response, 0, sizeof job->response);

@@ -4,8 +4,9 @@
  * route uses (db/append_group.h, db/queue_group.h, db/messages.h,
  * db/consumers.h) and each with that route's outcome. It commits only when
  * every operation succeeded. It goes through a batcher (db/batcher.h) of its
- * own, one transaction per group, so that the request waits suspended and no
- * HTTP thread waits on PostgreSQL. */
+ * own, so that the request waits suspended and no HTTP thread waits on
+ * PostgreSQL; the transactions of a group share one PostgreSQL transaction,
+ * each in a savepoint of its own, and one commit. */
 #ifndef STREAMQ_DB_TRANSACTIONS_H
 #define STREAMQ_DB_TRANSACTIONS_H
 
@@ -18,6 +19,10 @@
 #include "db/messages.h"
 #include "db/queue_group.h"
 #include "src/core/text.h"
+
+/* Events one transaction may append: positions hold 4096 per PostgreSQL
+ * transaction (see append_batch()). */
+#define TX_MAX_EVENTS 4096
 
 enum tx_op_kind { TX_APPEND, TX_ENQUEUE, TX_ACK, TX_NACK, TX_COMMIT_OFFSET };
 

@@ -255,6 +255,15 @@ void route_transactions(struct request *req)
         }
     }
     req->problem_operation = 0;
+    int events = 0;
+    for (int i = 0; i < n; i++)
+        events += p->ops[i].kind == TX_APPEND ? p->ops[i].append.in->events : 0;
+    if (events > TX_MAX_EVENTS) {
+        problem_reply(req, 400, "invalid_request", "a transaction appends at most %d events (this one: %d)",
+                      TX_MAX_EVENTS, events);
+        pending_transaction_free(p);
+        return;
+    }
     struct transaction_job *j = &p->job;
     j->ops = p->ops;
     j->count = n;
