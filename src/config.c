@@ -79,7 +79,7 @@ static const struct option_def options[] = {
     {"queue-writers", OPT_INT, OFF(queue_writers), "2", 1, 1000, NULL,
      "enqueues, dequeues and acks (each) written at once; those arriving meanwhile are combined into shared commits"},
     {"transaction-writers", OPT_INT, OFF(transaction_writers), "4", 1, 1000, NULL,
-     "transactions (POST /transactions) run at once, each on a connection of its own; others wait their turn"},
+     "transactions (POST /transactions) written at once; those arriving meanwhile share one commit (a savepoint each)"},
     {"transaction-id-ttl", OPT_INT, OFF(transaction_id_ttl), "86400", 60, I64_MAX, NULL,
      "seconds the answer of a transaction sent with a transaction_id is kept for its retries"},
     {"threads", OPT_INT, OFF(threads), "16", 1, 1024, NULL, "HTTP worker threads"},
