@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "checks.h"
+#include "group_calls.h"
 #include "queue_fixtures.h"
 
 /* Thread-safe request: no shared buffers. */
@@ -97,6 +98,106 @@ START_TEST(two_workers_racing_for_one_delivery_and_version_commit_once)
     }
     ck_assert_int_eq(ack_lost + version_lost + deadlocked, ROUNDS);
     QF_EXPECT_COUNTS(q, 0, 0, 0, 0);
+}
+END_TEST
+
+/* ---- transactions that wait for a writer share its commit ---- */
+
+/* The sample of `name` (with its labels) in a /metrics text; -1 when absent. */
+static double metric(const char *text, const char *name)
+{
+    const char *p = strstr(text, name);
+    return p ? atof(p + strlen(name)) : -1;
+}
+
+START_TEST(transactions_sharing_a_commit_are_each_answered_as_alone)
+{
+    struct service_proc sp;
+    const char *args[] = {"--transaction-writers", "1", NULL};
+    ck_assert(svc_start(&sp, NULL, args));
+    char tid[UUID_LEN + 1], sql[256], s[6][64], q[64];
+    new_uuid(tid);
+    for (int i = 0; i < 6; i++)
+        snprintf(s[i], sizeof s[i], "%s", unique_name("s"));
+    snprintf(q, sizeof q, "%s", unique_name("q"));
+    /* Our session holds the lock of the first transaction's id: it waits in
+     * PostgreSQL, and the writer with it, while the others queue. */
+    PGconn *pg = group_session();
+    snprintf(sql, sizeof sql, "SELECT pg_advisory_lock(1936028019, hashtext('%s'))", tid);
+    group_exec_ok(pg, sql);
+    struct call calls[GROUP_MAX_CALLS];
+    int n = 0;
+    /* An append of one event to `stream` with `expected` as expected_version. */
+#define APPEND_OP(buf, stream, expected)                                                                               \
+    snprintf(buf, sizeof buf,                                                                                          \
+             "{\"op\":\"append\",\"stream\":\"%s\",\"expected_version\":%s,\"events\":[{\"type\":\"A\","               \
+             "\"data\":1}]}",                                                                                          \
+             stream, expected)
+    char op[512], other[512];
+    APPEND_OP(op, s[0], "-1");
+    group_add_call(calls, &n, "/transactions", fmt("{\"transaction_id\":\"%s\",\"operations\":[%s]}", tid, op));
+    APPEND_OP(op, s[1], "-1");
+    group_add_call(calls, &n, "/transactions", fmt("{\"operations\":[%s]}", op)); /* 200 */
+    APPEND_OP(op, s[2], "5");
+    group_add_call(calls, &n, "/transactions", fmt("{\"operations\":[%s]}", op)); /* 409 version_conflict, 0 */
+    APPEND_OP(op, s[3], "-1");
+    snprintf(other, sizeof other,
+             "{\"op\":\"ack\",\"queue\":\"%s\",\"id\":\"6f1c0a52-3c1e-4b7a-9d0e-2f4a5b6c7d8e\",\"receipt\":\"r\"}", q);
+    group_add_call(calls, &n, "/transactions", fmt("{\"operations\":[%s,%s]}", op, other)); /* 404, 1 */
+    group_add_call(calls, &n, "/transactions",
+                   fmt("{\"operations\":[{\"op\":\"enqueue\",\"queue\":\"%s\",\"messages\":[{\"type\":\"M\","
+                       "\"data\":1}]}]}",
+                       q)); /* 200 */
+    APPEND_OP(op, s[5], "-1");
+    snprintf(other, sizeof other, "{\"op\":\"commit_offset\",\"stream\":\"%s\",\"group\":\"g\",\"offset\":1}", s[5]);
+    group_add_call(calls, &n, "/transactions", fmt("{\"operations\":[%s,%s]}", op, other)); /* 200 */
+    for (int i = 0; i < n; i++)
+        calls[i].sp = &sp;
+    group_send(&calls[0]);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_stat_activity WHERE %d = ANY (pg_blocking_pids(pid))",
+             PQbackendPID(pg));
+    long long waiting = 0;
+    for (int i = 0; i < 500 && (waiting = sql_value(sql)) == 0; i++)
+        usleep(10 * 1000);
+    ck_assert_int_ge(waiting, 1);
+    for (int i = 1; i < n; i++)
+        group_send(&calls[i]);
+    sleep(1); /* time to queue behind the one writer, not a timing assertion */
+    snprintf(sql, sizeof sql, "SELECT pg_advisory_unlock(1936028019, hashtext('%s'))", tid);
+    group_exec_ok(pg, sql);
+    PQfinish(pg);
+    group_join(calls, 0, n);
+
+    const long want[] = {200, 200, 409, 404, 200, 200};
+    const char *codes[] = {"", "", "version_conflict", "message_not_found", "", ""};
+    const int ops[] = {-1, -1, 0, 1, -1, -1};
+    for (int i = 0; i < n; i++) {
+        ck_assert_msg(calls[i].r->status == want[i], "call %d: %ld %s", i, calls[i].r->status, calls[i].r->body);
+        ck_assert_str_eq(response_code(calls[i].r), codes[i]);
+        ck_assert_int_eq(operation_of(calls[i].r), ops[i]);
+    }
+    /* Committed: theirs; refused: nothing of them. */
+    const long stream_status[] = {200, 200, 404, 404, 0, 200};
+    for (int i = 0; i < 6; i++) {
+        if (!stream_status[i])
+            continue;
+        struct response *r = http(&sp, "GET", fmt("/streams/%s", s[i]), NULL, NULL);
+        ck_assert_msg(r->status == stream_status[i], "stream %d: %ld", i, r->status);
+        response_free(r);
+    }
+    struct response *r = http(&sp, "GET", fmt("/queues/%s", q), NULL, NULL);
+    ck_assert_int_eq(response_int(r, "pending"), 1);
+    response_free(r);
+    r = http(&sp, "GET", fmt("/streams/%s/consumers/g", s[5]), NULL, NULL);
+    ck_assert_int_eq(response_int(r, "offset"), 1);
+    response_free(r);
+    /* The first alone, the five that waited for it together. */
+    r = http(&sp, "GET", "/metrics", NULL, NULL);
+    ck_assert_double_eq(metric(r->body, "streamq_group_commit_size_count{kind=\"transaction\"}"), 2);
+    ck_assert_double_eq(metric(r->body, "streamq_group_commit_size_sum{kind=\"transaction\"}"), 6);
+    response_free(r);
+    group_free(calls, n);
+    ck_assert_int_eq(svc_stop(&sp), 0);
 }
 END_TEST
 
@@ -220,13 +321,12 @@ START_TEST(a_sigkill_during_a_load_leaves_each_transaction_whole_or_absent)
         ck_assert_int_eq(pthread_create(&threads[t], NULL, load, &loaders[t]), 0);
     }
     /* Kill once some transactions committed, while the others are in flight. */
-    for (int i = 0; i < 500; i++) {
-        int committed = 0;
+    int committed = 0;
+    for (int i = 0; i < 3000 && committed < 100; i++) {
+        usleep(10 * 1000);
+        committed = 0;
         for (int t = 0; t < LOAD_THREADS; t++)
             committed += loaders[t].committed;
-        if (committed >= 200)
-            break;
-        usleep(10 * 1000);
     }
     svc_kill(&sp);
     stop = 1;
@@ -248,7 +348,8 @@ START_TEST(a_sigkill_during_a_load_leaves_each_transaction_whole_or_absent)
         }
         free(loaders[t].answered);
     }
-    ck_assert_int_ge(whole, 200);
+    ck_assert_int_ge(whole, committed);
+    ck_assert_int_gt(whole, 0);
     ck_assert_int_eq(whole, na);
     ck_assert_int_eq(whole, nb);
     ck_assert_int_eq(whole, nc);
@@ -373,6 +474,7 @@ static Suite *transactions_load_suite(void)
     TCase *tc = tcase_create("transactions_load");
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, two_workers_racing_for_one_delivery_and_version_commit_once);
+    tcase_add_test(tc, transactions_sharing_a_commit_are_each_answered_as_alone);
     tcase_add_test(tc, a_sigkill_during_a_load_leaves_each_transaction_whole_or_absent);
     tcase_add_test(tc, workers_with_kills_and_expiries_process_each_message_exactly_once);
     suite_add_tcase(s, tc);
