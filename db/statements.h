@@ -79,6 +79,11 @@ enum stmt_id {
     STMT_TRANSACTIONS_FIND,
     STMT_TRANSACTIONS_STORE,
     STMT_TRANSACTIONS_EXPIRE,
+    /* the cold archive (db/archive.c, db/archive_read.c) */
+    STMT_ARCHIVE_LOCK,
+    STMT_ARCHIVE_DUE,
+    STMT_ARCHIVE_DELETE,
+    STMT_ARCHIVE_STREAM,
     STMT_COUNT_
 };
 

@@ -37,6 +37,7 @@ static const struct problem_title titles[] = {
     {"unauthorized", "Bearer token required"},
     {"forbidden", "Token does not cover this call"},
     {"transaction_id_reused", "Transaction id was used for other operations"},
+    {"archive_damaged", "Archive is damaged"},
 };
 
 static const char *title_for(const char *code)
