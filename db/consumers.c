@@ -8,6 +8,7 @@
 #include "db/pool.h"
 #include "db/rows.h"
 #include "db/standby.h"
+#include "db/tx.h"
 #include "src/core/util.h"
 
 /* Events from `offset` to the end that are still retained: those retention
@@ -18,9 +19,9 @@ static int64_t lag_of(int64_t version, int64_t offset, int64_t first_offset)
     return version + 1 > from ? version + 1 - from : 0;
 }
 
-enum store_outcome db_consumers_commit(struct db_pool *pool, const char *stream, const char *group, int64_t offset,
-                                       bool force, enum consumer_commit_outcome *result, struct consumer *out,
-                                       int64_t *version)
+static enum store_outcome commit(struct db_pool *pool, struct db_tx *tx, const char *stream, const char *group,
+                                 int64_t offset, bool force, enum consumer_commit_outcome *result, struct consumer *out,
+                                 int64_t *version)
 {
     PGresult *res;
     char off[24];
@@ -29,7 +30,8 @@ enum store_outcome db_consumers_commit(struct db_pool *pool, const char *stream,
     memset(out, 0, sizeof *out);
     snprintf(out->group, sizeof out->group, "%s", group);
     *version = -1;
-    enum store_outcome outcome = db_run(pool, STMT_CONSUMERS_COMMIT, 4, params, "commit consumer offset", &res);
+    enum store_outcome outcome =
+        db_tx_or_run(pool, tx, STMT_CONSUMERS_COMMIT, 4, params, "commit consumer offset", &res);
     if (outcome != STORE_OK)
         goto out;
     if (PQgetisnull(res, 0, 0)) {
@@ -51,6 +53,20 @@ enum store_outcome db_consumers_commit(struct db_pool *pool, const char *stream,
 out:
     PQclear(res);
     return outcome;
+}
+
+enum store_outcome db_consumers_commit(struct db_pool *pool, const char *stream, const char *group, int64_t offset,
+                                       bool force, enum consumer_commit_outcome *result, struct consumer *out,
+                                       int64_t *version)
+{
+    return commit(pool, NULL, stream, group, offset, force, result, out, version);
+}
+
+enum store_outcome db_consumers_commit_in(struct db_tx *tx, const char *stream, const char *group, int64_t offset,
+                                          bool force, enum consumer_commit_outcome *result, struct consumer *out,
+                                          int64_t *version)
+{
+    return commit(NULL, tx, stream, group, offset, force, result, out, version);
 }
 
 /* The stream and the group exist. */

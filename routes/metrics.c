@@ -72,9 +72,9 @@ static void render_reads(struct db_pool *pool, struct text *t)
 static void render_group_commit(struct batcher *const *batchers, int n, struct text *t)
 {
     static const char *const NAME = "streamq_group_commit_size";
-    prom_family(
-        t, NAME, "histogram",
-        "Jobs written together in one transaction by the group commit, by kind (append, enqueue, dequeue, ack).");
+    prom_family(t, NAME, "histogram",
+                "Jobs written together in one transaction by the group commit, by kind (append, enqueue, dequeue, ack, "
+                "transaction).");
     for (int k = 0; k < n; k++) {
         struct batcher_stats g;
         const char *kind = batcher_stats(batchers[k], &g);
@@ -144,7 +144,8 @@ void route_metrics(struct request *req)
     http_server_render_metrics(req->server, &t);
     render_pool(req->svc->pool, &t);
     render_reads(req->svc->pool, &t);
-    struct batcher *const batchers[] = {req->svc->appends, req->svc->enqueues, req->svc->dequeues, req->svc->acks};
+    struct batcher *const batchers[] = {req->svc->appends, req->svc->enqueues, req->svc->dequeues, req->svc->acks,
+                                        req->svc->transactions};
     render_group_commit(batchers, (int)ARRAY_LEN(batchers), &t);
     render_queues(req, &t);
     service_render_worker_metrics(req->svc, &t);

@@ -65,6 +65,8 @@ void route_messages_ack_batch(struct request *req);
 void route_messages_nack(struct request *req);
 void route_messages_visibility(struct request *req);
 
+void route_transactions(struct request *req);
+
 void route_dead_letters_list(struct request *req);
 void route_dead_letters_redrive(struct request *req);
 void route_dead_letters_delete(struct request *req);

@@ -42,6 +42,8 @@ struct config {
     int64_t max_body;
     int64_t max_batch;
     int64_t append_writers;
+    int64_t transaction_writers;
+    int64_t transaction_id_ttl;
     int64_t queue_writers;
     int64_t threads;
     int64_t connection_timeout;

@@ -20,6 +20,7 @@
 #include "db/queue_group.h"
 #include "db/queues.h"
 #include "db/standby.h"
+#include "db/transactions.h"
 #include "routes/routes.h"
 #include "src/core/log.h"
 #include "src/core/prom.h"
@@ -77,12 +78,15 @@ static bool start_batchers(struct service *svc, const struct config *cfg)
     svc->enqueues = svc->appends ? batcher_start(&db_enqueue_kind, svc->pool, q) : NULL;
     svc->dequeues = svc->enqueues ? batcher_start(&db_dequeue_kind, svc->pool, q) : NULL;
     svc->acks = svc->dequeues ? batcher_start(&db_ack_kind, svc->pool, q) : NULL;
-    return svc->acks != NULL;
+    svc->transactions =
+        svc->acks ? batcher_start(&db_transaction_kind, svc->pool, (int)cfg->transaction_writers) : NULL;
+    return svc->transactions != NULL;
 }
 
 /* Writes every job still queued, then stops the writers. */
 static void stop_batchers(struct service *svc)
 {
+    batcher_stop(svc->transactions);
     batcher_stop(svc->acks);
     batcher_stop(svc->dequeues);
     batcher_stop(svc->enqueues);
