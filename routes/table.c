@@ -55,6 +55,11 @@ const struct route route_table[] = {
     {"GET", "/queues/{queue}/dead-letters", route_dead_letters_list, SCOPE_READ},
     {"POST", "/queues/{queue}/dead-letters/redrive", route_dead_letters_redrive, SCOPE_ADMIN},
     {"DELETE", "/queues/{queue}/dead-letters/{id}", route_dead_letters_delete, SCOPE_ADMIN},
+
+    /* The browser console's own files carry no data (its API calls need the
+     * token); last, so that matching every other route never passes them. */
+    {"GET", "/console", route_console_page, SCOPE_OPEN},
+    {"GET", "/console/{file}", route_console_asset, SCOPE_OPEN},
 };
 
 const size_t route_table_len = sizeof route_table / sizeof route_table[0];
