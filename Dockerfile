@@ -18,6 +18,7 @@ COPY --from=build /build/streamq /usr/local/bin/streamq
 USER streamq
 ENV STREAMQ_LISTEN=0.0.0.0:8080
 EXPOSE 8080
-HEALTHCHECK --interval=10s --timeout=3s --retries=3 CMD curl -fsS http://127.0.0.1:8080/healthz || exit 1
+# Liveness; start-period covers the migrations a first start applies.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 CMD curl -fsS http://127.0.0.1:8080/healthz || exit 1
 ENTRYPOINT ["/usr/local/bin/streamq"]
 CMD ["serve"]

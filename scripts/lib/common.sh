@@ -80,3 +80,17 @@ build() {
   ninja -C "$dir" >"$log" 2>&1 || { grep -v '^\[' "$log" >&2; rm -f "$log"; return 1; }
   rm -f "$log"
 }
+
+# npm_tools DIR: installs the npm packages of DIR exactly as DIR/package-lock.json
+# pins them, unless that is already done; concurrent callers wait for one install.
+npm_tools() {
+  local dir="$1"
+  command -v npm >/dev/null || ensure_packages nodejs npm
+  (
+    flock 9
+    if [ ! -f "$dir/node_modules/.package-lock.json" ] ||
+        [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    fi
+  ) 9>"$dir/.install.lock"
+}
