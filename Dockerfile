@@ -3,7 +3,7 @@
 FROM debian:12 AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential meson ninja-build pkg-config \
-      libmicrohttpd-dev libpq-dev libcjson-dev libcurl4-openssl-dev libssl-dev \
+      libmicrohttpd-dev libpq-dev libcjson-dev libcurl4-openssl-dev libssl-dev zlib1g-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -11,7 +11,7 @@ RUN meson setup /build -Dbuildtype=release -Dtests=false && ninja -C /build
 
 FROM debian:12-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libmicrohttpd12 libpq5 libcjson1 libcurl4 libssl3 curl ca-certificates \
+ && apt-get install -y --no-install-recommends libmicrohttpd12 libpq5 libcjson1 libcurl4 libssl3 zlib1g curl ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --no-create-home streamq
 COPY --from=build /build/streamq /usr/local/bin/streamq

@@ -71,6 +71,14 @@ enum stmt_id {
     STMT_RETENTION_CANDIDATES,
     STMT_RETENTION_TRIM,
     STMT_RETENTION_DEAD_LETTERS,
+    /* the standby's lag (db/standby.c) */
+    STMT_STANDBY_PRIMARY_WAL,
+    STMT_STANDBY_REPLAYED,
+    /* the cold archive (db/archive.c, db/archive_read.c) */
+    STMT_ARCHIVE_LOCK,
+    STMT_ARCHIVE_DUE,
+    STMT_ARCHIVE_DELETE,
+    STMT_ARCHIVE_STREAM,
     STMT_COUNT_
 };
 

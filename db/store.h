@@ -22,6 +22,15 @@ enum store_outcome {
     STORE_INVALID,     /* PostgreSQL refused the data (e.g. \u0000 in jsonb) */
     STORE_UNAVAILABLE, /* no connection in time, lost link, timeout */
     STORE_ERROR,       /* anything else; logged where found */
+    STORE_DAMAGED,     /* a file of the cold archive is missing or fails its checks */
+};
+
+/* How recent the answer of a read must be when a hot standby serves reads
+ * (--read-database-url, db/standby.h); without one, every read is on the primary. */
+enum db_recency {
+    DB_RECENT_ANY,      /* up to --max-replica-lag-ms behind; a "not found" is asked again on the primary */
+    DB_RECENT_IF_EMPTY, /* a reader that would park on nothing: an empty answer is asked again on the primary */
+    DB_RECENT_NOW,      /* woken by a commit: read on the primary, where the commit is visible */
 };
 
 /* An integer (or a time in microseconds since the Unix epoch) from a column

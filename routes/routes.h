@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "db/events.h"
 #include "db/store.h"
 #include "src/core/text.h"
 #include "src/http/router.h"
@@ -110,6 +111,12 @@ bool route_wait_query_or_reply(struct request *req, int64_t *seconds) MUST_CHECK
 /* True when the request may still wait (seconds > 0, its deadline, set on the
  * first call, not passed, and the service not stopping); then it watches `key`. */
 bool route_wait_begin(struct request *req, int64_t seconds, enum wait_kind kind, const char *key);
+/* How recent the read of a request that may wait must be; call it before
+ * route_wait_begin. Without `seconds`: a plain read, which a standby may serve.
+ * On the first run: an empty answer is confirmed on the primary, so a reader
+ * does not park past an event that has committed. Run again after parking:
+ * on the primary, which shows the commit that woke it. */
+enum db_recency route_wait_recency(const struct request *req, int64_t seconds);
 /* Parks the request until a change to the watched key, its deadline, or
  * `recheck_ms` from now (0: no recheck), whichever is first. */
 void route_wait_park(struct request *req, int64_t recheck_ms);
@@ -143,6 +150,22 @@ struct webhook_batch;
 /* routes/webhooks.c: the next batch of `d` rendered as a delivery body (the
  * dispatcher's webhook_batch_fn, handed to it by service.c). */
 enum store_outcome route_webhooks_batch(struct db_pool *pool, const struct due_webhook *d, struct webhook_batch *out);
+
+/* routes/events.c: the problem answer of a failed stream read. */
+void route_reply_read_failure(struct request *req, enum store_outcome outcome, const char *stream);
+/* routes/events.c: a read's input that outlives its request (an NDJSON export
+ * reads on after the handler returned): `in`, its strings owned copies. */
+struct read_input_copy {
+    struct read_input in;
+    char *stream, *types, *since, *until;
+};
+void read_input_copy(struct read_input_copy *c, const struct read_input *in);
+void read_input_copy_free(struct read_input_copy *c);
+/* routes/events_archive.c: the include_archive query parameter (true/false);
+ * a read page and an NDJSON export that include the cold archive. */
+bool route_include_archive_or_reply(struct request *req, bool *include) MUST_CHECK;
+void route_archive_read_page(struct request *req, const struct read_input *in, int64_t wait);
+void route_archive_export(struct request *req, const struct read_input *in);
 
 /* Renderers, each in the route file of its resource; they append the API's
  * JSON object for one struct (declared here for the unit tests too). */

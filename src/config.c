@@ -37,6 +37,12 @@ static const struct option_def options[] = {
      "once listening, write the bound port (a decimal number and a newline) to this file"},
     {"database-url", OPT_STRING, OFF(database_url), "", 0, 0, NULL,
      "libpq connection string or URL; also DATABASE_URL; what it leaves out comes from PG* variables"},
+    {"read-database-url", OPT_STRING, OFF(read_database_url), "", 0, 0, NULL,
+     "a hot standby of the database for reads (libpq connection string or URL); empty: every read goes to the "
+     "primary"},
+    {"max-replica-lag-ms", OPT_INT, OFF(max_replica_lag_ms), "1000", 100, 3600000, NULL,
+     "reads go to the primary while the standby is further behind than this (checked every quarter of it, "
+     "at most every second)"},
     {"schema", OPT_STRING, OFF(schema), "event_streaming", 0, 0, NULL,
      "PostgreSQL schema holding streamq's tables (created by migrations)"},
     {"table-prefix", OPT_STRING, OFF(table_prefix), "", 0, 0, NULL,
@@ -65,6 +71,9 @@ static const struct option_def options[] = {
      "newest events kept in a stream without a retention policy of its own; 0: no limit"},
     {"dead-letter-retention", OPT_INT, OFF(dead_letter_retention), "1209600", 0, I64_MAX, NULL,
      "seconds a dead letter is kept before the retention worker deletes it; 0: kept until deleted"},
+    {"archive-dir", OPT_STRING, OFF(archive_dir), "", 0, 0, NULL,
+     "directory of the cold archive: trimmed events are written there (gzip NDJSON) before they are deleted; \"\": not "
+     "archived"},
     {"sse-heartbeat-seconds", OPT_INT, OFF(sse_heartbeat_seconds), "15", 1, 300, NULL,
      "a Server-Sent Events subscription with nothing to send gets a comment line this often"},
     {"notify", OPT_BOOL, OFF(notify), "true", 0, 0, NULL,

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "db/append_group.h"
 #include "db/batcher.h"
@@ -18,6 +19,7 @@
 #include "db/pool.h"
 #include "db/queue_group.h"
 #include "db/queues.h"
+#include "db/standby.h"
 #include "routes/routes.h"
 #include "src/core/log.h"
 #include "src/core/prom.h"
@@ -26,6 +28,7 @@
 #include "src/http/waiters.h"
 #include "src/service_run.h"
 #include "src/workers/notifier.h"
+#include "src/workers/periodic.h"
 #include "src/workers/retention.h"
 #include "src/workers/sweeper.h"
 #include "src/workers/webhooks.h"
@@ -89,6 +92,24 @@ static void stop_batchers(struct service *svc)
 static void poke_dispatcher(void *dispatcher)
 {
     webhooks_poke(dispatcher);
+}
+
+static void check_standby(void *pool)
+{
+    db_standby_check(pool);
+}
+
+/* The standby's check, when reads may go to one; true when it started or none is needed. */
+static bool start_standby_check(const struct config *cfg, struct db_pool *pool, struct periodic **check)
+{
+    *check = NULL;
+    if (!*cfg->read_database_url)
+        return true;
+    *check = periodic_start(db_standby_check_interval_ms(cfg), check_standby, pool);
+    if (*check)
+        log_info("reads go to the standby while it is at most %lld ms behind (checked every %lld ms)",
+                 (long long)cfg->max_replica_lag_ms, (long long)db_standby_check_interval_ms(cfg));
+    return *check != NULL;
 }
 
 struct service_workers {
@@ -183,6 +204,15 @@ static int serve(const struct config *cfg)
         return 0;
     }
 
+    /* Found out now, not at the first trim: the worker could not archive, so
+     * it would trim nothing. */
+    if (*cfg->archive_dir && access(cfg->archive_dir, W_OK | X_OK) != 0) {
+        log_error("--archive-dir %s: not a writable directory", cfg->archive_dir);
+        return 1;
+    }
+    if (*cfg->archive_dir)
+        log_info("trimmed events are archived in %s before they are deleted", cfg->archive_dir);
+
     struct auth *auth = NULL;
     if (*cfg->tokens_file) {
         auth = auth_load(cfg->tokens_file, err, sizeof err);
@@ -205,11 +235,13 @@ static int serve(const struct config *cfg)
     curl_global_init(CURL_GLOBAL_DEFAULT); /* before any other thread: it is not thread-safe */
     struct waiters *waiters = start_batchers(&svc, cfg) ? waiters_new() : NULL;
     struct sweeper *sweeper = waiters ? sweeper_start(cfg, svc.pool) : NULL;
-    struct retention *retention = sweeper ? retention_start(cfg, svc.pool) : NULL;
+    struct retention *retention = sweeper ? retention_start(cfg, svc.pool, event_json) : NULL;
     struct dispatcher *dispatcher = retention ? webhooks_start(cfg, svc.pool, route_webhooks_batch) : NULL;
     struct notifier *notifier = dispatcher ? notifier_start(cfg, waiters, poke_dispatcher, dispatcher) : NULL;
-    if (!notifier) {
+    struct periodic *standby_check = NULL;
+    if (!notifier || !start_standby_check(cfg, svc.pool, &standby_check)) {
         log_error("cannot start the background threads");
+        notifier_stop(notifier);
         webhooks_stop(dispatcher);
         retention_stop(retention);
         sweeper_stop(sweeper);
@@ -237,6 +269,7 @@ static int serve(const struct config *cfg)
     if (!svc.http) {
         free(routes);
         db_depth_cache_free(svc.depths);
+        periodic_stop(standby_check);
         notifier_stop(notifier);
         webhooks_stop(dispatcher);
         retention_stop(retention);
@@ -276,6 +309,7 @@ stop:
     http_server_stop(svc.http, cfg->shutdown_timeout * 1000);
     stop_batchers(&svc);
     auth_free(auth);
+    periodic_stop(standby_check);
     notifier_stop(notifier);
     webhooks_stop(dispatcher);
     retention_stop(retention);
