@@ -22,6 +22,8 @@ void route_ops_readyz(struct request *req);
 void route_ops_version(struct request *req);
 void route_ops_openapi(struct request *req);
 void route_metrics(struct request *req);
+void route_console_page(struct request *req);
+void route_console_asset(struct request *req);
 
 void route_events_append(struct request *req);
 void route_events_read(struct request *req);
@@ -83,6 +85,9 @@ bool route_list_query_or_reply(struct request *req, const char **prefix, const c
  * narrowed to the names the request's token reaches: the longer of the two
  * prefixes when one starts with the other, else a prefix no name has. */
 const char *route_visible_prefix(const struct request *req, const char *asked);
+/* True when an If-None-Match header value lists `etag` (quoted) or `*`; it
+ * compares weakly and may list several tags (RFC 9110 13.1.2). */
+bool route_etag_listed(const char *header, const char *etag);
 /* The `after` query parameter of peek and dead-letter pages (a sequence number). */
 bool route_cursor_or_reply(struct request *req, const char **after) MUST_CHECK;
 

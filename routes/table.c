@@ -58,6 +58,11 @@ const struct route route_table[] = {
     {"DELETE", "/queues/{queue}/dead-letters/{id}", route_dead_letters_delete, SCOPE_ADMIN},
 
     {"POST", "/transactions", route_transactions, SCOPE_WRITE},
+
+    /* The browser console's own files carry no data (its API calls need the
+     * token); last, so that matching every other route never passes them. */
+    {"GET", "/console", route_console_page, SCOPE_OPEN},
+    {"GET", "/console/{file}", route_console_asset, SCOPE_OPEN},
 };
 
 const size_t route_table_len = sizeof route_table / sizeof route_table[0];

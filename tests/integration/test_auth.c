@@ -1,7 +1,7 @@
 /* Bearer tokens (src/http/auth.c, API.md "Operations"): with a tokens file,
- * every route but /healthz and /readyz needs a token whose scope covers it and
- * whose name prefix covers the names in its path; 401 and 403 change nothing;
- * lists and the global read show only what the token reaches; SIGHUP re-reads
+ * every route but /healthz, /readyz and the console's files needs a token
+ * whose scope covers it and whose name prefix covers the names in its path;
+ * 401 and 403 change nothing; lists and the global read show only what the token reaches; SIGHUP re-reads
  * the file (a file that no longer parses keeps the old set); the log names
  * tokens by label and never shows one. Hashes: `printf '<token>' | sha256sum`. */
 #include <check.h>
@@ -78,6 +78,9 @@ START_TEST(health_and_readiness_stay_open)
     ck_assert_int_eq(status_of(NULL, "GET", "/healthz", NULL), 200);
     ck_assert_int_eq(status_of(NULL, "GET", "/readyz", NULL), 200);
     ck_assert_int_eq(status_of("nonsense", "GET", "/healthz", NULL), 200);
+    /* The console's page and files carry no data; its API calls need the token. */
+    ck_assert_int_eq(status_of(NULL, "GET", "/console", NULL), 200);
+    ck_assert_int_eq(status_of(NULL, "GET", "/console/app.js", NULL), 200);
 }
 END_TEST
 
