@@ -288,9 +288,9 @@ BEGIN
                       FROM {p}streams s
                       LEFT JOIN {p}retention_policies r ON r.stream = s.name
                      CROSS JOIN LATERAL (
-                         SELECT (SELECT e.stream_offset FROM %1$I e WHERE e.stream = s.name
+                         SELECT (SELECT e.stream_offset FROM %1$I e WHERE e.stream = (s.name COLLATE "default")
                                   ORDER BY e.stream_offset LIMIT 1) AS first_offset,
-                                (SELECT e.stream_offset FROM %1$I e WHERE e.stream = s.name
+                                (SELECT e.stream_offset FROM %1$I e WHERE e.stream = (s.name COLLATE "default")
                                   ORDER BY e.stream_offset DESC LIMIT 1) AS last_offset) x
                      WHERE x.last_offset IS NOT NULL) k
             $q$, v_part.name)
@@ -428,7 +428,10 @@ $$;
 -- Row trimming next to partition drops
 ------------------------------------------------------------------------------
 
--- retention_candidates and trim_stream as in version 6, with p_age_grace:
+-- retention_candidates and trim_stream as in version 6, with p_age_grace
+-- (and a candidate's oldest event found through the index: streams.name is
+-- COLLATE "C", events.stream is not, and the comparison of the two could not
+-- use the index, a scan of events per stream):
 -- events are trimmed by age only once p_age_grace seconds past their
 -- max_age_seconds. Partitioned, the worker passes a few widths, so that
 -- events expiring by age go with their whole partition rather than row by row
@@ -450,7 +453,7 @@ AS $$
        AND (r.stream IS NOT NULL OR p_default_age IS NOT NULL OR p_default_count IS NOT NULL)
        AND ((CASE WHEN r.stream IS NULL THEN p_default_count ELSE r.max_count END) < s.version + 1 - s.first_offset
             OR (SELECT e.created_at FROM {p}events e
-                 WHERE e.stream = s.name AND e.stream_offset >= s.first_offset
+                 WHERE e.stream = (s.name COLLATE "default") AND e.stream_offset >= s.first_offset
                  ORDER BY e.stream_offset LIMIT 1)
                < now() - make_interval(secs => p_age_grace + CASE WHEN r.stream IS NULL THEN p_default_age
                                                                   ELSE r.max_age_seconds END))

@@ -83,6 +83,16 @@ static const struct {
     {{NULL, {"STREAMQ_AUTO_MIGRATE=2"}, {NULL}}, "auto-migrate", "STREAMQ_AUTO_MIGRATE", "bad bool in env"},
     {{NULL, {NULL}, {"--log-level=verbose"}}, "log-level", NULL, "enum value not in the list"},
     {{NULL, {NULL}, {"--partitioning=monthly"}}, "partitioning", NULL, "partitioning not in the list"},
+    /* durations */
+    {{NULL, {NULL}, {"--partition-width=0"}}, "partition-width", "from 1s", "partition width 0 (below min)"},
+    {{NULL, {NULL}, {"--partition-width=0d"}}, "partition-width", NULL, "partition width 0d"},
+    {{NULL, {NULL}, {"--partition-width=367d"}}, "partition-width", "31622400s", "partition width max + 1 day"},
+    {{NULL, {NULL}, {"--partition-width=1w"}}, "partition-width", NULL, "partition width unknown unit"},
+    {{NULL, {NULL}, {"--partition-width=h"}}, "partition-width", NULL, "partition width unit alone"},
+    {{NULL, {NULL}, {"--partition-width=-1h"}}, "partition-width", NULL, "partition width negative"},
+    {{NULL, {NULL}, {"--partition-width=1.5h"}}, "partition-width", NULL, "partition width fraction"},
+    {{NULL, {"STREAMQ_PARTITION_WIDTH=1 d"}, {NULL}}, "partition-width", "STREAMQ_PARTITION_WIDTH", "space before unit"},
+    {{NULL, {NULL}, {"--partition-width=99999999999999999999d"}}, "partition-width", NULL, "partition width overflow"},
     /* config file */
     {{"{\"bogus\": 1}", {NULL}, {NULL}}, "bogus", "unknown", "unknown key in the file"},
     {{"{\"config\": \"/etc/other.json\"}", {NULL}, {NULL}}, "config", "unknown", "file cannot name another file"},
