@@ -34,8 +34,8 @@ struct config {
     int64_t retention_max_count;   /* events; 0: no default limit */
     int64_t dead_letter_retention; /* seconds; 0: dead letters are kept */
     int64_t sse_heartbeat_seconds;
-    bool notify; /* commits NOTIFY and the notifier LISTENs (long polls, SSE) */
-    char *partitioning; /* "none" or "time" */
+    bool notify;             /* commits NOTIFY and the notifier LISTENs (long polls, SSE) */
+    char *partitioning;      /* "none" or "time" */
     int64_t partition_width; /* seconds; with partitioning "time" */
     int64_t max_body;
     int64_t max_batch;

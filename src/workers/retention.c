@@ -85,8 +85,7 @@ static void drop_partitions(struct retention *r)
     }
     for (int step = 0; step < RETENTION_MAX_STEPS && !atomic_load(&r->stop_now); step++) {
         int64_t deleted;
-        if (db_retention_forget_ids(r->pool, RETENTION_ID_BATCH, &deleted) != STORE_OK ||
-            deleted < RETENTION_ID_BATCH)
+        if (db_retention_forget_ids(r->pool, RETENTION_ID_BATCH, &deleted) != STORE_OK || deleted < RETENTION_ID_BATCH)
             return;
     }
 }

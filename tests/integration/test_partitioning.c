@@ -21,6 +21,17 @@
 #define WIDTH "2"
 #define DEADLINE_MS 30000
 
+/* Every service of this suite: partitioned, with a prefix, retention often. */
+static const char *const service_args[] = {"--partitioning",
+                                           "time",
+                                           "--partition-width",
+                                           WIDTH,
+                                           "--table-prefix",
+                                           PREFIX,
+                                           "--retention-interval-ms",
+                                           "200",
+                                           NULL};
+
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
@@ -167,9 +178,7 @@ START_TEST(retention_drops_whole_partitions)
 {
     /* A schema of its own, so that only this test's streams share its partitions. */
     struct service_proc sp;
-    const char *args[] = {"--partitioning", "time", "--partition-width", WIDTH, "--table-prefix", PREFIX,
-                          "--retention-interval-ms", "200", NULL};
-    ck_assert(svc_start(&sp, NULL, args));
+    ck_assert(svc_start(&sp, NULL, service_args));
     const char *stream = unique_name("pr");
     const char *capped = unique_name("pc");
     enum { PER = 5 };
@@ -214,9 +223,9 @@ START_TEST(retention_drops_whole_partitions)
 
     /* Wait for the old batch's partition to leave pg_inherits. */
     for (int waited = 0;; waited += 100) {
-        long long still = sql_value(
-            fmt("SELECT count(*) FROM pg_inherits WHERE inhrelid = %lld AND inhparent = '%s." PREFIX "events'::regclass",
-                old_partition, sp.schema));
+        long long still = sql_value(fmt(
+            "SELECT count(*) FROM pg_inherits WHERE inhrelid = %lld AND inhparent = '%s." PREFIX "events'::regclass",
+            old_partition, sp.schema));
         if (still == 0)
             break;
         ck_assert_msg(waited < DEADLINE_MS, "partition %lld was never dropped", old_partition);
@@ -287,8 +296,9 @@ START_TEST(another_partitioning_of_the_schema_is_refused)
                   "%s", out);
     ck_assert_msg(strstr(out, "start with --partitioning time, or use a new --schema"), "%s", out);
 
-    const char *width[] = {"migrate",   "--schema",       svc.schema, "--table-prefix", PREFIX, "--partitioning",
-                           "time",      "--partition-width", "1h",    NULL};
+    const char *width[] = {
+        "migrate",           "--schema", svc.schema, "--table-prefix", PREFIX, "--partitioning", "time",
+        "--partition-width", "1h",       NULL};
     ck_assert_int_ne(svc_run_to_exit(width, out, sizeof out), 0);
     ck_assert_msg(strstr(out, "was created with --partition-width 2 (seconds), but this start asks for "
                               "--partition-width 3600"),
@@ -330,7 +340,5 @@ static Suite *partitioning_suite(void)
 
 int main(void)
 {
-    const char *args[] = {"--partitioning", "time", "--partition-width", WIDTH, "--table-prefix", PREFIX,
-                          "--retention-interval-ms", "200", NULL};
-    return harness_main(partitioning_suite(), args);
+    return harness_main(partitioning_suite(), service_args);
 }

@@ -91,7 +91,10 @@ static const struct {
     {{NULL, {NULL}, {"--partition-width=h"}}, "partition-width", NULL, "partition width unit alone"},
     {{NULL, {NULL}, {"--partition-width=-1h"}}, "partition-width", NULL, "partition width negative"},
     {{NULL, {NULL}, {"--partition-width=1.5h"}}, "partition-width", NULL, "partition width fraction"},
-    {{NULL, {"STREAMQ_PARTITION_WIDTH=1 d"}, {NULL}}, "partition-width", "STREAMQ_PARTITION_WIDTH", "space before unit"},
+    {{NULL, {"STREAMQ_PARTITION_WIDTH=1 d"}, {NULL}},
+     "partition-width",
+     "STREAMQ_PARTITION_WIDTH",
+     "space before unit"},
     {{NULL, {NULL}, {"--partition-width=99999999999999999999d"}}, "partition-width", NULL, "partition width overflow"},
     /* config file */
     {{"{\"bogus\": 1}", {NULL}, {NULL}}, "bogus", "unknown", "unknown key in the file"},
