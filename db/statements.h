@@ -74,6 +74,11 @@ enum stmt_id {
     STMT_RETENTION_ADD_PARTITIONS,
     STMT_RETENTION_DROP_PARTITION,
     STMT_RETENTION_FORGET_IDS,
+    /* the cold archive (db/archive.c, db/archive_read.c) */
+    STMT_ARCHIVE_LOCK,
+    STMT_ARCHIVE_DUE,
+    STMT_ARCHIVE_DELETE,
+    STMT_ARCHIVE_STREAM,
     STMT_COUNT_
 };
 
