@@ -7,6 +7,7 @@
 
 #include "db/pool.h"
 #include "db/rows.h"
+#include "db/standby.h"
 #include "src/core/util.h"
 
 /* Events from `offset` to the end that are still retained: those retention
@@ -52,6 +53,13 @@ out:
     return outcome;
 }
 
+/* The stream and the group exist. */
+static bool group_found(const PGresult *res, const void *cls)
+{
+    (void)cls;
+    return PQntuples(res) == 1 && !PQgetisnull(res, 0, 1);
+}
+
 enum store_outcome db_consumers_get(struct db_pool *pool, const char *stream, const char *group, struct consumer *out,
                                     bool *stream_exists)
 {
@@ -60,7 +68,8 @@ enum store_outcome db_consumers_get(struct db_pool *pool, const char *stream, co
     memset(out, 0, sizeof *out);
     snprintf(out->group, sizeof out->group, "%s", group);
     *stream_exists = false;
-    enum store_outcome outcome = db_run(pool, STMT_CONSUMERS_GET, 2, params, "get consumer", &res);
+    enum store_outcome outcome =
+        db_run_read(pool, DB_RECENT_ANY, STMT_CONSUMERS_GET, 2, params, "get consumer", group_found, NULL, &res);
     if (outcome == STORE_OK) {
         *stream_exists = PQntuples(res) == 1;
         if (!*stream_exists || PQgetisnull(res, 0, 1)) {
@@ -81,7 +90,8 @@ enum store_outcome db_consumers_list(struct db_pool *pool, const char *stream, s
     const char *params[] = {stream};
     *groups = NULL;
     *n = 0;
-    enum store_outcome outcome = db_run(pool, STMT_CONSUMERS_LIST, 1, params, "list consumers", &res);
+    enum store_outcome outcome = db_run_read(pool, DB_RECENT_ANY, STMT_CONSUMERS_LIST, 1, params, "list consumers",
+                                             db_final_has_rows, NULL, &res);
     if (outcome == STORE_OK && PQntuples(res) == 0)
         outcome = STORE_NOT_FOUND;
     if (outcome == STORE_OK) {

@@ -609,6 +609,14 @@ const struct statement statements[STMT_COUNT_] = {
     [STMT_RETENTION_DEAD_LETTERS] = {"retention_dead_letters",
         "SELECT {p}delete_old_dead_letters($1::bigint, $2::int)"},
 
+    /* WAL positions as byte counts: what the primary has flushed (all a
+     * standby can have), and what the standby has replayed (NULL on a server
+     * that is not one). */
+    [STMT_STANDBY_PRIMARY_WAL] = {"standby_primary_wal",
+        "SELECT (pg_current_wal_flush_lsn() - '0/0'::pg_lsn)::bigint"},
+    [STMT_STANDBY_REPLAYED] = {"standby_replayed",
+        "SELECT pg_is_in_recovery(), (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint"},
+
     /* The archiving trim (db/archive.c) runs these in one transaction: the
      * try-lock of trim_stream() (schema/006_retention.sql), so that it and
      * plain trims of the stream exclude each other too; the events due, chosen

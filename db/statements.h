@@ -74,6 +74,9 @@ enum stmt_id {
     STMT_RETENTION_ADD_PARTITIONS,
     STMT_RETENTION_DROP_PARTITION,
     STMT_RETENTION_FORGET_IDS,
+    /* the standby's lag (db/standby.c) */
+    STMT_STANDBY_PRIMARY_WAL,
+    STMT_STANDBY_REPLAYED,
     /* the cold archive (db/archive.c, db/archive_read.c) */
     STMT_ARCHIVE_LOCK,
     STMT_ARCHIVE_DUE,

@@ -141,6 +141,13 @@ bool route_wait_begin(struct request *req, int64_t seconds, enum wait_kind kind,
     return true;
 }
 
+enum db_recency route_wait_recency(const struct request *req, int64_t seconds)
+{
+    if (seconds <= 0)
+        return DB_RECENT_ANY;
+    return req->wait_until_us ? DB_RECENT_NOW : DB_RECENT_IF_EMPTY;
+}
+
 void route_wait_park(struct request *req, int64_t recheck_ms)
 {
     int64_t until = req->wait_until_us;

@@ -106,6 +106,12 @@ bool route_wait_query_or_reply(struct request *req, int64_t *seconds) MUST_CHECK
 /* True when the request may still wait (seconds > 0, its deadline, set on the
  * first call, not passed, and the service not stopping); then it watches `key`. */
 bool route_wait_begin(struct request *req, int64_t seconds, enum wait_kind kind, const char *key);
+/* How recent the read of a request that may wait must be; call it before
+ * route_wait_begin. Without `seconds`: a plain read, which a standby may serve.
+ * On the first run: an empty answer is confirmed on the primary, so a reader
+ * does not park past an event that has committed. Run again after parking:
+ * on the primary, which shows the commit that woke it. */
+enum db_recency route_wait_recency(const struct request *req, int64_t seconds);
 /* Parks the request until a change to the watched key, its deadline, or
  * `recheck_ms` from now (0: no recheck), whichever is first. */
 void route_wait_park(struct request *req, int64_t recheck_ms);

@@ -37,6 +37,12 @@ static const struct option_def options[] = {
      "once listening, write the bound port (a decimal number and a newline) to this file"},
     {"database-url", OPT_STRING, OFF(database_url), "", 0, 0, NULL,
      "libpq connection string or URL; also DATABASE_URL; what it leaves out comes from PG* variables"},
+    {"read-database-url", OPT_STRING, OFF(read_database_url), "", 0, 0, NULL,
+     "a hot standby of the database for reads (libpq connection string or URL); empty: every read goes to the "
+     "primary"},
+    {"max-replica-lag-ms", OPT_INT, OFF(max_replica_lag_ms), "1000", 100, 3600000, NULL,
+     "reads go to the primary while the standby is further behind than this (checked every quarter of it, "
+     "at most every second)"},
     {"schema", OPT_STRING, OFF(schema), "event_streaming", 0, 0, NULL,
      "PostgreSQL schema holding streamq's tables (created by migrations)"},
     {"table-prefix", OPT_STRING, OFF(table_prefix), "", 0, 0, NULL,

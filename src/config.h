@@ -16,8 +16,10 @@ struct config {
     char *listen; /* "host:port" as given */
     struct sockaddr_storage listen_addr;
     socklen_t listen_addr_len;
-    char *port_file;    /* "" for none */
-    char *database_url; /* "" leaves everything to libpq's PG* variables */
+    char *port_file;            /* "" for none */
+    char *database_url;         /* "" leaves everything to libpq's PG* variables */
+    char *read_database_url;    /* "" when reads go to the primary too */
+    int64_t max_replica_lag_ms; /* a standby further behind serves no read */
     char *schema;
     char *table_prefix;
     int64_t pool_min;
