@@ -80,6 +80,20 @@ static bool apply_pending(PGconn *pg, const struct config *cfg, char *err, size_
              cfg->schema, cfg->schema, cfg->schema);
     if (!run(pg, sql, "taking the migration lock", err, errlen))
         return false;
+    /* What schema/008_partitioning.sql records (and builds) when it runs. */
+    char width[24];
+    snprintf(width, sizeof width, "%lld", (long long)cfg->partition_width);
+    const char *choice[] = {cfg->partitioning, width};
+    PGresult *set = PQexecParams(pg,
+                                 "SELECT set_config('streamq.partitioning', $1, true),"
+                                 " set_config('streamq.partition_width', $2, true)",
+                                 2, NULL, choice, NULL, NULL, 0);
+    bool set_ok = PQresultStatus(set) == PGRES_TUPLES_OK;
+    PQclear(set);
+    if (!set_ok) {
+        snprintf(err, errlen, "migration: cannot pass the partitioning options");
+        goto fail;
+    }
     char *create = statements_expand("CREATE TABLE IF NOT EXISTS {p}schema_migrations ("
                                      " version integer PRIMARY KEY, name text NOT NULL,"
                                      " applied_at timestamptz NOT NULL DEFAULT now())",
@@ -121,6 +135,44 @@ fail:
     return false;
 }
 
+/* The partitioning the schema was created with (recorded by migration 8) must
+ * be the one asked for: the events table's shape cannot change afterwards. */
+static bool check_partitioning(PGconn *pg, const struct config *cfg, char *err, size_t errlen)
+{
+    char *sql = statements_expand("SELECT (SELECT value FROM {p}settings WHERE name = 'partitioning'),"
+                                  " (SELECT value FROM {p}settings WHERE name = 'partition_width')",
+                                  cfg->table_prefix);
+    PGresult *res = PQexec(pg, sql);
+    free(sql);
+    bool ok = false;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        snprintf(err, errlen, "cannot read the schema's partitioning: %.200s", PQresultErrorMessage(res));
+        goto out;
+    }
+    const char *recorded = PQgetisnull(res, 0, 0) ? "none" : PQgetvalue(res, 0, 0);
+    long long width = PQgetisnull(res, 0, 1) ? 0 : atoll(PQgetvalue(res, 0, 1));
+    if (strcmp(recorded, cfg->partitioning) != 0) {
+        snprintf(err, errlen,
+                 "database schema %s was created with --partitioning %s, but this start asks for --partitioning %s; "
+                 "the choice is fixed when the schema is created: start with --partitioning %s, or use a new "
+                 "--schema and move the events there",
+                 cfg->schema, recorded, cfg->partitioning, recorded);
+        goto out;
+    }
+    if (!strcmp(recorded, "time") && width != cfg->partition_width) {
+        snprintf(err, errlen,
+                 "database schema %s was created with --partition-width %lld (seconds), but this start asks for "
+                 "--partition-width %lld; the width is fixed when the schema is created: start with "
+                 "--partition-width %lld, or use a new --schema and move the events there",
+                 cfg->schema, width, (long long)cfg->partition_width, width);
+        goto out;
+    }
+    ok = true;
+out:
+    PQclear(res);
+    return ok;
+}
+
 bool db_migrate(const struct config *cfg, bool apply, char *err, size_t errlen)
 {
     PGconn *pg = db_connect(cfg, err, errlen);
@@ -129,7 +181,7 @@ bool db_migrate(const struct config *cfg, bool apply, char *err, size_t errlen)
         goto out;
     PQclear(PQexec(pg, "SET client_min_messages TO warning"));
     if (apply) {
-        ok = apply_pending(pg, cfg, err, errlen);
+        ok = apply_pending(pg, cfg, err, errlen) && check_partitioning(pg, cfg, err, errlen);
         goto out;
     }
     int version = applied_version(pg, cfg, err, errlen);
@@ -142,7 +194,7 @@ bool db_migrate(const struct config *cfg, bool apply, char *err, size_t errlen)
                  cfg->schema, version, db_migrate_latest());
         goto out;
     }
-    ok = true;
+    ok = check_partitioning(pg, cfg, err, errlen);
 out:
     PQfinish(pg);
     return ok;

@@ -10,10 +10,13 @@
 #include "db/store.h"
 #include "src/core/util.h"
 
-/* The service's defaults for streams without a policy of their own; <= 0: no limit. */
+/* The service's defaults for streams without a policy of their own; <= 0: no
+ * limit. Row trimming takes events by age only `age_grace` seconds after they
+ * expire (partitioned, whole-partition drops take them first). */
 struct retention_defaults {
     int64_t max_age_seconds;
     int64_t max_count;
+    int64_t age_grace;
 };
 
 struct retention_candidates {
@@ -38,5 +41,24 @@ enum store_outcome db_retention_trim(struct db_pool *pool, const char *stream,
  * ago; `*deleted` is how many. */
 enum store_outcome db_retention_dead_letters(struct db_pool *pool, int64_t max_age_seconds, int limit,
                                              int64_t *deleted) MUST_CHECK;
+
+/* Time partitioning (schema/008_partitioning.sql). Each call is one short
+ * transaction under a try-lock shared by every instance; waits for table locks
+ * are cut at 100 ms, so none holds appends up. */
+
+/* Creates the events partitions from the current one through `ahead` widths
+ * later that are missing; `*created` is how many. */
+enum store_outcome db_retention_add_partitions(struct db_pool *pool, int ahead, int64_t *created) MUST_CHECK;
+
+/* Drops the oldest events partition when every event in it is past retention
+ * and moves the streams' first_offset past it. `*dropped` is how many events
+ * went (0: none due, kept, or busy); `name` (NAME_MAX_LEN + 1 bytes) the
+ * partition's name. */
+enum store_outcome db_retention_drop_partition(struct db_pool *pool, const struct retention_defaults *defaults,
+                                               int64_t *dropped, char *name) MUST_CHECK;
+
+/* Deletes up to `limit` ids of events whose partition was dropped; `*deleted`
+ * is how many. */
+enum store_outcome db_retention_forget_ids(struct db_pool *pool, int limit, int64_t *deleted) MUST_CHECK;
 
 #endif

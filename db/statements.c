@@ -599,9 +599,16 @@ const struct statement statements[STMT_COUNT_] = {
 
     /* The retention worker's steps (db/retention.c); $defaults NULL: no limit. */
     [STMT_RETENTION_CANDIDATES] = {"retention_candidates",
-        "SELECT stream FROM {p}retention_candidates($1::bigint, $2::bigint, $3, $4::int)"},
+        "SELECT stream FROM {p}retention_candidates($1::bigint, $2::bigint, $3::bigint, $4, $5::int)"},
     [STMT_RETENTION_TRIM] = {"retention_trim",
-        "SELECT trimmed, first_offset FROM {p}trim_stream($1, $2::bigint, $3::bigint, $4::int)"},
+        "SELECT trimmed, first_offset FROM {p}trim_stream($1, $2::bigint, $3::bigint, $4::bigint, $5::int)"},
+    /* Time partitioning (schema/008_partitioning.sql); unused otherwise. */
+    [STMT_RETENTION_ADD_PARTITIONS] = {"retention_add_partitions",
+        "SELECT {p}add_event_partitions($1::int)"},
+    [STMT_RETENTION_DROP_PARTITION] = {"retention_drop_partition",
+        "SELECT dropped, partition FROM {p}drop_event_partition($1::bigint, $2::bigint)"},
+    [STMT_RETENTION_FORGET_IDS] = {"retention_forget_ids",
+        "SELECT {p}forget_dropped_event_ids($1::int)"},
     [STMT_RETENTION_DEAD_LETTERS] = {"retention_dead_letters",
         "SELECT {p}delete_old_dead_letters($1::bigint, $2::int)"},
 

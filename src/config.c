@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-enum opt_type { OPT_STRING, OPT_INT, OPT_BOOL, OPT_ENUM };
+enum opt_type { OPT_STRING, OPT_INT, OPT_BOOL, OPT_ENUM, OPT_DURATION };
 
 struct option_def {
     const char *name; /* flag without "--"; env var is STREAMQ_ + upper snake case */
@@ -25,7 +25,7 @@ struct option_def {
 
 static const char *const log_formats[] = {"text", "json", NULL};
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
-static const char *const partitionings[] = {"none", NULL};
+static const char *const partitionings[] = {"none", "time", NULL};
 
 #define OFF(field) offsetof(struct config, field)
 #define I64_MAX INT64_MAX
@@ -79,7 +79,12 @@ static const struct option_def options[] = {
     {"notify", OPT_BOOL, OFF(notify), "true", 0, 0, NULL,
      "commits send a PostgreSQL NOTIFY that wakes long polls and SSE streams at once; false: waiters wake only at "
      "their deadline (for measuring NOTIFY's cost)"},
-    {"partitioning", OPT_ENUM, OFF(partitioning), "none", 0, 0, partitionings, "table partitioning of events (none)"},
+    {"partitioning", OPT_ENUM, OFF(partitioning), "none", 0, 0, partitionings,
+     "none, or time: events are range-partitioned by created_at and retention drops whole partitions; fixed when the "
+     "schema is created (a later start with the other value is refused)"},
+    {"partition-width", OPT_DURATION, OFF(partition_width), "1d", 1, 366 * 86400, NULL,
+     "time span of one events partition with --partitioning time: seconds, or a number with s, m, h or d (1d, 6h); "
+     "at least 1 s; fixed when the schema is created"},
     {"max-body", OPT_INT, OFF(max_body), "4194304", 1024, 1073741824, NULL,
      "largest request body in bytes; larger ones get 413"},
     {"max-batch", OPT_INT, OFF(max_batch), "1000", 1, 4096, NULL, "most events or messages in one append or enqueue"},
@@ -142,6 +147,31 @@ static bool is_identifier(const char *s, bool allow_empty, bool allow_leading_di
     return true;
 }
 
+/* A number of seconds, or a number followed by one unit letter (s, m, h, d). */
+static bool parse_duration(const char *value, int64_t min, int64_t max, int64_t *out)
+{
+    static const struct {
+        char unit;
+        int64_t seconds;
+    } units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
+    size_t len = strlen(value);
+    if (len < 2 || len > 20)
+        return parse_int64(value, min, max, out);
+    for (size_t i = 0; i < ARRAY_LEN(units); i++) {
+        if (value[len - 1] != units[i].unit)
+            continue;
+        char number[24];
+        int64_t n;
+        memcpy(number, value, len - 1);
+        number[len - 1] = '\0';
+        if (!parse_int64(number, 0, max / units[i].seconds, &n) || n * units[i].seconds < min)
+            return false;
+        *out = n * units[i].seconds;
+        return true;
+    }
+    return parse_int64(value, min, max, out);
+}
+
 /* Stores `value` into the option's field; `source` names where it came from for errors. */
 static bool set_option(struct config *cfg, const struct option_def *opt, const char *value, const char *source,
                        char *err, size_t errlen)
@@ -157,6 +187,18 @@ static bool set_option(struct config *cfg, const struct option_def *opt, const c
         if (!parse_int64(value, opt->min, opt->max, &v)) {
             snprintf(err, errlen, "invalid value for %s (from %s): expected an integer from %lld to %lld", opt->name,
                      source, (long long)opt->min, (long long)opt->max);
+            return false;
+        }
+        *(int64_t *)field = v;
+        return true;
+    }
+    case OPT_DURATION: {
+        int64_t v;
+        if (!parse_duration(value, opt->min, opt->max, &v)) {
+            snprintf(err, errlen,
+                     "invalid value for %s (from %s): expected seconds or a number with s, m, h or d, from %llds to "
+                     "%llds",
+                     opt->name, source, (long long)opt->min, (long long)opt->max);
             return false;
         }
         *(int64_t *)field = v;

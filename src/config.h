@@ -37,8 +37,9 @@ struct config {
     int64_t dead_letter_retention; /* seconds; 0: dead letters are kept */
     char *archive_dir;             /* "": trimmed events are deleted, not archived */
     int64_t sse_heartbeat_seconds;
-    bool notify; /* commits NOTIFY and the notifier LISTENs (long polls, SSE) */
-    char *partitioning;
+    bool notify;             /* commits NOTIFY and the notifier LISTENs (long polls, SSE) */
+    char *partitioning;      /* "none" or "time" */
+    int64_t partition_width; /* seconds; with partitioning "time" */
     int64_t max_body;
     int64_t max_batch;
     int64_t append_writers;

@@ -24,6 +24,9 @@
 /* Batches per stream (and of dead letters) per run: one stream's backlog of
  * millions does not keep the others waiting; the next run goes on with it. */
 #define RETENTION_MAX_STEPS 100
+/* Ids of dropped events forgotten per transaction: rows of a small table,
+ * found through a BRIN index, deleted by ctid. */
+#define RETENTION_ID_BATCH 10000
 
 struct retention {
     const struct config *cfg;
@@ -31,7 +34,7 @@ struct retention {
     struct periodic *timer;
     struct archiver archiver; /* root NULL: trimmed events are deleted, not archived */
     atomic_bool stop_now;     /* read between batches: a stop does not wait for a whole run */
-    atomic_llong runs, events_trimmed, events_archived, dead_letters_deleted;
+    atomic_llong runs, events_trimmed, events_archived, dead_letters_deleted, partitions_dropped;
 };
 
 /* Trims one stream until nothing more is due or its share of this run is used. */
@@ -51,9 +54,57 @@ static void trim_stream(struct retention *r, const struct retention_defaults *de
     }
 }
 
+static bool partitioned(const struct retention *r)
+{
+    return !strcmp(r->cfg->partitioning, "time");
+}
+
+/* The service's defaults. Partitioned, events expiring by age are left to
+ * whole-partition drops: row trimming takes them three widths later (a
+ * partition goes about two widths after its oldest events expire). Not when
+ * archiving: every trimmed event must be archived first, row by row. */
+static struct retention_defaults defaults_of(const struct retention *r)
+{
+    struct retention_defaults d = {r->cfg->retention_max_age, r->cfg->retention_max_count, 0};
+    if (partitioned(r) && !r->archiver.root)
+        d.age_grace = 3 * r->cfg->partition_width;
+    return d;
+}
+
+/* Partitions ahead of time, so appends find theirs rather than the DEFAULT
+ * one: the current width and enough after it to last past the next run. */
+static void add_partitions(struct retention *r)
+{
+    int64_t width_ms = r->cfg->partition_width * 1000;
+    int ahead = 2 + (int)((r->cfg->retention_interval_ms + width_ms - 1) / width_ms);
+    int64_t created;
+    if (db_retention_add_partitions(r->pool, ahead, &created) == STORE_OK && created > 0)
+        log_debug("retention: %lld events partitions created", (long long)created);
+}
+
+/* Whole partitions past retention, oldest first, then the ids of their events. */
+static void drop_partitions(struct retention *r)
+{
+    struct retention_defaults defaults = defaults_of(r);
+    for (int step = 0; step < RETENTION_MAX_STEPS && !atomic_load(&r->stop_now); step++) {
+        int64_t dropped;
+        char name[NAME_MAX_LEN + 1];
+        if (db_retention_drop_partition(r->pool, &defaults, &dropped, name) != STORE_OK || !*name)
+            break;
+        log_info("retention: dropped events partition %s (%lld events)", name, (long long)dropped);
+        atomic_fetch_add(&r->events_trimmed, dropped);
+        atomic_fetch_add(&r->partitions_dropped, 1);
+    }
+    for (int step = 0; step < RETENTION_MAX_STEPS && !atomic_load(&r->stop_now); step++) {
+        int64_t deleted;
+        if (db_retention_forget_ids(r->pool, RETENTION_ID_BATCH, &deleted) != STORE_OK || deleted < RETENTION_ID_BATCH)
+            return;
+    }
+}
+
 static void trim_streams(struct retention *r)
 {
-    struct retention_defaults defaults = {r->cfg->retention_max_age, r->cfg->retention_max_count};
+    struct retention_defaults defaults = defaults_of(r);
     char after[NAME_MAX_LEN + 1] = "";
     while (!atomic_load(&r->stop_now)) {
         struct retention_candidates page;
@@ -101,6 +152,11 @@ static void run_once(void *arg)
 {
     struct retention *r = arg;
     long long trimmed = atomic_load(&r->events_trimmed), deleted = atomic_load(&r->dead_letters_deleted);
+    if (partitioned(r)) {
+        add_partitions(r);
+        if (!r->archiver.root)
+            drop_partitions(r);
+    }
     trim_streams(r);
     delete_dead_letters(r);
     expire_transactions(r);
@@ -143,4 +199,5 @@ void retention_stats(struct retention *r, struct retention_stats *out)
     out->events_trimmed = atomic_load(&r->events_trimmed);
     out->events_archived = atomic_load(&r->events_archived);
     out->dead_letters_deleted = atomic_load(&r->dead_letters_deleted);
+    out->partitions_dropped = atomic_load(&r->partitions_dropped);
 }

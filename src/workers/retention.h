@@ -26,7 +26,7 @@ void retention_stop(struct retention *r);
 
 /* Totals since start, for /metrics. Any thread. */
 struct retention_stats {
-    int64_t runs, events_trimmed, events_archived, dead_letters_deleted;
+    int64_t runs, events_trimmed, events_archived, dead_letters_deleted, partitions_dropped;
 };
 void retention_stats(struct retention *r, struct retention_stats *out);
 

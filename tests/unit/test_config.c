@@ -105,6 +105,8 @@ enum field {
     F_LOG_LEVEL,
     F_LOG_FORMAT,
     F_MAX_BODY,
+    F_PARTITIONING,
+    F_PARTITION_WIDTH,
     F_COMMAND,
     F_CONFIG_FILE_SET
 };
@@ -220,6 +222,18 @@ static const struct {
     /* config file location */
     {{"{\"pool-max\": 21}", {NULL}, {NULL}}, F_CONFIG_FILE_SET, NULL, 1, "--config=PATH is recorded"},
     {{NULL, {"STREAMQ_CONFIG="}, {NULL}}, F_CONFIG_FILE_SET, NULL, 0, "empty STREAMQ_CONFIG: no file"},
+    /* partitioning, and durations: seconds or a number with a unit */
+    {{NULL, {NULL}, {"--partitioning=time"}}, F_PARTITIONING, "time", 0, "partitioning time"},
+    {{NULL, {"STREAMQ_PARTITIONING=time"}, {NULL}}, F_PARTITIONING, "time", 0, "partitioning from env"},
+    {{"{\"partitioning\": \"time\"}", {NULL}, {NULL}}, F_PARTITIONING, "time", 0, "partitioning from the file"},
+    {{NULL, {NULL}, {NULL}}, F_PARTITION_WIDTH, NULL, 86400, "partition width default 1d"},
+    {{NULL, {NULL}, {"--partition-width=2"}}, F_PARTITION_WIDTH, NULL, 2, "partition width in seconds"},
+    {{NULL, {NULL}, {"--partition-width=90s"}}, F_PARTITION_WIDTH, NULL, 90, "partition width 90s"},
+    {{NULL, {NULL}, {"--partition-width=15m"}}, F_PARTITION_WIDTH, NULL, 900, "partition width 15m"},
+    {{NULL, {"STREAMQ_PARTITION_WIDTH=6h"}, {NULL}}, F_PARTITION_WIDTH, NULL, 21600, "partition width 6h from env"},
+    {{"{\"partition-width\": \"7d\"}", {NULL}, {NULL}}, F_PARTITION_WIDTH, NULL, 604800, "partition width 7d, file"},
+    {{"{\"partition-width\": 3600}", {NULL}, {NULL}}, F_PARTITION_WIDTH, NULL, 3600, "partition width number, file"},
+    {{NULL, {NULL}, {"--partition-width=366d"}}, F_PARTITION_WIDTH, NULL, 31622400, "partition width at max"},
 };
 
 static void check_field(const struct config *cfg, int row)
@@ -273,6 +287,13 @@ static void check_field(const struct config *cfg, int row)
         break;
     case F_MAX_BODY:
         v = cfg->max_body;
+        break;
+    case F_PARTITIONING:
+        s = cfg->partitioning;
+        is_str = true;
+        break;
+    case F_PARTITION_WIDTH:
+        v = cfg->partition_width;
         break;
     case F_CONFIG_FILE_SET:
         v = cfg->config_file != NULL;
