@@ -9,8 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-extern char *program_invocation_short_name;
-
 /* Header names lower-cased; a repeated header's values joined with ", "
  * (RFC 9110 5.3). Lines without a colon (status lines) are skipped. */
 static cJSON *header_object(const char *block)
