@@ -53,11 +53,50 @@ awk '
 
 statuses="$work/statuses"
 # Every curl reports its status on stderr after a marker; the body goes where the
-# example sends it.
+# example sends it. With STREAMQ_EXCHANGES_DIR set (scripts/test), each answer is
+# also logged there as the integration harness logs its own
+# (tests/integration/exchange_log.h), for scripts/check-contract.
 curl() {
-  local max=70
+  local max=70 rc=0
   case " $* " in *" -N "*) max=2 ;; esac
-  command curl --max-time "$max" -w '%{stderr}readme-status %{http_code}\n' "$@" 2>>"$statuses"
+  command curl --max-time "$max" -w '%{stderr}readme-status %{http_code}\n' -D "$work/head" -o "$work/body" "$@" \
+    2>>"$statuses" || rc=$?
+  cat "$work/body"
+  [ -z "${STREAMQ_EXCHANGES_DIR:-}" ] || log_exchange "$rc" "$@"
+  return "$rc"
+}
+
+# log_exchange CURL_EXIT ARGS...: one line of the exchange log for the answer in
+# $work/head and $work/body (an -i example has the head in its body too: only
+# its status and headers are checked then).
+log_exchange() {
+  local rc="$1" method="" target="" accept="" data=0 include=0 arg prev=""
+  shift
+  for arg in "$@"; do
+    case "$prev" in
+      -X) method="$arg" ;;
+      -H) [[ "${arg,,}" == accept:* ]] && accept="${arg#*: }" ;;
+    esac
+    case "$arg" in
+      -X?*) method="${arg#-X}" ;;
+      -d | --data*) data=1 ;;
+      -si | -i | --include) include=1 ;;
+      *"$base"*) target="/${arg#*"$base"/}" ;;
+    esac
+    prev="$arg"
+  done
+  [ -n "$method" ] || { [ "$data" = 1 ] && method=POST || method=GET; }
+  [ -s "$work/head" ] || return 0
+  local status complete=true
+  status="$(awk 'NR == 1 { print $2 }' "$work/head")"
+  { [ "$rc" = 0 ] && [ "$include" = 0 ]; } || complete=false
+  jq -cn --arg method "$method" --arg target "$target" --arg accept "$accept" --argjson status "$status" \
+    --argjson complete "$complete" --rawfile head "$work/head" --rawfile body "$work/body" '
+      {client: "readme", method: $method, target: $target, status: $status,
+       headers: ($head | split("\r\n") | map(select(test("^[^ :]+:")) | capture("^(?<k>[^:]+):[ \t]*(?<v>.*)$"))
+                 | map({(.k | ascii_downcase): .v}) | add // {}),
+       body: $body, length: ($body | utf8bytelength), complete: $complete}
+      + (if $accept == "" then {} else {accept: $accept} end)' >>"$STREAMQ_EXCHANGES_DIR/readme-examples-$$.ndjson"
 }
 
 cd "$work"
