@@ -3,7 +3,8 @@
 // Usage: node tools/contract/validate.mjs openapi.yaml EXCHANGES_DIR
 //
 // EXCHANGES_DIR holds the *.ndjson files the test harness writes when
-// STREAMQ_EXCHANGES_DIR is set (tests/integration/exchange_log.c): one JSON
+// STREAMQ_EXCHANGES_DIR is set (tests/integration/exchange_log.c, and
+// tests/readme/examples.sh for README's curl examples): one JSON
 // line per response, {client, method, target, accept, status, headers, body,
 // length, complete}. Each response must be one the description declares:
 //
@@ -32,8 +33,9 @@
 //    whole line or frame.
 //
 // The generic answers the description states in info.description, "besides
-// the responses listed for each operation", are the only exceptions, each
-// checked as strictly (problem+json, Problem schema, the `code` stated):
+// the responses listed for each operation", are the only exceptions, taken
+// only for a status the operation (if any) does not list, and checked as
+// strictly (problem+json, X-Request-Id, Problem schema, the `code` stated):
 //
 //  * NOT_FOUND: a path that matches no path of the description is 404
 //    `not_found`;
@@ -352,11 +354,22 @@ function validate(x) {
   }
   const template = matchPath(target);
   const method = x.method.toLowerCase();
+  const item = template ? spec.paths[template] : null;
+  let opMethod = item && METHODS.includes(method) && item[method] ? method : null;
+  if (item && !opMethod && method === 'head' && item.get) opMethod = 'get';
+  const op = opMethod ? item[opMethod] : null;
+  const opPointer = op ? `/paths/${escapePointer(template)}/${opMethod}` : null;
+  const at = op ? responsePointer(opPointer, op.responses || {}, x.status) : null;
+  if (at) {
+    const label = `${op.operationId || `${opMethod} ${template}`}${method === 'head' && opMethod === 'get' ? ' (HEAD)' : ''}`;
+    return [label, checkResponse(x, at, method === 'head')];
+  }
+  // Not a response the operation lists: one of the generic answers, or a mismatch.
   if (refusedBeforeRouting(x)) {
     genericProblem(x, 400, 'invalid_request', errors);
     return ['(refused before routing: 400)', errors];
   }
-  if (x.status === 413 && !(template && spec.paths[template][method]?.responses?.['413'])) {
+  if (x.status === 413) {
     genericProblem(x, 413, 'payload_too_large', errors);
     return ['(body over the limit, any request: 413)', errors];
   }
@@ -364,10 +377,7 @@ function validate(x) {
     if (!genericProblem(x, 404, 'not_found', errors)) errors.push(`${x.status} for a path openapi.yaml does not have`);
     return ['(no such path: 404)', errors];
   }
-  const item = spec.paths[template];
-  let opMethod = METHODS.includes(method) && item[method] ? method : null;
-  if (!opMethod && method === 'head' && item.get) opMethod = 'get';
-  if (!opMethod) {
+  if (!op) {
     if (!genericProblem(x, 405, 'method_not_allowed', errors)) {
       errors.push(`${x.status} for ${x.method}, which ${template} does not serve`);
     } else if (!x.headers.allow) {
@@ -375,16 +385,8 @@ function validate(x) {
     }
     return [`(${template} does not serve it: 405)`, errors];
   }
-  const op = item[opMethod];
-  const label = `${op.operationId || `${opMethod} ${template}`}${method === 'head' && opMethod === 'get' ? ' (HEAD)' : ''}`;
-  const opPointer = `/paths/${escapePointer(template)}/${opMethod}`;
-  const at = responsePointer(opPointer, op.responses || {}, x.status);
-  if (!at) {
-    errors.push(`status ${x.status} is not declared (${Object.keys(op.responses || {}).join(', ')})`);
-    return [label, errors];
-  }
-  errors.push(...checkResponse(x, at, method === 'head'));
-  return [label, errors];
+  errors.push(`status ${x.status} is not declared (${Object.keys(op.responses || {}).join(', ')})`);
+  return [op.operationId || `${opMethod} ${template}`, errors];
 }
 
 // ------------------------------------------------------------------ run
