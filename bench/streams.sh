@@ -168,6 +168,8 @@ run_streams() {
 
   say "r. single appends with retention trimming concurrently vs without, 64 conns, $H_ROUNDS alternating rounds of ${T_HEALTH}s"
   phase_retention_cost
+  say "r'. cold archive: $(num "$AR_EVENTS") events archived by the retention worker, then read back with include_archive"
+  phase_archive
 
   local total
   total="$(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }')"
@@ -228,9 +230,117 @@ run_streams() {
       "$(num "$R_OFF") (the same binary without retention; $R_BAD_OFF failed)" \
       "$r_ratio" "≥ 0.90, no failed append" "$(meets "$r_ratio" ge 0.9 "$R_BAD" le 0)"
   fi
+  archive_rows
   for r in "${HWM_ROWS[@]}"; do TABLE+=("$r"); done
 
   report "$total"
+}
+
+# bench/run retention: phase r and r' alone, into retention-<date>.md.
+run_retention() {
+  bench_setup
+  local started="$EPOCHREALTIME" total
+  HWM_ROWS=()
+  say "r. single appends with retention trimming concurrently vs without, 64 conns, $H_ROUNDS alternating rounds of ${T_HEALTH}s"
+  phase_retention_cost
+  say "r'. cold archive: $(num "$AR_EVENTS") events archived by the retention worker, then read back with include_archive"
+  phase_archive
+  total="$(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }')"
+  if [ -n "$R_ON" ]; then
+    row "[R] **appends while retention trims**: single appends/s, 64 conns" \
+      "$(num "$R_ON") (--retention-max-count $R_KEEP, trimmed every ${R_INTERVAL_MS} ms: $(num "$R_TRIMMED") events; $R_BAD failed)" \
+      "$(num "$R_OFF") (the same binary without retention; $R_BAD_OFF failed)" \
+      "$(ratio "$R_ON" "$R_OFF")" "≥ 0.90, no failed append" "$(meets "$(ratio "$R_ON" "$R_OFF")" ge 0.9 "$R_BAD" le 0)"
+  fi
+  archive_rows
+  report "$total" retention
+}
+
+# The rows of phase r' (none when it was skipped).
+archive_rows() {
+  [ -n "$AR_WRITE_EPS" ] || return 0
+  row "[R-archive] **archive write rate**: events/s archived by the retention worker (gzip segments + manifest fsync'd, then the rows deleted)" \
+    "$(num "$AR_WRITE_EPS") ($(num "$AR_ARCHIVED") events in $AR_WRITE_SECS s; $(mib "$AR_KB") on disk)" "" "" "" ""
+  row "[R-archive] **archive read-back**: NDJSON export with include_archive=true, events/s, one client" \
+    "$(num "$AR_READ_EPS") ($(num "$AR_LINES") lines, $(num "$AR_ARCHIVED") of them archived)" \
+    "$(num "$AR_LIVE_EPS") (the same stream's NDJSON export before the trim, all live)" \
+    "$(ratio "$AR_READ_EPS" "$AR_LIVE_EPS")" "" ""
+}
+
+# 1000 events of the NDJSON load, as one append body, at $BENCH_TMP/body1000.json.
+body1000() {
+  local body="$BENCH_TMP/body1000.json"
+  [ -s "$body" ] && return 0
+  {
+    printf '{"events": ['
+    for i in $(seq 1 1000); do
+      [ "$i" -gt 1 ] && printf ', '
+      printf '{"type": "Bench", "data": {"order": %d, "sku": "abc-123", "qty": 1, "note": "read back as ndjson"}}' "$i"
+    done
+    printf ']}'
+  } >"$body"
+}
+
+# r'. The cold archive (--archive-dir): an instance on a fresh schema loads
+# AR_EVENTS events into one stream (1000-event appends, no policy yet) and
+# exports it once as NDJSON (the live reference); then the stream's policy is
+# set to keep 1,000 and the worker (every 100 ms; up to 100 batches of 1,000
+# per stream and run) is timed until first_offset reaches the last 1,000:
+# AR_WRITE_EPS events archived (segment written and fsync'd, manifest
+# rewritten and fsync'd, rows deleted) per second. Then the whole stream is
+# exported with include_archive=true: AR_READ_EPS.
+AR_EVENTS="${BENCH_ARCHIVE_EVENTS:-200000}" AR_WRITE_EPS="" AR_WRITE_SECS="" AR_READ_EPS="" AR_LIVE_EPS=""
+AR_LINES=0 AR_ARCHIVED=0 AR_KB=0
+phase_archive() {
+  local help dir="$BENCH_TMP/archive" n=$((AR_EVENTS / 1000)) t0 t1 first=0 lines
+  help="$("$SQ_BIN" --help 2>&1 || true)"
+  if [[ "$help" != *--archive-dir* ]]; then
+    say "  skipped: this binary has no cold archive (BENCH_REF before it)"
+    return 0
+  fi
+  mkdir -p "$dir"
+  body1000
+  streamq_start --schema bench_archive --archive-dir "$dir" --retention-interval-ms 100
+  seq 1 "$n" | xargs -P 4 -I{} curl -s -o /dev/null -w '%{http_code}\n' -X POST \
+    -H 'Content-Type: application/json' --data-binary "@$BENCH_TMP/body1000.json" "$SQ_URL/streams/arch-1/events" \
+    >"$BENCH_TMP/archive.codes"
+  [ "$(grep -c '^201$' "$BENCH_TMP/archive.codes" || true)" = "$n" ] || say "  WARNING: not every load append answered 201"
+  wait_quiet
+  t0="$EPOCHREALTIME"
+  lines="$(curl -sS "$SQ_URL/streams/arch-1/export" | wc -l)"
+  t1="$EPOCHREALTIME"
+  AR_LIVE_EPS="$(awk -v e="$lines" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", e / (b - a) }')"
+
+  AR_ARCHIVED=$((AR_EVENTS - 1000))
+  wait_quiet
+  diag_begin
+  t0="$EPOCHREALTIME"
+  curl -s -o /dev/null -X PUT -H 'Content-Type: application/json' -d '{"max_count": 1000}' \
+    "$SQ_URL/streams/arch-1/retention"
+  local deadline=$((SECONDS + 600))
+  while [ "$first" -lt "$AR_ARCHIVED" ] && [ "$SECONDS" -lt "$deadline" ]; do
+    sleep 0.05
+    first="$(curl -s "$SQ_URL/streams/arch-1" | sed -n 's/.*"first_offset":\([0-9]*\).*/\1/p')"
+    first="${first:-0}"
+  done
+  t1="$EPOCHREALTIME"
+  diag_end "r'. archive: the worker archives and deletes $(num "$AR_ARCHIVED") events"
+  [ "$first" -ge "$AR_ARCHIVED" ] || say "  WARNING: first_offset only reached $first"
+  AR_WRITE_SECS="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
+  AR_WRITE_EPS="$(awk -v e="$AR_ARCHIVED" -v s="$AR_WRITE_SECS" 'BEGIN { printf "%.0f", e / s }')"
+  AR_KB="$(du -sk "$dir" | cut -f1)"
+
+  wait_quiet
+  diag_begin
+  t0="$EPOCHREALTIME"
+  AR_LINES="$(curl -sS "$SQ_URL/streams/arch-1/export?include_archive=true" | wc -l)"
+  t1="$EPOCHREALTIME"
+  diag_end "r'. archive: NDJSON export with include_archive, one client"
+  AR_READ_EPS="$(awk -v e="$AR_LINES" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", e / (b - a) }')"
+  [ "$AR_LINES" = "$AR_EVENTS" ] || say "  WARNING: expected $AR_EVENTS lines, got $AR_LINES"
+  streamq_stop
+  say "  archived $AR_ARCHIVED events in $AR_WRITE_SECS s ($AR_WRITE_EPS events/s, $(mib "$AR_KB") on disk);" \
+    "read back $AR_LINES lines at $AR_READ_EPS events/s (live export before the trim: $AR_LIVE_EPS events/s)"
 }
 
 # g. What checking a bearer token costs: two instances of the same binary, one
@@ -326,14 +436,7 @@ phase_retention_cost() {
 # they serialise on the stream lock) and reads them back as NDJSON.
 phase_ndjson() {
   local body="$BENCH_TMP/body1000.json" n=$((READ_EVENTS / 1000)) t0 t1
-  {
-    printf '{"events": ['
-    for i in $(seq 1 1000); do
-      [ "$i" -gt 1 ] && printf ', '
-      printf '{"type": "Bench", "data": {"order": %d, "sku": "abc-123", "qty": 1, "note": "read back as ndjson"}}' "$i"
-    done
-    printf ']}'
-  } >"$body"
+  body1000
   diag_begin
   t0="$EPOCHREALTIME"
   seq 1 "$n" | xargs -P 4 -I{} curl -s -o /dev/null -w '%{http_code}\n' -X POST \
@@ -397,12 +500,12 @@ ndjson_copy_reference() {
   say "  psql COPY of the same rows as JSON lines: $D_JSON_ROWS lines in $D_JSON_SECS s, $D_JSON_EPS lines/s"
 }
 
-report() {
+report() { # report SECONDS [NAME]: the table into NAME-<date>.md (default streams)
   local total="$1" out
   mkdir -p "$BENCH_RESULTS"
-  out="$BENCH_RESULTS/streams-$BENCH_DATE.md"
+  out="$BENCH_RESULTS/${2:-streams}-$BENCH_DATE.md"
   {
-    report_header "streamq streams benchmark" "load generator, streamq and PostgreSQL"
+    report_header "streamq ${2:-streams} benchmark" "load generator, streamq and PostgreSQL"
     printf -- '- streamq release build, --log-level info (one log line per request, to a file), default pool and threads unless a row says otherwise\n'
     printf -- '- %s, %s, nginx %s (access log on, keepalive_requests 1000000); whole run %s s\n\n' \
       "$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)" "$(pgbench --version)" "$(nginx -v 2>&1 | sed 's|.*/||')" "$total"

@@ -601,6 +601,52 @@ const struct statement statements[STMT_COUNT_] = {
         "SELECT trimmed, first_offset FROM {p}trim_stream($1, $2::bigint, $3::bigint, $4::int)"},
     [STMT_RETENTION_DEAD_LETTERS] = {"retention_dead_letters",
         "SELECT {p}delete_old_dead_letters($1::bigint, $2::int)"},
+
+    /* The archiving trim (db/archive.c) runs these in one transaction: the
+     * try-lock of trim_stream() (schema/006_retention.sql), so that it and
+     * plain trims of the stream exclude each other too; the events due, chosen
+     * as trim_stream() chooses them; after the segment is written, their delete. */
+    [STMT_ARCHIVE_LOCK] = {"archive_lock",
+        "SELECT pg_try_advisory_xact_lock(1936028020, hashtext(current_schema() || '.' || $1))"},
+    [STMT_ARCHIVE_DUE] = {"archive_due",
+        "WITH s AS ("
+        "  SELECT s.name, s.first_offset, s.version, s.created_at,"
+        "         CASE WHEN r.stream IS NULL THEN $2::bigint ELSE r.max_age_seconds END AS max_age,"
+        "         CASE WHEN r.stream IS NULL THEN $3::bigint ELSE r.max_count END AS max_count"
+        "    FROM {p}streams s LEFT JOIN {p}retention_policies r ON r.stream = s.name"
+        "   WHERE s.name = $1"
+        "), cand AS MATERIALIZED ("
+        "  SELECT ev.*,"
+        "         (s.max_count IS NOT NULL AND ev.stream_offset <= s.version - s.max_count)"
+        "         OR (s.max_age IS NOT NULL AND ev.created_at < now() - make_interval(secs => s.max_age)) AS expired"
+        "    FROM s JOIN {p}events ev ON ev.stream = s.name AND ev.stream_offset >= s.first_offset"
+        "   ORDER BY ev.stream_offset LIMIT $4"
+        "), due AS ("
+        "  SELECT c.* FROM cand c"
+        "   WHERE c.stream_offset < coalesce((SELECT min(k.stream_offset) FROM cand k WHERE NOT k.expired),"
+        "                                    (SELECT s.version + 1 FROM s))"
+        ")"
+        " SELECT " EPOCH_US("s.created_at") ", " EVENT_COLUMNS
+        "   FROM s LEFT JOIN due e ON true"
+        "  ORDER BY e.stream_offset"},
+    [STMT_ARCHIVE_DELETE] = {"archive_delete",
+        "WITH gone AS ("
+        "  DELETE FROM {p}events e WHERE e.stream = $1 AND e.stream_offset <= $2::bigint RETURNING 1"
+        "), moved AS ("
+        "  UPDATE {p}streams s"
+        "     SET first_offset = greatest(s.first_offset, $2::bigint + 1),"
+        "         trimmed_through = greatest(coalesce(s.trimmed_through, -1), $2::bigint), trimmed_at = now()"
+        "   WHERE s.name = $1 AND s.first_offset <= $2::bigint"
+        "  RETURNING 1"
+        ")"
+        " SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM moved)"},
+    /* What a read with include_archive needs besides the live page: the
+     * stream's incarnation (created_at), its live range, and since/until as
+     * microseconds, converted as the live read converts them. */
+    [STMT_ARCHIVE_STREAM] = {"archive_stream",
+        "SELECT " EPOCH_US("s.created_at") ", s.first_offset, s.version,"
+        " " EPOCH_US("$2::timestamptz") ", " EPOCH_US("$3::timestamptz")
+        "  FROM {p}streams s WHERE s.name = $1"},
 };
 /* clang-format on */
 

@@ -71,6 +71,11 @@ enum stmt_id {
     STMT_RETENTION_CANDIDATES,
     STMT_RETENTION_TRIM,
     STMT_RETENTION_DEAD_LETTERS,
+    /* the cold archive (db/archive.c, db/archive_read.c) */
+    STMT_ARCHIVE_LOCK,
+    STMT_ARCHIVE_DUE,
+    STMT_ARCHIVE_DELETE,
+    STMT_ARCHIVE_STREAM,
     STMT_COUNT_
 };
 

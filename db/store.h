@@ -22,6 +22,7 @@ enum store_outcome {
     STORE_INVALID,     /* PostgreSQL refused the data (e.g. \u0000 in jsonb) */
     STORE_UNAVAILABLE, /* no connection in time, lost link, timeout */
     STORE_ERROR,       /* anything else; logged where found */
+    STORE_DAMAGED,     /* a file of the cold archive is missing or fails its checks */
 };
 
 /* An integer (or a time in microseconds since the Unix epoch) from a column

@@ -57,13 +57,15 @@ static bool types_query_or_reply(struct request *req, const char **types)
     return true;
 }
 
-/* Query parameters shared by the JSON and NDJSON reads; false after replying 400. */
-static bool read_input_or_reply(struct request *req, struct read_input *in)
+/* Query parameters shared by the JSON and NDJSON reads; false after replying
+ * 400. `*archive`: include_archive=true and an archive directory is set. */
+static bool read_input_or_reply(struct request *req, struct read_input *in, bool *archive)
 {
     const char *direction;
     int64_t from;
     memset(in, 0, sizeof *in);
-    if (!path_name_or_reply(req, "stream", &in->stream) || !query_string_or_reply(req, "direction", &direction) ||
+    if (!path_name_or_reply(req, "stream", &in->stream) || !route_include_archive_or_reply(req, archive) ||
+        !query_string_or_reply(req, "direction", &direction) ||
         !query_int_or_reply(req, "limit", 1, PAGE_LIMIT_MAX, PAGE_LIMIT_DEFAULT, &in->limit) ||
         !query_int_or_reply(req, "from", 0, INT64_MAX, -1, &from) || !types_query_or_reply(req, &in->types) ||
         !query_string_or_reply(req, "since", &in->since) || !query_string_or_reply(req, "until", &in->until))
@@ -78,6 +80,7 @@ static bool read_input_or_reply(struct request *req, struct read_input *in)
         problem_reply(req, 400, "invalid_parameter", "since and until must be RFC 3339 date-times");
         return false;
     }
+    *archive = *archive && *req->svc->cfg->archive_dir;
     return true;
 }
 
@@ -94,7 +97,7 @@ static void page_position(const struct read_input *in, const struct read_page *p
     }
 }
 
-static void reply_read_failure(struct request *req, enum store_outcome outcome, const char *stream)
+void route_reply_read_failure(struct request *req, enum store_outcome outcome, const char *stream)
 {
     switch (outcome) {
     case STORE_NOT_FOUND:
@@ -114,13 +117,29 @@ static void reply_read_failure(struct request *req, enum store_outcome outcome, 
  * for more, so memory stays about two pages however long the stream. A page is
  * rendered while PostgreSQL reads the next one; the last page is rendered a
  * block at a time. */
+void read_input_copy(struct read_input_copy *c, const struct read_input *in)
+{
+    c->in = *in;
+    c->in.stream = c->stream = xstrdup(in->stream);
+    c->in.types = c->types = in->types ? xstrdup(in->types) : NULL;
+    c->in.since = c->since = in->since ? xstrdup(in->since) : NULL;
+    c->in.until = c->until = in->until ? xstrdup(in->until) : NULL;
+}
+
+void read_input_copy_free(struct read_input_copy *c)
+{
+    free(c->stream);
+    free(c->types);
+    free(c->since);
+    free(c->until);
+}
+
 struct ndjson_export {
     struct db_pool *pool;
-    struct read_input in;
-    char *stream, *types, *since, *until; /* owned copies for `in` */
-    struct db_list page;                  /* owned */
-    int next_row;                         /* the page's first row not yet rendered */
-    struct text buf;                      /* rendered, not yet handed over from `pos` */
+    struct read_input_copy read; /* read.in is where the next page starts */
+    struct db_list page;         /* owned */
+    int next_row;                /* the page's first row not yet rendered */
+    struct text buf;             /* rendered, not yet handed over from `pos` */
     size_t pos;
     bool last_page; /* the page held is the last one */
     bool failed;    /* the next page could not be read: the body ends cut after `buf` */
@@ -129,10 +148,7 @@ struct ndjson_export {
 static void ndjson_free(void *cls)
 {
     struct ndjson_export *x = cls;
-    free(x->stream);
-    free(x->types);
-    free(x->since);
-    free(x->until);
+    read_input_copy_free(&x->read);
     db_rows_free(x->page.rows);
     text_free(&x->buf);
     free(x);
@@ -146,7 +162,7 @@ static void ndjson_render(struct ndjson_export *x, size_t want)
         char id[UUID_STR_LEN + 1];
         struct event ev;
         db_events_export_at(&x->page, x->next_row, &ev, id);
-        ev.stream = x->in.stream;
+        ev.stream = x->read.in.stream;
         event_json(&x->buf, &ev);
         text_put(&x->buf, "\n", 1);
     }
@@ -157,21 +173,21 @@ static void ndjson_render_rest(void *cls)
     ndjson_render(cls, SIZE_MAX);
 }
 
-/* Reads the page at x->in.from, rendering the rest of the page held meanwhile,
+/* Reads the page at x->read.in.from, rendering the rest of the page held meanwhile,
  * and moves the cursor past it. */
 static enum store_outcome ndjson_fetch(struct ndjson_export *x)
 {
     struct db_list next;
     int64_t last = 0;
-    enum store_outcome outcome = db_events_export_page(x->pool, &x->in, &next, &last, ndjson_render_rest, x);
+    enum store_outcome outcome = db_events_export_page(x->pool, &x->read.in, &next, &last, ndjson_render_rest, x);
     db_rows_free(x->page.rows);
     x->page = next;
     x->next_row = 0;
     if (outcome != STORE_OK)
         return outcome;
     /* A short page was everything there was; a full one may be followed by more. */
-    x->last_page = x->page.count < x->in.limit;
-    x->in.from = x->in.backward ? last - 1 : last + 1;
+    x->last_page = x->page.count < x->read.in.limit;
+    x->read.in.from = x->read.in.backward ? last - 1 : last + 1;
     return STORE_OK;
 }
 
@@ -198,16 +214,12 @@ static void reply_ndjson(struct request *req, const struct read_input *in)
 {
     struct ndjson_export *x = xcalloc(1, sizeof *x);
     x->pool = req->svc->pool;
-    x->in = *in;
-    x->in.limit = req->svc->cfg->read_batch_size;
-    x->in.stream = x->stream = xstrdup(in->stream);
-    x->in.types = x->types = in->types ? xstrdup(in->types) : NULL;
-    x->in.since = x->since = in->since ? xstrdup(in->since) : NULL;
-    x->in.until = x->until = in->until ? xstrdup(in->until) : NULL;
+    read_input_copy(&x->read, in);
+    x->read.in.limit = req->svc->cfg->read_batch_size;
     /* The first page is read now so that a missing stream is a 404, not a cut body. */
     enum store_outcome outcome = ndjson_fetch(x);
     if (outcome != STORE_OK) {
-        reply_read_failure(req, outcome, in->stream);
+        route_reply_read_failure(req, outcome, in->stream);
         ndjson_free(x);
         return;
     }
@@ -248,7 +260,7 @@ static void read_page_or_wait(struct request *req, struct read_input *in, int64_
     bool waiting = !in->backward && route_wait_begin(req, wait, WAIT_STREAM, in->stream);
     enum store_outcome outcome = db_events_read(req->svc->pool, in, &page);
     if (outcome != STORE_OK) {
-        reply_read_failure(req, outcome, in->stream);
+        route_reply_read_failure(req, outcome, in->stream);
         return;
     }
     if (waiting && page.events.count == 0) {
@@ -264,13 +276,17 @@ void route_events_read(struct request *req)
 {
     struct read_input in;
     int64_t wait;
-    if (!read_input_or_reply(req, &in) || !route_wait_query_or_reply(req, &wait))
+    bool archive;
+    if (!read_input_or_reply(req, &in, &archive) || !route_wait_query_or_reply(req, &wait))
         return;
-    if (wants_ndjson(req)) {
+    if (wants_ndjson(req) && archive)
+        route_archive_export(req, &in);
+    else if (wants_ndjson(req))
         reply_ndjson(req, &in);
-        return;
-    }
-    read_page_or_wait(req, &in, wait);
+    else if (archive)
+        route_archive_read_page(req, &in, wait);
+    else
+        read_page_or_wait(req, &in, wait);
 }
 
 /* The NDJSON form of the read under a path of its own, so that the read's
@@ -279,7 +295,12 @@ void route_events_read(struct request *req)
 void route_events_export(struct request *req)
 {
     struct read_input in;
-    if (read_input_or_reply(req, &in))
+    bool archive;
+    if (!read_input_or_reply(req, &in, &archive))
+        return;
+    if (archive)
+        route_archive_export(req, &in);
+    else
         reply_ndjson(req, &in);
 }
 

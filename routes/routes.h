@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "db/events.h"
 #include "db/store.h"
 #include "src/core/text.h"
 #include "src/http/router.h"
@@ -138,6 +139,22 @@ struct webhook_batch;
 /* routes/webhooks.c: the next batch of `d` rendered as a delivery body (the
  * dispatcher's webhook_batch_fn, handed to it by service.c). */
 enum store_outcome route_webhooks_batch(struct db_pool *pool, const struct due_webhook *d, struct webhook_batch *out);
+
+/* routes/events.c: the problem answer of a failed stream read. */
+void route_reply_read_failure(struct request *req, enum store_outcome outcome, const char *stream);
+/* routes/events.c: a read's input that outlives its request (an NDJSON export
+ * reads on after the handler returned): `in`, its strings owned copies. */
+struct read_input_copy {
+    struct read_input in;
+    char *stream, *types, *since, *until;
+};
+void read_input_copy(struct read_input_copy *c, const struct read_input *in);
+void read_input_copy_free(struct read_input_copy *c);
+/* routes/events_archive.c: the include_archive query parameter (true/false);
+ * a read page and an NDJSON export that include the cold archive. */
+bool route_include_archive_or_reply(struct request *req, bool *include) MUST_CHECK;
+void route_archive_read_page(struct request *req, const struct read_input *in, int64_t wait);
+void route_archive_export(struct request *req, const struct read_input *in);
 
 /* Renderers, each in the route file of its resource; they append the API's
  * JSON object for one struct (declared here for the unit tests too). */

@@ -65,6 +65,9 @@ static const struct option_def options[] = {
      "newest events kept in a stream without a retention policy of its own; 0: no limit"},
     {"dead-letter-retention", OPT_INT, OFF(dead_letter_retention), "1209600", 0, I64_MAX, NULL,
      "seconds a dead letter is kept before the retention worker deletes it; 0: kept until deleted"},
+    {"archive-dir", OPT_STRING, OFF(archive_dir), "", 0, 0, NULL,
+     "directory of the cold archive: trimmed events are written there (gzip NDJSON) before they are deleted; \"\": not "
+     "archived"},
     {"sse-heartbeat-seconds", OPT_INT, OFF(sse_heartbeat_seconds), "15", 1, 300, NULL,
      "a Server-Sent Events subscription with nothing to send gets a comment line this often"},
     {"notify", OPT_BOOL, OFF(notify), "true", 0, 0, NULL,

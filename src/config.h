@@ -33,6 +33,7 @@ struct config {
     int64_t retention_max_age;     /* seconds; 0: no default limit */
     int64_t retention_max_count;   /* events; 0: no default limit */
     int64_t dead_letter_retention; /* seconds; 0: dead letters are kept */
+    char *archive_dir;             /* "": trimmed events are deleted, not archived */
     int64_t sse_heartbeat_seconds;
     bool notify; /* commits NOTIFY and the notifier LISTENs (long polls, SSE) */
     char *partitioning;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "db/append_group.h"
 #include "db/batcher.h"
@@ -183,6 +184,15 @@ static int serve(const struct config *cfg)
         return 0;
     }
 
+    /* Found out now, not at the first trim: the worker could not archive, so
+     * it would trim nothing. */
+    if (*cfg->archive_dir && access(cfg->archive_dir, W_OK | X_OK) != 0) {
+        log_error("--archive-dir %s: not a writable directory", cfg->archive_dir);
+        return 1;
+    }
+    if (*cfg->archive_dir)
+        log_info("trimmed events are archived in %s before they are deleted", cfg->archive_dir);
+
     struct auth *auth = NULL;
     if (*cfg->tokens_file) {
         auth = auth_load(cfg->tokens_file, err, sizeof err);
@@ -205,7 +215,7 @@ static int serve(const struct config *cfg)
     curl_global_init(CURL_GLOBAL_DEFAULT); /* before any other thread: it is not thread-safe */
     struct waiters *waiters = start_batchers(&svc, cfg) ? waiters_new() : NULL;
     struct sweeper *sweeper = waiters ? sweeper_start(cfg, svc.pool) : NULL;
-    struct retention *retention = sweeper ? retention_start(cfg, svc.pool) : NULL;
+    struct retention *retention = sweeper ? retention_start(cfg, svc.pool, event_json) : NULL;
     struct dispatcher *dispatcher = retention ? webhooks_start(cfg, svc.pool, route_webhooks_batch) : NULL;
     struct notifier *notifier = dispatcher ? notifier_start(cfg, waiters, poke_dispatcher, dispatcher) : NULL;
     if (!notifier) {

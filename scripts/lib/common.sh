@@ -1,7 +1,7 @@
 # Shared by scripts/run, scripts/test and bench/run: packages, build, and a
 # private PostgreSQL cluster on a unix socket. Source it; do not run it.
 
-STREAMQ_PACKAGES="build-essential meson ninja-build pkg-config libmicrohttpd-dev libpq-dev libcjson-dev check libcurl4-openssl-dev libssl-dev postgresql postgresql-contrib clang-format prometheus nginx jq"
+STREAMQ_PACKAGES="build-essential meson ninja-build pkg-config libmicrohttpd-dev libpq-dev libcjson-dev check libcurl4-openssl-dev libssl-dev zlib1g-dev postgresql postgresql-contrib clang-format prometheus nginx jq"
 
 # Installs whichever of the packages named (default: STREAMQ_PACKAGES) are missing.
 ensure_packages() {
@@ -79,4 +79,18 @@ build() {
   fi
   ninja -C "$dir" >"$log" 2>&1 || { grep -v '^\[' "$log" >&2; rm -f "$log"; return 1; }
   rm -f "$log"
+}
+
+# npm_tools DIR: installs the npm packages of DIR exactly as DIR/package-lock.json
+# pins them, unless that is already done; concurrent callers wait for one install.
+npm_tools() {
+  local dir="$1"
+  command -v npm >/dev/null || ensure_packages nodejs npm
+  (
+    flock 9
+    if [ ! -f "$dir/node_modules/.package-lock.json" ] ||
+        [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    fi
+  ) 9>"$dir/.install.lock"
 }

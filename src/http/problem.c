@@ -36,6 +36,7 @@ static const struct problem_title titles[] = {
     {"invalid_url", "URL is invalid or not allowed"},
     {"unauthorized", "Bearer token required"},
     {"forbidden", "Token does not cover this call"},
+    {"archive_damaged", "Archive is damaged"},
 };
 
 static const char *title_for(const char *code)

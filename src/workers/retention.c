@@ -8,11 +8,16 @@
 
 #include "db/retention.h"
 #include "src/core/log.h"
+#include "src/workers/archive.h"
 #include "src/workers/periodic.h"
 
 /* Rows per transaction: small enough that a batch holds its row locks for
  * milliseconds, large enough that a backlog clears in few round trips. */
 #define RETENTION_BATCH 1000
+/* Events per archiving batch: each one costs four fsyncs (segment, manifest,
+ * their directory twice) besides the commit's, so it archives more at once;
+ * its segments stay small (SEGMENT_MAX_BYTES) all the same. */
+#define ARCHIVE_BATCH 10000
 /* Streams asked for per candidate page. */
 #define RETENTION_PAGE 100
 /* Batches per stream (and of dead letters) per run: one stream's backlog of
@@ -23,19 +28,24 @@ struct retention {
     const struct config *cfg;
     struct db_pool *pool;
     struct periodic *timer;
-    atomic_bool stop_now; /* read between batches: a stop does not wait for a whole run */
-    atomic_llong runs, events_trimmed, dead_letters_deleted;
+    struct archiver archiver; /* root NULL: trimmed events are deleted, not archived */
+    atomic_bool stop_now;     /* read between batches: a stop does not wait for a whole run */
+    atomic_llong runs, events_trimmed, events_archived, dead_letters_deleted;
 };
 
 /* Trims one stream until nothing more is due or its share of this run is used. */
 static void trim_stream(struct retention *r, const struct retention_defaults *defaults, const char *stream)
 {
     for (int step = 0; step < RETENTION_MAX_STEPS && !atomic_load(&r->stop_now); step++) {
-        int64_t trimmed;
-        if (db_retention_trim(r->pool, stream, defaults, RETENTION_BATCH, &trimmed) != STORE_OK)
-            return; /* logged by the store; the next run tries again */
+        int64_t trimmed, archived = 0;
+        enum store_outcome outcome =
+            r->archiver.root ? archive_trim_batch(&r->archiver, stream, defaults, ARCHIVE_BATCH, &trimmed, &archived)
+                             : db_retention_trim(r->pool, stream, defaults, RETENTION_BATCH, &trimmed);
+        if (outcome != STORE_OK)
+            return; /* logged where it failed; the next run tries again */
         atomic_fetch_add(&r->events_trimmed, trimmed);
-        if (trimmed < RETENTION_BATCH)
+        atomic_fetch_add(&r->events_archived, archived);
+        if (trimmed < (r->archiver.root ? ARCHIVE_BATCH : RETENTION_BATCH))
             return;
     }
 }
@@ -87,11 +97,15 @@ static void run_once(void *arg)
     atomic_fetch_add(&r->runs, 1);
 }
 
-struct retention *retention_start(const struct config *cfg, struct db_pool *pool)
+struct retention *retention_start(const struct config *cfg, struct db_pool *pool, event_render_fn render)
 {
     struct retention *r = xcalloc(1, sizeof *r);
     r->cfg = cfg;
     r->pool = pool;
+    if (cfg->archive_dir && *cfg->archive_dir) {
+        const char *crash = getenv("STREAMQ_TEST_CRASH_AFTER_ARCHIVE");
+        r->archiver = (struct archiver){pool, cfg->archive_dir, render, crash && *crash};
+    }
     r->timer = periodic_start(cfg->retention_interval_ms, run_once, r);
     if (!r->timer) {
         free(r);
@@ -113,5 +127,6 @@ void retention_stats(struct retention *r, struct retention_stats *out)
 {
     out->runs = atomic_load(&r->runs);
     out->events_trimmed = atomic_load(&r->events_trimmed);
+    out->events_archived = atomic_load(&r->events_archived);
     out->dead_letters_deleted = atomic_load(&r->dead_letters_deleted);
 }

@@ -13,18 +13,20 @@
 
 #include "src/config.h"
 #include "src/core/util.h"
+#include "src/workers/archive.h"
 
 struct db_pool;
 struct retention;
 
-/* Starts the thread; NULL when it could not be created. */
-struct retention *retention_start(const struct config *cfg, struct db_pool *pool) MUST_CHECK;
+/* Starts the thread; NULL when it could not be created. With --archive-dir,
+ * trimmed events are archived first (archive.h), rendered by `render`. */
+struct retention *retention_start(const struct config *cfg, struct db_pool *pool, event_render_fn render) MUST_CHECK;
 /* Asks the thread to stop (between batches), waits for it, frees. Accepts NULL. */
 void retention_stop(struct retention *r);
 
 /* Totals since start, for /metrics. Any thread. */
 struct retention_stats {
-    int64_t runs, events_trimmed, dead_letters_deleted;
+    int64_t runs, events_trimmed, events_archived, dead_letters_deleted;
 };
 void retention_stats(struct retention *r, struct retention_stats *out);
 
