@@ -44,6 +44,7 @@ const valid = [
   exchange('GET', '/streams/orders/export', 200, 'application/x-ndjson', `${JSON.stringify(event(0))}\n${JSON.stringify(event(1))}\n`),
   exchange('GET', '/streams/orders/subscribe', 200, 'text/event-stream', `id: 0\nevent: OrderPlaced\ndata: ${JSON.stringify(event(0))}\n\n: heartbeat\n\nid: 1\ndata: {"cut`, { complete: false }),
   exchange('HEAD', '/version', 200, JSON_TYPE, ''),
+  exchange('GET', '/streams/orders/events', 200, 'application/x-ndjson', `${JSON.stringify(event(0))}\n`, { accept: 'application/x-ndjson' }),
   exchange('GET', '/nope', 404, PROBLEM, problem(404, 'not_found')),
   exchange('PATCH', '/healthz', 405, PROBLEM, problem(405, 'method_not_allowed'), { headers: { allow: 'GET, HEAD' } }),
   exchange('GET', '/str eams', 400, PROBLEM, problem(400, 'invalid_request'), { client: 'raw', headers: { connection: 'close' } }),
@@ -61,6 +62,7 @@ const mismatches = {
   'item 0: /created_at must match format': exchange('GET', '/streams/orders/subscribe', 200, 'text/event-stream', `id: 0\ndata: ${JSON.stringify({ ...event(0), created_at: 'yesterday' })}\n\n`),
   'for a path openapi.yaml does not have': exchange('GET', '/nope', 200, JSON_TYPE, {}),
   'code not_found where method_not_allowed is stated': exchange('PATCH', '/healthz', 405, PROBLEM, problem(405, 'not_found'), { headers: { allow: 'GET' } }),
+  'Content-Type application/x-ndjson is not declared': exchange('GET', '/streams/orders/events', 200, 'application/x-ndjson', `${JSON.stringify(event(0))}\n`),
   'HEAD has a body': exchange('HEAD', '/version', 200, JSON_TYPE, '{}'),
   'a response that declares no content has a body': exchange('DELETE', '/streams/orders', 204, undefined, 'x'),
 };

@@ -12,7 +12,10 @@
 //    "{param}" matching any one segment, however percent-encoded, as
 //    src/http/router.c does) names a path of the description, and the method
 //    an operation of it; HEAD uses GET's operation where none is declared
-//    ("HEAD is served wherever GET is") and must have no body;
+//    ("HEAD is served wherever GET is") and must have no body; an operation
+//    with `x-streamq-accept-alternative: {media-type, operation}` answers a
+//    request whose Accept names that media type as the named operation does,
+//    and such an answer (of that Content-Type) is checked against it;
 //  * the status is declared for the operation (exact code, then "4XX", then
 //    "default");
 //  * a declared body comes with a Content-Type the response declares (a
@@ -115,6 +118,14 @@ function validatorAt(pointer) {
 }
 
 // ----------------------------------------------------------------- paths
+
+const operations = new Map(); // operationId -> {op, pointer}
+for (const [template, item] of Object.entries(spec.paths)) {
+  for (const m of METHODS) {
+    if (item[m]?.operationId)
+      operations.set(item[m].operationId, { op: item[m], pointer: `/paths/${escapePointer(template)}/${m}` });
+  }
+}
 
 const templates = Object.keys(spec.paths).map((template) => ({
   template,
@@ -357,13 +368,21 @@ function validate(x) {
   const item = template ? spec.paths[template] : null;
   let opMethod = item && METHODS.includes(method) && item[method] ? method : null;
   if (item && !opMethod && method === 'head' && item.get) opMethod = 'get';
-  const op = opMethod ? item[opMethod] : null;
-  const opPointer = op ? `/paths/${escapePointer(template)}/${opMethod}` : null;
-  const at = op ? responsePointer(opPointer, op.responses || {}, x.status) : null;
-  if (at) {
-    const label = `${op.operationId || `${opMethod} ${template}`}${method === 'head' && opMethod === 'get' ? ' (HEAD)' : ''}`;
-    return [label, checkResponse(x, at, method === 'head')];
+  let op = opMethod ? item[opMethod] : null;
+  let opPointer = op ? `/paths/${escapePointer(template)}/${opMethod}` : null;
+  let label = op ? `${op.operationId || `${opMethod} ${template}`}${method === 'head' && opMethod === 'get' ? ' (HEAD)' : ''}` : '';
+  // An operation that answers another's way when asked for its media type
+  // (x-streamq-accept-alternative): such an answer is checked as that one's.
+  const alt = op?.['x-streamq-accept-alternative'];
+  const type = x.headers['content-type'] || '';
+  if (alt && (x.accept || '').toLowerCase().includes(alt['media-type']) && mediaEssence(type) === alt['media-type']) {
+    const found = operations.get(alt.operation);
+    if (!found) return [label, [`x-streamq-accept-alternative names no operation ${alt.operation}`]];
+    [op, opPointer] = [found.op, found.pointer];
+    label = `${label} (as ${alt.operation})`;
   }
+  const at = op ? responsePointer(opPointer, op.responses || {}, x.status) : null;
+  if (at) return [label, checkResponse(x, at, method === 'head')];
   // Not a response the operation lists: one of the generic answers, or a mismatch.
   if (refusedBeforeRouting(x)) {
     genericProblem(x, 400, 'invalid_request', errors);
@@ -386,7 +405,7 @@ function validate(x) {
     return [`(${template} does not serve it: 405)`, errors];
   }
   errors.push(`status ${x.status} is not declared (${Object.keys(op.responses || {}).join(', ')})`);
-  return [op.operationId || `${opMethod} ${template}`, errors];
+  return [label, errors];
 }
 
 // ------------------------------------------------------------------ run
