@@ -1,6 +1,6 @@
 /* Queue-cycle load generator for bench/queues.sh (built by it with cc -O2 -pthread).
  *
- *   queue_load HOST PORT QUEUE BATCH WORKERS SECONDS
+ *   queue_load HOST PORT QUEUE BATCH WORKERS SECONDS [MODE]
  *
  * WORKERS threads, each with one keep-alive HTTP/1.1 connection (plain sockets,
  * TCP_NODELAY), loop for SECONDS:
@@ -14,7 +14,15 @@
  *   BENCH acked=N secs=S cycles=C enqueued=E dequeued=D empty_dequeues=Z errors=X
  *         deq_p50_us= deq_p99_us= deq_avg_us= enq_… ack_… (the same for enqueue and ack)
  * (latencies of the requests started within SECONDS; an ack of a batch of 1 is one request). Failed requests are
- * counted in errors and the first few are printed to stderr. */
+ * counted in errors and the first few are printed to stderr.
+ *
+ * MODE "step" or "step-tx" (BATCH 1) measures a worker's step instead: each
+ * worker dequeues one message and then acks it, appends one event to its own
+ * stream QUEUE-w<i> and enqueues the follow-up message into QUEUE (which keeps
+ * the queue fed) - as three calls ("step") or as one POST /transactions
+ * ("step-tx"). An empty dequeue enqueues one message to start with. acked
+ * counts completed steps; the ack_* latencies are those of the step (the three
+ * calls, or the transaction), the dequeue's its own. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,6 +32,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,7 +51,9 @@ static const char *g_host;
 static int g_port;
 static const char *g_queue;
 static int g_batch;
+static const char *g_mode = "cycle";
 static double g_t0, g_end;
+static struct worker *g_workers;
 static atomic_int g_errors_printed;
 
 struct lat {
@@ -351,6 +362,95 @@ static void *run(void *arg)
     return NULL;
 }
 
+/* One message, as the steps enqueue it. */
+static const char step_message[] = "{\"type\": \"Step\", \"data\": {\"order\": 1, \"sku\": \"abc-123\", \"qty\": 1}}";
+
+/* The step after a dequeue of `id`/`receipt`: 1 when every call succeeded. */
+static int step(struct worker *w, int index, const char *id, const char *receipt)
+{
+    char path[512], body[2048];
+    const char *rb;
+    size_t rl;
+    int st, n;
+    if (!strcmp(g_mode, "step-tx")) {
+        n = snprintf(body, sizeof body,
+                     "{\"operations\": [{\"op\": \"ack\", \"queue\": \"%s\", \"id\": \"%s\", \"receipt\": \"%s\"}, "
+                     "{\"op\": \"append\", \"stream\": \"%s-w%d\", \"events\": [{\"type\": \"Processed\", \"data\": "
+                     "{\"message\": \"%s\"}}]}, {\"op\": \"enqueue\", \"queue\": \"%s\", \"messages\": [%s]}]}",
+                     g_queue, id, receipt, g_queue, index, id, g_queue, step_message);
+        st = post(w, "/transactions", body, (size_t)n, &rb, &rl);
+        if (st == 200)
+            return 1;
+        complain("transaction: status %d: %.300s", st, st ? rb : "(connection failed)");
+        return 0;
+    }
+    snprintf(path, sizeof path, "/queues/%s/messages/%.63s/ack", g_queue, id);
+    n = snprintf(body, sizeof body, "{\"receipt\": \"%s\"}", receipt);
+    if ((st = post(w, path, body, (size_t)n, &rb, &rl)) != 204)
+        goto failed;
+    snprintf(path, sizeof path, "/streams/%s-w%d/events", g_queue, index);
+    n = snprintf(body, sizeof body, "{\"events\": [{\"type\": \"Processed\", \"data\": {\"message\": \"%s\"}}]}", id);
+    if ((st = post(w, path, body, (size_t)n, &rb, &rl)) != 201)
+        goto failed;
+    snprintf(path, sizeof path, "/queues/%s/messages", g_queue);
+    n = snprintf(body, sizeof body, "{\"messages\": [%s]}", step_message);
+    if ((st = post(w, path, body, (size_t)n, &rb, &rl)) != 201)
+        goto failed;
+    return 1;
+failed:
+    complain("step %s: status %d: %.300s", path, st, st ? rb : "(connection failed)");
+    return 0;
+}
+
+static void *run_steps(void *arg)
+{
+    struct worker *w = arg;
+    char path[512], id[ID_LEN], receipt[RECEIPT_LEN], body[512];
+    const char *rb;
+    size_t rl;
+    int index = (int)(w - g_workers);
+    w->fd = -1;
+    w->cap = 64 * 1024;
+    w->buf = malloc(w->cap);
+    snprintf(path, sizeof path, "/queues/%s/dequeue", g_queue);
+    while (now_s() < g_end) {
+        double t = now_s();
+        int st = post(w, path, "{\"max_messages\": 1}", 19, &rb, &rl);
+        double t1 = now_s();
+        if (st != 200) {
+            w->errors++;
+            complain("dequeue: status %d: %.300s", st, st ? rb : "(connection failed)");
+            continue;
+        }
+        lat_add(&w->deq, t1 - t);
+        const char *pos = rb;
+        if (!next_string(&pos, "id", id, sizeof id) || !next_string(&pos, "receipt", receipt, sizeof receipt)) {
+            w->empty++;
+            char enq[256];
+            int n = snprintf(enq, sizeof enq, "{\"messages\": [%s]}", step_message);
+            snprintf(body, sizeof body, "/queues/%s/messages", g_queue);
+            if (post(w, body, enq, (size_t)n, &rb, &rl) != 201)
+                w->errors++;
+            continue;
+        }
+        w->dequeued++;
+        t = now_s();
+        int ok = step(w, index, id, receipt);
+        t1 = now_s();
+        w->errors += !ok;
+        if (t < g_end)
+            lat_add(&w->ack, t1 - t);
+        if (ok && t1 <= g_end) {
+            w->acked++;
+            w->cycles++;
+        }
+    }
+    if (w->fd >= 0)
+        close(w->fd);
+    free(w->buf);
+    return NULL;
+}
+
 static void merge(struct worker *ws, int n, size_t off, uint32_t *p50, uint32_t *p99, uint32_t *avg)
 {
     size_t total = 0;
@@ -378,10 +478,12 @@ static void merge(struct worker *ws, int n, size_t off, uint32_t *p50, uint32_t 
 
 int main(int argc, char **argv)
 {
-    if (argc != 7) {
-        fprintf(stderr, "usage: queue_load HOST PORT QUEUE BATCH WORKERS SECONDS\n");
+    if (argc != 7 && argc != 8) {
+        fprintf(stderr, "usage: queue_load HOST PORT QUEUE BATCH WORKERS SECONDS [cycle|step|step-tx]\n");
         return 2;
     }
+    if (argc == 8)
+        g_mode = argv[7];
     g_host = argv[1];
     g_port = atoi(argv[2]);
     g_queue = argv[3];
@@ -392,11 +494,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "queue_load: BATCH 1-%d, WORKERS >= 1, SECONDS > 0\n", MAX_BATCH);
         return 2;
     }
-    struct worker *ws = calloc((size_t)workers, sizeof *ws);
+    bool steps = !strcmp(g_mode, "step") || !strcmp(g_mode, "step-tx");
+    if (!steps && strcmp(g_mode, "cycle") != 0) {
+        fprintf(stderr, "queue_load: MODE is cycle, step or step-tx\n");
+        return 2;
+    }
+    struct worker *ws = g_workers = calloc((size_t)workers, sizeof *ws);
     g_t0 = now_s();
     g_end = g_t0 + secs;
     for (int i = 0; i < workers; i++)
-        if (pthread_create(&ws[i].thread, NULL, run, &ws[i]) != 0) {
+        if (pthread_create(&ws[i].thread, NULL, steps ? run_steps : run, &ws[i]) != 0) {
             perror("pthread_create");
             return 1;
         }

@@ -9,6 +9,7 @@ Q_WARM="$(q_scale 3)"    # warm-up seconds before each measurement (not counted)
 Q_BATCHES="${BENCH_QUEUE_BATCHES:-1 10}"
 Q_WORKERS="${BENCH_QUEUE_WORKERS:-16 64}"
 Q_READ_VT=30             # lease of a dequeue/read on both sides (streamq's default)
+Q_PHASES="${BENCH_QUEUE_PHASES:-cycle step}" # cycle: against PGMQ-style SQL; step: a worker's step, calls vs one transaction
 
 # One message of either side: the same small JSON object as the streams benchmark.
 q_message() { printf '{"order": %d, "sku": "abc-123", "qty": 1}' "$1"; }
@@ -58,9 +59,9 @@ q_reset_streamq_tables() {
 }
 
 # streamq: queue_load against queue bench-b<B>-w<W>; sets S_MPS S_P50 S_P99 S_AVG (ms) S_ERR S_LINE.
-q_load() { # q_load NAME QUEUE BATCH WORKERS SECONDS
+q_load() { # q_load NAME QUEUE BATCH WORKERS SECONDS [MODE]
   local out="$BENCH_TMP/$1.load"
-  "$BENCH_TMP/queue_load" 127.0.0.1 "$SQ_PORT" "$2" "$3" "$4" "$5" >"$out" 2>"$out.err" ||
+  "$BENCH_TMP/queue_load" 127.0.0.1 "$SQ_PORT" "$2" "$3" "$4" "$5" "${6:-cycle}" >"$out" 2>"$out.err" ||
     { cat "$out" "$out.err" >&2; die "queue_load $1 failed"; }
   S_LINE="$(grep '^BENCH ' "$out")" || { cat "$out" "$out.err" >&2; die "queue_load $1 printed no summary"; }
 }
@@ -91,6 +92,41 @@ phase_streamq() { # phase_streamq BATCH WORKERS
   say "    $S_LINE"
   [ "$S_ERR" = 0 ] || say "  WARNING: streamq b=$b w=$w: $S_ERR failed requests (see $BENCH_TMP/cycle-b$b-w$w.load.err)"
   q_cost "streamq, batch $b, $w workers" "$S_MPS"
+}
+
+# A worker's step (dequeue, then ack + append + enqueue) with `queue_load ... MODE`;
+# sets T_SPS (steps/s), T_P50 T_P99 (ms, of the step after its dequeue), T_ERR.
+phase_step() { # phase_step MODE WORKERS
+  local mode="$1" w="$2" q="bench-$1-w$2"
+  q_reset_streamq_tables
+  wait_quiet
+  "$BENCH_TMP/queue_load" 127.0.0.1 "$SQ_PORT" "$q" 1 "$w" "$Q_WARM" "$mode" >/dev/null 2>&1 || die "queue_load $mode warm-up failed"
+  diag_begin
+  q_load "$mode-w$w" "$q" 1 "$w" "$Q_T" "$mode"
+  diag_end "worker step ($mode), $w workers"
+  local steps secs
+  steps="$(kv "$S_LINE" acked)" secs="$(kv "$S_LINE" secs)"
+  T_SPS="$(awk -v a="$steps" -v s="$secs" 'BEGIN { printf "%.0f", a / s }')"
+  T_P50="$(awk -v v="$(kv "$S_LINE" ack_p50_us)" 'BEGIN { printf "%.2f", v / 1000 }')"
+  T_P99="$(awk -v v="$(kv "$S_LINE" ack_p99_us)" 'BEGIN { printf "%.2f", v / 1000 }')"
+  T_ERR="$(kv "$S_LINE" errors)"
+  say "  worker step $mode w=$w: $T_SPS steps/s, step p50 $T_P50 ms p99 $T_P99 ms, errors $T_ERR"
+  say "    $S_LINE"
+  q_cost "worker step ($mode), $w workers" "$T_SPS"
+}
+
+run_steps() {
+  local w sep sep50 sep99 r
+  for w in $Q_WORKERS; do
+    say "worker step, $w workers: ack + append + enqueue as three calls ${Q_T}s, then as one transaction ${Q_T}s"
+    phase_step step "$w"
+    sep="$T_SPS" sep50="$T_P50" sep99="$T_P99"
+    phase_step step-tx "$w"
+    r="$(ratio "$T_SPS" "$sep")"
+    row "worker step (dequeue, then ack + append + enqueue), $w workers: steps/s" \
+      "$(num "$T_SPS") as one POST /transactions (step p50 $T_P50 ms, p99 $T_P99 ms$([ "$T_ERR" = 0 ] || printf ', %s failed' "$T_ERR"))" \
+      "$(num "$sep") as three calls (p50 $sep50 ms, p99 $sep99 ms)" "$r" "" ""
+  done
 }
 
 # The PGMQ-style reference through pgbench; sets P_MPS P_READ (avg ms) P_CYCLE50 P_CYCLE99.
@@ -151,6 +187,7 @@ run_queues() {
   hwm0="$(status_kb "$SQ_PID" VmHWM)"
   Q_RSS64=0
   local b w
+  [[ " $Q_PHASES " == *" cycle "* ]] || Q_BATCHES=""
   for b in $Q_BATCHES; do
     for w in $Q_WORKERS; do
       say "batch $b, $w workers/clients: streamq ${Q_T}s, then PGMQ-style SQL through pgbench ${Q_T}s (${Q_WARM}s warm-up each)"
@@ -172,6 +209,7 @@ run_queues() {
       fi
     done
   done
+  [[ " $Q_PHASES " != *" step "* ]] || run_steps
   local hwm
   hwm="$(status_kb "$SQ_PID" VmHWM)"
   streamq_stop # keeps its VmHWM in SQ_HWM_MAX
@@ -191,7 +229,7 @@ q_report() {
   {
     report_header "streamq queues benchmark" "load generator, streamq and PostgreSQL"
     printf -- '- streamq release build, --log-level info (one log line per request, to a file), default pool (16) and threads (16)\n'
-    printf -- '- load generator: bench/queue_load.c (one thread and one keep-alive connection per worker); cycle = enqueue B, dequeue max B, ack (one call per message for B = 1, one batch ack for B = 10); %s s per configuration after %s s of warm-up\n' "$Q_T" "$Q_WARM"
+    printf -- '- load generator: bench/queue_load.c (one thread and one keep-alive connection per worker); cycle = enqueue B, dequeue max B, ack (one call per message for B = 1, one batch ack for B = 10); worker step = dequeue 1, then ack it, append one event to the worker'"'"'s own stream and enqueue the follow-up (three calls, or one POST /transactions); %s s per configuration after %s s of warm-up\n' "$Q_T" "$Q_WARM"
     printf -- '- reference: **PGMQ-style SQL, not PGMQ** (no PGMQ package in Debian): the statements of pgmq.send/send_batch, read and delete as prepared statements, one transaction each, %s (bench/pgbench/queue_*.sql); whole run %s s\n\n' \
       "$(pgbench --version)" "$total"
     table_print

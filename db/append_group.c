@@ -8,6 +8,7 @@
 #include "db/arrays.h"
 #include "db/pool.h"
 #include "db/rows.h"
+#include "db/tx.h"
 #include "src/core/log.h"
 
 static struct append_job *append_job_of(struct batch_job *b)
@@ -61,10 +62,11 @@ static bool distribute(const PGresult *res, struct batch_job *group, int count)
     return ok;
 }
 
-/* Writes the `count` appends of `group` with one call of append_batch(), in one
- * transaction. False when the call failed as a whole (then `*failure` says how)
- * or answered rows that do not fit the group. */
-static bool write_batch(struct db_pool *pool, struct batch_job *group, int count, enum store_outcome *failure)
+/* Writes the `count` appends of `group` with one call of append_batch(), in
+ * `tx` when given, else in a transaction of its own. False when the call failed
+ * as a whole (then `*failure` says how) or answered rows that do not fit the group. */
+static bool write_appends(struct db_pool *pool, struct db_tx *tx, struct batch_job *group, int count,
+                          enum store_outcome *failure)
 {
     struct text streams = {0}, expected = {0}, check_ids = {0}, bodies = {0};
     for (struct batch_job *b = group; b; b = b->next) {
@@ -83,7 +85,7 @@ static bool write_batch(struct db_pool *pool, struct batch_job *group, int count
 
     PGresult *res;
     const char *params[] = {streams.data, expected.data, check_ids.data, bodies.data};
-    *failure = db_run(pool, STMT_EVENTS_APPEND, 4, params, "append", &res);
+    *failure = db_tx_or_run(pool, tx, STMT_EVENTS_APPEND, 4, params, "append", &res);
     bool ok = *failure == STORE_OK && distribute(res, group, count);
     if (*failure == STORE_OK && !ok) {
         log_error("append: the answer does not fit the %d appends written", count);
@@ -100,6 +102,21 @@ static bool write_batch(struct db_pool *pool, struct batch_job *group, int count
     text_free(&check_ids);
     text_free(&bodies);
     return ok;
+}
+
+static bool write_batch(struct db_pool *pool, struct batch_job *group, int count, enum store_outcome *failure)
+{
+    return write_appends(pool, NULL, group, count, failure);
+}
+
+void db_append_in(struct db_tx *tx, struct append_job *job)
+{
+    enum store_outcome failure;
+    job->base.next = NULL;
+    if (!write_appends(NULL, tx, &job->base, 1, &failure)) {
+        job->base.outcome = failure;
+        db_tx_fail(tx, failure);
+    }
 }
 
 const struct batcher_kind db_append_kind = {

@@ -23,4 +23,9 @@ extern const struct batcher_kind db_append_kind;
 /* Readies `job` (its `in` set) for batcher_submit on a batcher of db_append_kind. */
 void db_append_prepare(struct append_job *job);
 
+struct db_tx;
+/* Writes the append of `job` (readied) as a statement of `tx`, with the same
+ * outcomes as through the group commit; a failed statement fails `tx`. */
+void db_append_in(struct db_tx *tx, struct append_job *job);
+
 #endif

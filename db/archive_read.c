@@ -225,6 +225,9 @@ static enum store_outcome read_live(struct db_pool *pool, const struct read_inpu
 {
     struct read_input live = *in;
     live.group = NULL;
+    /* On the primary, as the stream's state is: the archive's files show the
+     * present, which a standby that lags may not have reached. */
+    live.recency = DB_RECENT_NOW;
     live.from = from;
     live.limit = limit;
     enum store_outcome outcome = db_events_read(pool, &live, &out->live);

@@ -7,6 +7,8 @@
 
 #include "db/pool.h"
 #include "db/rows.h"
+#include "db/standby.h"
+#include "db/tx.h"
 #include "src/core/util.h"
 
 /* Events from `offset` to the end that are still retained: those retention
@@ -17,9 +19,9 @@ static int64_t lag_of(int64_t version, int64_t offset, int64_t first_offset)
     return version + 1 > from ? version + 1 - from : 0;
 }
 
-enum store_outcome db_consumers_commit(struct db_pool *pool, const char *stream, const char *group, int64_t offset,
-                                       bool force, enum consumer_commit_outcome *result, struct consumer *out,
-                                       int64_t *version)
+static enum store_outcome commit(struct db_pool *pool, struct db_tx *tx, const char *stream, const char *group,
+                                 int64_t offset, bool force, enum consumer_commit_outcome *result, struct consumer *out,
+                                 int64_t *version)
 {
     PGresult *res;
     char off[24];
@@ -28,7 +30,8 @@ enum store_outcome db_consumers_commit(struct db_pool *pool, const char *stream,
     memset(out, 0, sizeof *out);
     snprintf(out->group, sizeof out->group, "%s", group);
     *version = -1;
-    enum store_outcome outcome = db_run(pool, STMT_CONSUMERS_COMMIT, 4, params, "commit consumer offset", &res);
+    enum store_outcome outcome =
+        db_tx_or_run(pool, tx, STMT_CONSUMERS_COMMIT, 4, params, "commit consumer offset", &res);
     if (outcome != STORE_OK)
         goto out;
     if (PQgetisnull(res, 0, 0)) {
@@ -52,6 +55,27 @@ out:
     return outcome;
 }
 
+enum store_outcome db_consumers_commit(struct db_pool *pool, const char *stream, const char *group, int64_t offset,
+                                       bool force, enum consumer_commit_outcome *result, struct consumer *out,
+                                       int64_t *version)
+{
+    return commit(pool, NULL, stream, group, offset, force, result, out, version);
+}
+
+enum store_outcome db_consumers_commit_in(struct db_tx *tx, const char *stream, const char *group, int64_t offset,
+                                          bool force, enum consumer_commit_outcome *result, struct consumer *out,
+                                          int64_t *version)
+{
+    return commit(NULL, tx, stream, group, offset, force, result, out, version);
+}
+
+/* The stream and the group exist. */
+static bool group_found(const PGresult *res, const void *cls)
+{
+    (void)cls;
+    return PQntuples(res) == 1 && !PQgetisnull(res, 0, 1);
+}
+
 enum store_outcome db_consumers_get(struct db_pool *pool, const char *stream, const char *group, struct consumer *out,
                                     bool *stream_exists)
 {
@@ -60,7 +84,8 @@ enum store_outcome db_consumers_get(struct db_pool *pool, const char *stream, co
     memset(out, 0, sizeof *out);
     snprintf(out->group, sizeof out->group, "%s", group);
     *stream_exists = false;
-    enum store_outcome outcome = db_run(pool, STMT_CONSUMERS_GET, 2, params, "get consumer", &res);
+    enum store_outcome outcome =
+        db_run_read(pool, DB_RECENT_ANY, STMT_CONSUMERS_GET, 2, params, "get consumer", group_found, NULL, &res);
     if (outcome == STORE_OK) {
         *stream_exists = PQntuples(res) == 1;
         if (!*stream_exists || PQgetisnull(res, 0, 1)) {
@@ -81,7 +106,8 @@ enum store_outcome db_consumers_list(struct db_pool *pool, const char *stream, s
     const char *params[] = {stream};
     *groups = NULL;
     *n = 0;
-    enum store_outcome outcome = db_run(pool, STMT_CONSUMERS_LIST, 1, params, "list consumers", &res);
+    enum store_outcome outcome = db_run_read(pool, DB_RECENT_ANY, STMT_CONSUMERS_LIST, 1, params, "list consumers",
+                                             db_final_has_rows, NULL, &res);
     if (outcome == STORE_OK && PQntuples(res) == 0)
         outcome = STORE_NOT_FOUND;
     if (outcome == STORE_OK) {

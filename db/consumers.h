@@ -30,6 +30,12 @@ enum store_outcome db_consumers_commit(struct db_pool *pool, const char *stream,
                                        bool force, enum consumer_commit_outcome *result, struct consumer *out,
                                        int64_t *version) MUST_CHECK;
 
+struct db_tx;
+/* The same as a statement of `tx` (db/tx.h); a failed statement fails `tx`. */
+enum store_outcome db_consumers_commit_in(struct db_tx *tx, const char *stream, const char *group, int64_t offset,
+                                          bool force, enum consumer_commit_outcome *result, struct consumer *out,
+                                          int64_t *version) MUST_CHECK;
+
 /* One group's checkpoint. STORE_NOT_FOUND with `*stream_exists` false when the
  * stream is missing, true when only the group is. */
 enum store_outcome db_consumers_get(struct db_pool *pool, const char *stream, const char *group, struct consumer *out,

@@ -6,6 +6,7 @@
 
 #include "db/pool.h"
 #include "db/rows.h"
+#include "db/standby.h"
 
 /* Columns of the list query: whether the queue exists, each dead letter, its sequence number. */
 enum { DL_EXISTS, DL_ID, DL_TYPE, DL_DATA, DL_METADATA, DL_ENQUEUED_US, DL_FAILED_US, DL_DELIVERY_COUNT, DL_REASON };
@@ -18,7 +19,8 @@ enum store_outcome db_dead_letters_list(struct db_pool *pool, const char *queue,
     snprintf(lim, sizeof lim, "%lld", (long long)limit);
     const char *params[] = {queue, after, lim};
     memset(out, 0, sizeof *out);
-    enum store_outcome outcome = db_run(pool, STMT_DEAD_LETTERS_LIST, 3, params, "list dead letters", &res);
+    enum store_outcome outcome = db_run_read(pool, DB_RECENT_ANY, STMT_DEAD_LETTERS_LIST, 3, params,
+                                             "list dead letters", db_final_first_true, NULL, &res);
     if (outcome == STORE_OK)
         outcome = db_seq_page_take(&res, limit, out);
     PQclear(res);

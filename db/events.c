@@ -8,6 +8,7 @@
 
 #include "db/pool.h"
 #include "db/rows.h"
+#include "db/standby.h"
 #include "src/core/log.h"
 
 enum store_outcome db_events_outcome(const char *word)
@@ -54,6 +55,28 @@ void db_events_at(const struct db_list *events, int i, struct event *out)
 /* Columns of the page queries: version, first_offset, then the event. */
 #define READ_EVENT_COL 2
 
+/* A standby's page is kept when the stream exists there and, for a reader
+ * that parks on an empty page, it holds an event. */
+static bool page_final(const PGresult *res, const void *cls)
+{
+    const enum db_recency *recency = cls;
+    return PQntuples(res) > 0 && (*recency != DB_RECENT_IF_EMPTY || !PQgetisnull(res, 0, READ_EVENT_COL));
+}
+
+/* The same for the global read: its first row is the watermark, then an event or NULLs. */
+static bool global_page_final(const PGresult *res, const void *cls)
+{
+    const enum db_recency *recency = cls;
+    return *recency != DB_RECENT_IF_EMPTY || (PQntuples(res) > 0 && !PQgetisnull(res, 0, 1));
+}
+
+/* The stream exists and has the event. */
+static bool event_found(const PGresult *res, const void *cls)
+{
+    (void)cls;
+    return PQntuples(res) > 0 && db_bool(res, 0, 0) && !PQgetisnull(res, 0, 1);
+}
+
 enum store_outcome db_events_read(struct db_pool *pool, const struct read_input *in, struct read_page *out)
 {
     char from[24], limit[24];
@@ -65,10 +88,10 @@ enum store_outcome db_events_read(struct db_pool *pool, const struct read_input 
     PGresult *res;
     /* A group's read has the offset it reads from and the committed one as leading columns too. */
     int col = in->group ? READ_EVENT_COL + 2 : READ_EVENT_COL;
-    enum store_outcome outcome = in->group
-                                     ? db_run(pool, STMT_CONSUMERS_READ, 4, group_params, "read from group", &res)
-                                     : db_run(pool, in->backward ? STMT_EVENTS_READ_BACKWARD : STMT_EVENTS_READ_FORWARD,
-                                              6, params, "read", &res);
+    enum store_outcome outcome =
+        in->group ? db_run(pool, STMT_CONSUMERS_READ, 4, group_params, "read from group", &res)
+                  : db_run_read(pool, in->recency, in->backward ? STMT_EVENTS_READ_BACKWARD : STMT_EVENTS_READ_FORWARD,
+                                6, params, "read", page_final, &in->recency, &res);
     if (outcome != STORE_OK)
         goto out;
     int rows = PQntuples(res);
@@ -99,7 +122,8 @@ enum store_outcome db_events_get(struct db_pool *pool, const char *stream, int64
     memset(event, 0, sizeof *event);
     *stream_exists = false;
     PGresult *res;
-    enum store_outcome outcome = db_run(pool, STMT_EVENTS_GET, 2, params, "get event", &res);
+    enum store_outcome outcome =
+        db_run_read(pool, DB_RECENT_ANY, STMT_EVENTS_GET, 2, params, "get event", event_found, NULL, &res);
     if (outcome == STORE_OK) {
         *stream_exists = db_bool(res, 0, 0);
         if (PQgetisnull(res, 0, 1)) {
@@ -123,7 +147,8 @@ enum store_outcome db_events_global_read(struct db_pool *pool, const struct glob
     memset(events, 0, sizeof *events);
     *next_position = in->from_position;
     PGresult *res;
-    enum store_outcome outcome = db_run(pool, STMT_EVENTS_GLOBAL_READ, 4, params, "global read", &res);
+    enum store_outcome outcome = db_run_read(pool, in->recency, STMT_EVENTS_GLOBAL_READ, 4, params, "global read",
+                                             global_page_final, &in->recency, &res);
     if (outcome != STORE_OK)
         goto out;
     int rows = PQntuples(res);
@@ -197,24 +222,14 @@ void db_events_export_at(const struct db_list *events, int i, struct event *out,
     out->created_us = binary_int64(res, i, EX_CREATED) + PG_EPOCH_UNIX_US;
 }
 
-enum store_outcome db_events_export_page(struct db_pool *pool, const struct read_input *in, struct db_list *out,
-                                         int64_t *last_offset, void (*meanwhile)(void *), void *cls)
+/* One export page on `rd`'s connection (see db_events_export_page). `meanwhile`
+ * NULL once it has run. */
+static enum store_outcome export_page(struct db_read *rd, const struct read_input *in, const char *const *params,
+                                      struct db_list *out, int64_t *last_offset, void (*meanwhile)(void *), void *cls)
 {
-    char from[24], limit[24];
-    snprintf(from, sizeof from, "%lld", (long long)in->from);
-    snprintf(limit, sizeof limit, "%lld", (long long)in->limit);
-    const char *params[] = {in->stream, from, in->types, in->since, in->until, limit};
-    memset(out, 0, sizeof *out);
-    PGresult *res = NULL;
-    struct db_conn *conn = db_pool_acquire(pool);
-    if (!conn) {
-        if (meanwhile)
-            meanwhile(cls);
-        return STORE_UNAVAILABLE;
-    }
-    res = db_exec_meanwhile(conn, in->backward ? STMT_EVENTS_EXPORT_BACKWARD : STMT_EVENTS_EXPORT_FORWARD, 6, params,
-                            meanwhile, cls);
-    enum store_outcome outcome = db_outcome(conn, res, "export");
+    enum stmt_id page = in->backward ? STMT_EVENTS_EXPORT_BACKWARD : STMT_EVENTS_EXPORT_FORWARD;
+    PGresult *res = db_exec_meanwhile(rd->conn, page, 6, params, meanwhile, cls);
+    enum store_outcome outcome = db_outcome(rd->conn, res, "export");
     if (outcome != STORE_OK)
         goto out;
     int rows = PQntuples(res);
@@ -227,12 +242,35 @@ enum store_outcome db_events_export_page(struct db_pool *pool, const struct read
     }
     /* No event: the end of the stream, or no stream at all. */
     PQclear(res);
-    res = db_exec(conn, STMT_EVENTS_STREAM_EXISTS, 1, params);
-    outcome = db_outcome(conn, res, "export");
+    res = db_exec(rd->conn, STMT_EVENTS_STREAM_EXISTS, 1, params);
+    outcome = db_outcome(rd->conn, res, "export");
     if (outcome == STORE_OK && !db_bool(res, 0, 0))
         outcome = STORE_NOT_FOUND;
 out:
     PQclear(res);
-    db_pool_release(pool, conn);
+    return outcome;
+}
+
+enum store_outcome db_events_export_page(struct db_pool *pool, const struct read_input *in, struct db_list *out,
+                                         int64_t *last_offset, void (*meanwhile)(void *), void *cls)
+{
+    char from[24], limit[24];
+    snprintf(from, sizeof from, "%lld", (long long)in->from);
+    snprintf(limit, sizeof limit, "%lld", (long long)in->limit);
+    const char *params[] = {in->stream, from, in->types, in->since, in->until, limit};
+    memset(out, 0, sizeof *out);
+    struct db_read rd;
+    if (!db_read_acquire(pool, DB_RECENT_ANY, &rd)) {
+        if (meanwhile)
+            meanwhile(cls);
+        return STORE_UNAVAILABLE;
+    }
+    enum store_outcome outcome = export_page(&rd, in, params, out, last_offset, meanwhile, cls);
+    /* A standby that failed, or has no such stream (yet): the primary reads
+     * the page again; the page rendered meanwhile is done by now. */
+    if ((outcome == STORE_UNAVAILABLE || outcome == STORE_NOT_FOUND) && db_read_on_standby(&rd))
+        outcome = db_read_move_to_primary(&rd) ? export_page(&rd, in, params, out, last_offset, NULL, NULL)
+                                               : STORE_UNAVAILABLE;
+    db_read_release(&rd);
     return outcome;
 }

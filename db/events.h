@@ -48,6 +48,7 @@ struct read_input {
     const char *since; /* RFC 3339, or NULL */
     const char *until;
     int64_t limit;
+    enum db_recency recency; /* a group's read is always on the primary: it must see the group's last commit */
 };
 
 /* An event as read; strings and JSON are borrowed from the rows. */
@@ -97,6 +98,7 @@ struct global_read_input {
     int64_t limit;
     const char *types;
     const char *stream_prefix;
+    enum db_recency recency;
 };
 
 /* Events of every stream after `from_position`, below the commit watermark,

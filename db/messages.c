@@ -30,19 +30,25 @@ static bool first_outcome_is(const PGresult *res, const char *word)
     return PQntuples(res) > 0 && !strcmp(PQgetvalue(res, 0, EQ_OUTCOME), word);
 }
 
-/* The enqueue into a queue with a max_depth: the depth is counted by a statement
- * that starts after the queue's lock, so two batches cannot both fit. */
-static enum store_outcome enqueue_locked(struct db_pool *pool, const char *queue, const char *body, PGresult **res)
+/* The enqueue into a queue with a max_depth, in `tx`: the depth is counted by
+ * a statement that starts after the queue's lock, so two batches cannot both fit. */
+static enum store_outcome enqueue_locked(struct db_tx *tx, const char *queue, const char *body, PGresult **res)
 {
     const char *params[] = {queue, body, "t"};
-    struct db_tx tx;
     PGresult *lock = NULL;
+    db_tx_exec(tx, STMT_MESSAGES_DEPTH_LOCK, 1, params, "enqueue depth lock", &lock);
+    PQclear(lock);
+    return db_tx_exec(tx, STMT_MESSAGES_ENQUEUE, 3, params, "enqueue", res);
+}
+
+/* The same in a transaction of its own. */
+static enum store_outcome enqueue_locked_alone(struct db_pool *pool, const char *queue, const char *body,
+                                               PGresult **res)
+{
+    struct db_tx tx;
     *res = NULL;
-    if (db_tx_begin(pool, &tx) == STORE_OK) {
-        db_tx_exec(&tx, STMT_MESSAGES_DEPTH_LOCK, 1, params, "enqueue depth lock", &lock);
-        PQclear(lock);
-        db_tx_exec(&tx, STMT_MESSAGES_ENQUEUE, 3, params, "enqueue", res);
-    }
+    if (db_tx_begin(pool, &tx) == STORE_OK)
+        (void)enqueue_locked(&tx, queue, body, res);
     enum store_outcome outcome = db_tx_end(&tx);
     if (outcome != STORE_OK) {
         PQclear(*res);
@@ -51,15 +57,17 @@ static enum store_outcome enqueue_locked(struct db_pool *pool, const char *queue
     return outcome;
 }
 
-enum store_outcome db_messages_enqueue(struct db_pool *pool, const char *queue, const char *body, struct db_list *out)
+/* An enqueue in `tx` when given, else on its own. */
+static enum store_outcome enqueue(struct db_pool *pool, struct db_tx *tx, const char *queue, const char *body,
+                                  struct db_list *out)
 {
     PGresult *res;
     const char *params[] = {queue, body, "f"};
     memset(out, 0, sizeof *out);
-    enum store_outcome outcome = db_run(pool, STMT_MESSAGES_ENQUEUE, 3, params, "enqueue", &res);
+    enum store_outcome outcome = db_tx_or_run(pool, tx, STMT_MESSAGES_ENQUEUE, 3, params, "enqueue", &res);
     if (outcome == STORE_OK && first_outcome_is(res, "limited")) {
         PQclear(res);
-        outcome = enqueue_locked(pool, queue, body, &res);
+        outcome = tx ? enqueue_locked(tx, queue, body, &res) : enqueue_locked_alone(pool, queue, body, &res);
     }
     if (outcome != STORE_OK)
         goto out;
@@ -73,6 +81,16 @@ enum store_outcome db_messages_enqueue(struct db_pool *pool, const char *queue, 
 out:
     PQclear(res);
     return outcome;
+}
+
+enum store_outcome db_messages_enqueue(struct db_pool *pool, const char *queue, const char *body, struct db_list *out)
+{
+    return enqueue(pool, NULL, queue, body, out);
+}
+
+enum store_outcome db_messages_enqueue_in(struct db_tx *tx, const char *queue, const char *body, struct db_list *out)
+{
+    return enqueue(NULL, tx, queue, body, out);
 }
 
 void db_messages_enqueued(const struct db_list *list, int i, struct enqueued_message *out)
@@ -109,19 +127,31 @@ void db_messages_ack_results_free(struct ack_results *r)
     r->count = 0;
 }
 
-enum store_outcome db_messages_nack(struct db_pool *pool, const struct nack_input *in,
-                                    const struct queue_defaults *defaults)
+static enum store_outcome nack(struct db_pool *pool, struct db_tx *tx, const struct nack_input *in,
+                               const struct queue_defaults *defaults)
 {
     PGresult *res;
     char delay[24], attempts[24];
     snprintf(delay, sizeof delay, "%lld", (long long)in->delay_seconds);
     snprintf(attempts, sizeof attempts, "%lld", (long long)defaults->max_delivery_attempts);
     const char *params[] = {in->queue, in->id, in->receipt, in->requeue ? "t" : "f", delay, in->reason, attempts};
-    enum store_outcome outcome = db_run(pool, STMT_MESSAGES_NACK, 7, params, "nack", &res);
+    enum store_outcome outcome = db_tx_or_run(pool, tx, STMT_MESSAGES_NACK, 7, params, "nack", &res);
     if (outcome == STORE_OK)
         outcome = db_messages_settle_outcome(PQgetvalue(res, 0, 0));
     PQclear(res);
     return outcome;
+}
+
+enum store_outcome db_messages_nack(struct db_pool *pool, const struct nack_input *in,
+                                    const struct queue_defaults *defaults)
+{
+    return nack(pool, NULL, in, defaults);
+}
+
+enum store_outcome db_messages_nack_in(struct db_tx *tx, const struct nack_input *in,
+                                       const struct queue_defaults *defaults)
+{
+    return nack(NULL, tx, in, defaults);
 }
 
 enum store_outcome db_messages_visibility(struct db_pool *pool, const char *queue, const char *id, const char *receipt,

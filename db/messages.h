@@ -25,6 +25,10 @@ struct enqueued_message {
  * STORE_CREATED, STORE_FULL (nothing written), ... */
 enum store_outcome db_messages_enqueue(struct db_pool *pool, const char *queue, const char *body,
                                        struct db_list *out) MUST_CHECK;
+struct db_tx;
+/* The same as a statement of `tx` (db/tx.h); a failed statement fails `tx`. */
+enum store_outcome db_messages_enqueue_in(struct db_tx *tx, const char *queue, const char *body,
+                                          struct db_list *out) MUST_CHECK;
 /* Message `i` of a list from db_messages_enqueue; valid until the rows are freed. */
 void db_messages_enqueued(const struct db_list *list, int i, struct enqueued_message *out);
 
@@ -76,6 +80,10 @@ struct nack_input {
 
 enum store_outcome db_messages_nack(struct db_pool *pool, const struct nack_input *in,
                                     const struct queue_defaults *defaults) MUST_CHECK;
+
+/* The same as a statement of `tx` (db/tx.h). */
+enum store_outcome db_messages_nack_in(struct db_tx *tx, const struct nack_input *in,
+                                       const struct queue_defaults *defaults) MUST_CHECK;
 
 /* Moves the lease's end to now + timeout; `*visible_until_us` gets the new end. */
 enum store_outcome db_messages_visibility(struct db_pool *pool, const char *queue, const char *id, const char *receipt,

@@ -19,6 +19,18 @@ struct db_pool_stats {
 };
 void db_pool_stats(struct db_pool *pool, struct db_pool_stats *out);
 
+/* Where reads ran (db/standby.h) and the standby's state, for /metrics. Any thread. */
+struct db_read_stats {
+    bool configured;          /* --read-database-url is set; the rest of the standby figures mean something */
+    bool in_service;          /* reads go to the standby now */
+    int64_t lag_ms;           /* at the last check; -1 unknown (down, not a standby, or too far behind to tell) */
+    long long on_standby;     /* read statements run on the standby */
+    long long on_primary;     /* read statements run on the primary (the standby out of service, or asked again) */
+    long long asked_again;    /* standby answers that were asked again on the primary */
+    long long out_of_service; /* times the standby left service */
+};
+void db_read_stats(struct db_pool *pool, struct db_read_stats *out);
+
 /* Statements that failed since start, by SQLSTATE class ("23", "40", ...;
  * "none" when the link failed without one). */
 struct db_error_count {

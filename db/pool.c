@@ -4,6 +4,7 @@
 
 #include "db/listen.h"
 #include "db/ops.h"
+#include "db/standby.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -21,6 +22,9 @@
 
 struct db_pool {
     const struct config *cfg;
+    const char *url, *app;      /* where its connections go, and what pg_stat_activity calls them */
+    bool notify;                /* its commits wake waiting readers (the primary's) */
+    struct db_standby *standby; /* the primary's: reads for a hot standby, or NULL */
     pthread_mutex_t lock;
     pthread_cond_t freed;
     struct db_conn *slots;
@@ -29,6 +33,7 @@ struct db_pool {
     long long waits, timeouts;
     long long acquires, acquire_us; /* connections handed out, and the time spent getting them */
     int64_t last_connect_failure_us;
+    bool failing; /* the last connect failed: a standby's pool says so once, not at every retry */
 };
 
 /* Failed statements by the first two characters of their SQLSTATE ([0-9A-Z]),
@@ -48,19 +53,20 @@ static void count_error(const char *state)
     atomic_fetch_add(&statement_errors[lo >= 0 ? hi * 36 + lo : SQLSTATE_CLASSES], 1);
 }
 
-PGconn *db_connect(const struct config *cfg, char *err, size_t errlen)
+static PGconn *connect_to(const struct config *cfg, const char *url, const char *app, bool notify, char *err,
+                          size_t errlen)
 {
     char options[300], channel[DB_CHANNEL_LEN + 1] = "";
     /* The channel makes this connection's commits wake waiting readers (schema/002_notify.sql). */
-    if (cfg->notify)
+    if (cfg->notify && notify)
         db_notify_channel(cfg, channel);
     int n = snprintf(options, sizeof options, "-c search_path=%s -c statement_timeout=%lld", cfg->schema,
                      (long long)cfg->command_timeout_ms);
     if (*channel)
         snprintf(options + n, sizeof options - (size_t)n, " -c streamq.notify_channel=%s", channel);
     const char *keys[] = {"connect_timeout", "application_name", "dbname", "options", NULL};
-    const char *vals[] = {"5", "streamq", cfg->database_url, options, NULL};
-    if (!*cfg->database_url) {
+    const char *vals[] = {"5", app, url, options, NULL};
+    if (!*url) {
         /* Leave the database to PGDATABASE and libpq's defaults. */
         keys[2] = "options";
         vals[2] = options;
@@ -69,11 +75,17 @@ PGconn *db_connect(const struct config *cfg, char *err, size_t errlen)
     PGconn *pg = PQconnectdbParams(keys, vals, 1);
     if (!pg || PQstatus(pg) != CONNECTION_OK) {
         const char *msg = pg ? PQerrorMessage(pg) : "out of memory";
-        snprintf(err, errlen, "database connection failed: %.*s", (int)strcspn(msg, "\n"), msg);
+        snprintf(err, errlen, "%s connection failed: %.*s", notify ? "database" : "standby", (int)strcspn(msg, "\n"),
+                 msg);
         PQfinish(pg);
         return NULL;
     }
     return pg;
+}
+
+PGconn *db_connect(const struct config *cfg, char *err, size_t errlen)
+{
+    return connect_to(cfg, cfg->database_url, "streamq", true, err, errlen);
 }
 
 bool db_prepare_all(const struct config *cfg, PGconn *pg)
@@ -108,9 +120,15 @@ static bool connect_slot(struct db_pool *pool, struct db_conn *slot)
         return false;
 
     char err[512];
-    PGconn *pg = db_connect(pool->cfg, err, sizeof err);
-    if (!pg)
+    PGconn *pg = connect_to(pool->cfg, pool->url, pool->app, pool->notify, err, sizeof err);
+    pthread_mutex_lock(&pool->lock);
+    bool first = !pool->failing;
+    pool->failing = !pg;
+    pthread_mutex_unlock(&pool->lock);
+    if (!pg && pool->notify)
         log_error("%s", err);
+    else if (!pg && first)
+        log_warn("%s (tried again while reads go to the primary)", err);
     if (pg && db_prepare_all(pool->cfg, pg)) {
         slot->pg = pg;
         return true;
@@ -122,10 +140,13 @@ static bool connect_slot(struct db_pool *pool, struct db_conn *slot)
     return false;
 }
 
-struct db_pool *db_pool_new(const struct config *cfg)
+static struct db_pool *pool_open(const struct config *cfg, const char *url, const char *app, bool notify, int64_t min)
 {
     struct db_pool *pool = xcalloc(1, sizeof *pool);
     pool->cfg = cfg;
+    pool->url = url;
+    pool->app = app;
+    pool->notify = notify;
     pool->size = (int)cfg->pool_max;
     pool->slots = xcalloc((size_t)pool->size, sizeof *pool->slots);
     pool->last_connect_failure_us = now_usec() - 2 * RECONNECT_BACKOFF_US;
@@ -137,7 +158,7 @@ struct db_pool *db_pool_new(const struct config *cfg)
     pthread_condattr_destroy(&attr);
     for (int i = 0; i < pool->size; i++)
         pool->slots[i].index = i;
-    for (int i = 0; i < cfg->pool_min; i++) {
+    for (int i = 0; i < min; i++) {
         if (!connect_slot(pool, &pool->slots[i])) {
             db_pool_free(pool);
             return NULL;
@@ -146,10 +167,44 @@ struct db_pool *db_pool_new(const struct config *cfg)
     return pool;
 }
 
+struct db_pool *db_pool_new(const struct config *cfg)
+{
+    struct db_pool *pool = pool_open(cfg, cfg->database_url, "streamq", true, cfg->pool_min);
+    if (pool && *cfg->read_database_url)
+        pool->standby = db_standby_new(cfg);
+    return pool;
+}
+
+struct db_pool *db_pool_new_standby(const struct config *cfg)
+{
+    /* Nothing opened yet: a standby that is down must not stop start-up. */
+    return pool_open(cfg, cfg->read_database_url, "streamq-read", false, 0);
+}
+
+struct db_standby *db_pool_standby(struct db_pool *pool)
+{
+    return pool->standby;
+}
+
+void db_pool_close_idle(struct db_pool *pool)
+{
+    pthread_mutex_lock(&pool->lock);
+    for (int i = 0; i < pool->size; i++) {
+        struct db_conn *s = &pool->slots[i];
+        if (!s->in_use && s->pg) {
+            PQfinish(s->pg);
+            s->pg = NULL;
+            s->broken = false;
+        }
+    }
+    pthread_mutex_unlock(&pool->lock);
+}
+
 void db_pool_free(struct db_pool *pool)
 {
     if (!pool)
         return;
+    db_standby_free(pool->standby);
     for (int i = 0; i < pool->size; i++)
         PQfinish(pool->slots[i].pg);
     free(pool->slots);

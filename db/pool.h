@@ -20,8 +20,19 @@ struct db_conn {
     int index;
 };
 
-/* Opens cfg->pool_min connections; returns NULL (and logs) if any fails. */
+/* The primary's pool: opens cfg->pool_min connections; returns NULL (and logs)
+ * if any fails. With --read-database-url it also holds the standby's
+ * (db/standby.h), which reads reach through db_run_read. */
 struct db_pool *db_pool_new(const struct config *cfg) MUST_CHECK;
+/* A pool of up to cfg->pool_max connections to --read-database-url, named
+ * streamq-read; none is opened before it is needed. For db/standby.c. */
+struct db_pool *db_pool_new_standby(const struct config *cfg) MUST_CHECK;
+/* The standby of the primary's pool, or NULL. */
+struct db_standby *db_pool_standby(struct db_pool *pool);
+/* Closes every connection not lent out, so that the next acquire opens a new
+ * one: after the server restarted, each of them would fail once otherwise. */
+void db_pool_close_idle(struct db_pool *pool);
+/* Frees the pool (and its standby's). Accepts NULL. */
 void db_pool_free(struct db_pool *pool);
 
 /* Borrows a connection, waiting up to the acquire timeout. NULL: none could be had

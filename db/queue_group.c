@@ -10,6 +10,7 @@
 #include "db/arrays.h"
 #include "db/pool.h"
 #include "db/rows.h"
+#include "db/tx.h"
 #include "src/core/log.h"
 
 #define CONTAINER(ptr, type) ((type *)(void *)((char *)(ptr)-offsetof(type, base)))
@@ -34,15 +35,15 @@ static int request_of(const PGresult *res, int r)
 
 /* Runs a group statement with the typed-array literals `arrays` (freed here)
  * as its first parameters; false when it failed (`*failure` says how). */
-static bool run_group(struct db_pool *pool, enum stmt_id id, const char *what, struct text *arrays, int narrays,
-                      const char *const *more, int nmore, enum store_outcome *failure, PGresult **res)
+static bool run_group(struct db_pool *pool, struct db_tx *tx, enum stmt_id id, const char *what, struct text *arrays,
+                      int narrays, const char *const *more, int nmore, enum store_outcome *failure, PGresult **res)
 {
     const char *params[8];
     for (int i = 0; i < narrays; i++)
         params[i] = arrays[i].data;
     for (int i = 0; i < nmore; i++)
         params[narrays + i] = more[i];
-    *failure = db_run(pool, id, narrays + nmore, params, what, res);
+    *failure = db_tx_or_run(pool, tx, id, narrays + nmore, params, what, res);
     for (int i = 0; i < narrays; i++)
         text_free(&arrays[i]);
     if (*failure == STORE_OK)
@@ -74,7 +75,7 @@ static bool write_enqueues(struct db_pool *pool, struct batch_job *group, int co
     for (int i = 0; i < 2; i++)
         db_array_end(&arrays[i]);
     PGresult *res;
-    if (!run_group(pool, STMT_QUEUE_GROUP_ENQUEUE, "enqueue", arrays, 2, NULL, 0, failure, &res))
+    if (!run_group(pool, NULL, STMT_QUEUE_GROUP_ENQUEUE, "enqueue", arrays, 2, NULL, 0, failure, &res))
         return false;
     const PGresult *rows = res;
     struct db_rows_shared *shared = db_rows_share(&res);
@@ -148,7 +149,7 @@ static bool write_dequeues(struct db_pool *pool, struct batch_job *group, int co
     snprintf(dattempts, sizeof dattempts, "%lld", (long long)d->max_delivery_attempts);
     const char *defaults[] = {dvt, dattempts};
     PGresult *res;
-    if (!run_group(pool, STMT_QUEUE_GROUP_DEQUEUE, "dequeue", arrays, 4, defaults, 2, failure, &res))
+    if (!run_group(pool, NULL, STMT_QUEUE_GROUP_DEQUEUE, "dequeue", arrays, 4, defaults, 2, failure, &res))
         return false;
     const PGresult *rows = res;
     struct db_rows_shared *shared = db_rows_share(&res);
@@ -181,7 +182,9 @@ void db_dequeue_prepare(struct dequeue_job *job)
 
 /* ---- ack ---- */
 
-static bool write_acks(struct db_pool *pool, struct batch_job *group, int count, enum store_outcome *failure)
+/* The acks of `group` in `tx` when given, else in a transaction of their own. */
+static bool write_acks_in(struct db_pool *pool, struct db_tx *tx, struct batch_job *group, int count,
+                          enum store_outcome *failure)
 {
     struct text arrays[3] = {{0}}; /* queues, ids, receipts */
     int total = 0;
@@ -197,7 +200,7 @@ static bool write_acks(struct db_pool *pool, struct batch_job *group, int count,
     for (int i = 0; i < 3; i++)
         db_array_end(&arrays[i]);
     PGresult *res;
-    if (!run_group(pool, STMT_QUEUE_GROUP_ACK, "ack", arrays, 3, NULL, 0, failure, &res))
+    if (!run_group(pool, tx, STMT_QUEUE_GROUP_ACK, "ack", arrays, 3, NULL, 0, failure, &res))
         return false;
     if (PQntuples(res) != total) {
         log_error("ack: %d answers for the %d acks of %d requests", PQntuples(res), total, count);
@@ -222,7 +225,22 @@ static bool write_acks(struct db_pool *pool, struct batch_job *group, int count,
     return true;
 }
 
+static bool write_acks(struct db_pool *pool, struct batch_job *group, int count, enum store_outcome *failure)
+{
+    return write_acks_in(pool, NULL, group, count, failure);
+}
+
 const struct batcher_kind db_ack_kind = QUEUE_KIND("ack", write_acks);
+
+void db_ack_in(struct db_tx *tx, struct ack_job *job)
+{
+    enum store_outcome failure;
+    job->base.next = NULL;
+    if (!write_acks_in(NULL, tx, &job->base, 1, &failure)) {
+        job->base.outcome = failure;
+        db_tx_fail(tx, failure);
+    }
+}
 
 void db_ack_prepare(struct ack_job *job)
 {

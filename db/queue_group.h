@@ -48,4 +48,9 @@ void db_enqueue_prepare(struct enqueue_job *job);
 void db_dequeue_prepare(struct dequeue_job *job);
 void db_ack_prepare(struct ack_job *job);
 
+struct db_tx;
+/* Writes the acks of `job` (readied) as a statement of `tx`, with the same
+ * outcomes as through the group commit; a failed statement fails `tx`. */
+void db_ack_in(struct db_tx *tx, struct ack_job *job);
+
 #endif

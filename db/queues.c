@@ -8,6 +8,7 @@
 
 #include "db/pool.h"
 #include "db/rows.h"
+#include "db/standby.h"
 #include "db/tx.h"
 
 struct numbers {
@@ -64,7 +65,8 @@ enum store_outcome db_queues_meta(struct db_pool *pool, const char *queue, const
     defaults_text(defaults, &d);
     const char *params[] = {queue, d.a, d.b};
     memset(meta, 0, sizeof *meta);
-    enum store_outcome outcome = db_run(pool, STMT_QUEUES_META, 3, params, "queue metadata", &res);
+    enum store_outcome outcome =
+        db_run_read(pool, DB_RECENT_ANY, STMT_QUEUES_META, 3, params, "queue metadata", db_final_has_rows, NULL, &res);
     if (outcome == STORE_OK && PQntuples(res) == 0)
         outcome = STORE_NOT_FOUND;
     if (outcome == STORE_OK)
@@ -83,7 +85,8 @@ enum store_outcome db_queues_list(struct db_pool *pool, const char *prefix, cons
     snprintf(lim, sizeof lim, "%lld", (long long)limit);
     const char *params[] = {prefix, after, lim, d.a, d.b};
     memset(out, 0, sizeof *out);
-    enum store_outcome outcome = db_run(pool, STMT_QUEUES_LIST, 5, params, "list queues", &res);
+    enum store_outcome outcome =
+        db_run_read(pool, DB_RECENT_ANY, STMT_QUEUES_LIST, 5, params, "list queues", NULL, NULL, &res);
     if (outcome == STORE_OK) {
         /* One row past the page tells whether there is a next one. */
         int rows = PQntuples(res) > limit ? (int)limit : PQntuples(res);
@@ -180,7 +183,8 @@ enum store_outcome db_queues_peek(struct db_pool *pool, const char *queue, const
     snprintf(lim, sizeof lim, "%lld", (long long)limit);
     const char *params[] = {queue, after, state, lim};
     memset(out, 0, sizeof *out);
-    enum store_outcome outcome = db_run(pool, STMT_QUEUES_PEEK, 4, params, "peek queue", &res);
+    enum store_outcome outcome =
+        db_run_read(pool, DB_RECENT_ANY, STMT_QUEUES_PEEK, 4, params, "peek queue", db_final_first_true, NULL, &res);
     if (outcome == STORE_OK)
         outcome = db_seq_page_take(&res, limit, out);
     PQclear(res);
@@ -233,7 +237,8 @@ void db_queue_depths_free(struct queue_depths *d)
 static enum store_outcome read_depths(struct db_pool *pool, struct depth_cache *c)
 {
     PGresult *res;
-    enum store_outcome outcome = db_run(pool, STMT_QUEUES_DEPTHS, 0, NULL, "queue depths", &res);
+    enum store_outcome outcome =
+        db_run_read(pool, DB_RECENT_ANY, STMT_QUEUES_DEPTHS, 0, NULL, "queue depths", NULL, NULL, &res);
     if (outcome == STORE_OK) {
         int rows = PQntuples(res);
         db_queue_depths_free(&c->latest);

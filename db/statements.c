@@ -74,6 +74,9 @@ const struct statement statements[STMT_COUNT_] = {
     [STMT_PING] = {"ping", "SELECT 1"},
     [STMT_TX_BEGIN] = {"tx_begin", "BEGIN"},
     [STMT_TX_COMMIT] = {"tx_commit", "COMMIT"},
+    [STMT_TX_SAVEPOINT] = {"tx_savepoint", "SAVEPOINT part"},
+    [STMT_TX_RELEASE] = {"tx_release", "RELEASE SAVEPOINT part"},
+    [STMT_TX_ROLLBACK_TO] = {"tx_rollback_to", "ROLLBACK TO SAVEPOINT part"},
 
     /* Parallel arrays, one element per append (db/append_group.c). */
     [STMT_EVENTS_APPEND] = {"events_append",
@@ -601,6 +604,33 @@ const struct statement statements[STMT_COUNT_] = {
         "SELECT trimmed, first_offset FROM {p}trim_stream($1, $2::bigint, $3::bigint, $4::int)"},
     [STMT_RETENTION_DEAD_LETTERS] = {"retention_dead_letters",
         "SELECT {p}delete_old_dead_letters($1::bigint, $2::int)"},
+
+    /* WAL positions as byte counts: what the primary has flushed (all a
+     * standby can have), and what the standby has replayed (NULL on a server
+     * that is not one). */
+    [STMT_STANDBY_PRIMARY_WAL] = {"standby_primary_wal",
+        "SELECT (pg_current_wal_flush_lsn() - '0/0'::pg_lsn)::bigint"},
+    [STMT_STANDBY_REPLAYED] = {"standby_replayed",
+        "SELECT pg_is_in_recovery(), (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint"},
+    /* A transaction_id is taken by one transaction at a time: a retry racing
+     * the original waits for it, then finds its answer. */
+    [STMT_TRANSACTIONS_LOCK] = {"transactions_lock", "SELECT pg_advisory_xact_lock(1936028019, hashtext($1))"},
+    /* The hash of the request's operations (jsonb text: spacing and key order
+     * do not count), and the stored answer when the id committed before, with
+     * whether it was for the same operations. */
+    [STMT_TRANSACTIONS_FIND] = {"transactions_find",
+        "SELECT encode(h.hash, 'hex'), t.request_hash = h.hash, t.response"
+        "  FROM (SELECT sha256(convert_to(($2::jsonb -> 'operations')::text, 'UTF8')) AS hash) h"
+        "  LEFT JOIN {p}transactions t ON t.id = $1::uuid"},
+    [STMT_TRANSACTIONS_STORE] = {"transactions_store",
+        "INSERT INTO {p}transactions (id, request_hash, response) VALUES ($1::uuid, decode($2, 'hex'), $3)"},
+    [STMT_TRANSACTIONS_EXPIRE] = {"transactions_expire",
+        "WITH gone AS ("
+        "  DELETE FROM {p}transactions WHERE id IN ("
+        "    SELECT id FROM {p}transactions WHERE created_at < now() - make_interval(secs => $1::bigint)"
+        "     ORDER BY created_at LIMIT $2::int)"
+        "  RETURNING 1)"
+        " SELECT count(*) FROM gone"},
 
     /* The archiving trim (db/archive.c) runs these in one transaction: the
      * try-lock of trim_stream() (schema/006_retention.sql), so that it and

@@ -9,6 +9,9 @@ enum stmt_id {
     STMT_PING,
     STMT_TX_BEGIN,
     STMT_TX_COMMIT,
+    STMT_TX_SAVEPOINT,
+    STMT_TX_RELEASE,
+    STMT_TX_ROLLBACK_TO,
     /* events (db/events.c) */
     STMT_EVENTS_APPEND,
     STMT_EVENTS_READ_FORWARD,
@@ -71,6 +74,14 @@ enum stmt_id {
     STMT_RETENTION_CANDIDATES,
     STMT_RETENTION_TRIM,
     STMT_RETENTION_DEAD_LETTERS,
+    /* the standby's lag (db/standby.c) */
+    STMT_STANDBY_PRIMARY_WAL,
+    STMT_STANDBY_REPLAYED,
+    /* transactions (db/transactions.c) */
+    STMT_TRANSACTIONS_LOCK,
+    STMT_TRANSACTIONS_FIND,
+    STMT_TRANSACTIONS_STORE,
+    STMT_TRANSACTIONS_EXPIRE,
     /* the cold archive (db/archive.c, db/archive_read.c) */
     STMT_ARCHIVE_LOCK,
     STMT_ARCHIVE_DUE,

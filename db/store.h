@@ -25,6 +25,14 @@ enum store_outcome {
     STORE_DAMAGED,     /* a file of the cold archive is missing or fails its checks */
 };
 
+/* How recent the answer of a read must be when a hot standby serves reads
+ * (--read-database-url, db/standby.h); without one, every read is on the primary. */
+enum db_recency {
+    DB_RECENT_ANY,      /* up to --max-replica-lag-ms behind; a "not found" is asked again on the primary */
+    DB_RECENT_IF_EMPTY, /* a reader that would park on nothing: an empty answer is asked again on the primary */
+    DB_RECENT_NOW,      /* woken by a commit: read on the primary, where the commit is visible */
+};
+
 /* An integer (or a time in microseconds since the Unix epoch) from a column
  * that may be NULL. */
 struct db_nullable {

@@ -7,6 +7,7 @@
 
 #include "db/pool.h"
 #include "db/rows.h"
+#include "db/standby.h"
 
 /* Columns as STREAM_COLUMNS in statements.c lists them. */
 enum {
@@ -47,7 +48,8 @@ enum store_outcome db_streams_meta(struct db_pool *pool, const char *stream, str
     PGresult *res;
     const char *params[] = {stream};
     memset(meta, 0, sizeof *meta);
-    enum store_outcome outcome = db_run(pool, STMT_STREAMS_META, 1, params, "stream metadata", &res);
+    enum store_outcome outcome = db_run_read(pool, DB_RECENT_ANY, STMT_STREAMS_META, 1, params, "stream metadata",
+                                             db_final_has_rows, NULL, &res);
     if (outcome == STORE_OK && PQntuples(res) == 0)
         outcome = STORE_NOT_FOUND;
     if (outcome == STORE_OK)
@@ -64,7 +66,8 @@ enum store_outcome db_streams_list(struct db_pool *pool, const char *prefix, con
     snprintf(lim, sizeof lim, "%lld", (long long)limit);
     const char *params[] = {prefix, after, lim};
     memset(out, 0, sizeof *out);
-    enum store_outcome outcome = db_run(pool, STMT_STREAMS_LIST, 3, params, "list streams", &res);
+    enum store_outcome outcome =
+        db_run_read(pool, DB_RECENT_ANY, STMT_STREAMS_LIST, 3, params, "list streams", NULL, NULL, &res);
     if (outcome == STORE_OK) {
         /* One row past the page tells whether there is a next one. */
         int rows = PQntuples(res) > limit ? (int)limit : PQntuples(res);

@@ -8,6 +8,7 @@
 
 #include "db/pool.h"
 #include "db/rows.h"
+#include "db/standby.h"
 #include "db/webhook_delivery.h"
 
 /* Columns of WEBHOOK_COLUMNS (statements.c), after the leading one. */
@@ -136,7 +137,8 @@ enum store_outcome db_webhooks_get(struct db_pool *pool, const char *name, struc
     PGresult *res;
     const char *params[] = {name};
     memset(out, 0, sizeof *out);
-    enum store_outcome outcome = db_run(pool, STMT_WEBHOOKS_GET, 1, params, "get webhook", &res);
+    enum store_outcome outcome =
+        db_run_read(pool, DB_RECENT_ANY, STMT_WEBHOOKS_GET, 1, params, "get webhook", db_final_has_rows, NULL, &res);
     return one_row(outcome, res, out);
 }
 
@@ -150,7 +152,8 @@ enum store_outcome db_webhooks_list(struct db_pool *pool, const char *prefix, co
     *out = NULL;
     *n = 0;
     next_after[0] = '\0';
-    enum store_outcome outcome = db_run(pool, STMT_WEBHOOKS_LIST, 3, params, "list webhooks", &res);
+    enum store_outcome outcome =
+        db_run_read(pool, DB_RECENT_ANY, STMT_WEBHOOKS_LIST, 3, params, "list webhooks", NULL, NULL, &res);
     if (outcome == STORE_OK) {
         int rows = PQntuples(res) > limit ? (int)limit : PQntuples(res);
         *out = xcalloc((size_t)rows + 1, sizeof **out);

@@ -8,6 +8,7 @@
 
 #include "db/append_group.h"
 #include "db/events.h"
+#include "routes/operations.h"
 #include "routes/routes.h"
 #include "src/core/json.h"
 #include "src/core/text.h"
@@ -15,14 +16,6 @@
 #include "src/http/problem.h"
 
 #define POSITION_MAX 9007199254740991LL /* 2^53 - 1 */
-
-/* What an append expects of the stream's version, gathered from the body and
- * the HTTP precondition headers. */
-struct expectation {
-    char text[32];    /* "any", "no_stream", "exists" or a decimal version */
-    char shown[32];   /* as the client wrote it, for the problem: -1 stays -1 */
-    bool from_header; /* a failed check answers 412 instead of 409 */
-};
 
 /* Reads body.expected_version into `text`; false after replying 400. */
 static bool body_expectation_or_reply(struct request *req, const cJSON *body, char *text, size_t size, char *shown,
@@ -88,7 +81,7 @@ static bool header_expectation_or_reply(struct request *req, char *text, size_t 
     return true;
 }
 
-static bool expectation_or_reply(struct request *req, const cJSON *body, struct expectation *exp)
+static bool expectation_or_reply(struct request *req, const cJSON *body, struct append_expectation *exp)
 {
     char from_body[32], from_header[32], body_shown[32] = "any", header_shown[32] = "";
     bool body_given, header_given;
@@ -141,6 +134,26 @@ out:
     return ok;
 }
 
+bool append_body_or_reply(struct request *req, const cJSON *body, bool headers, struct append_expectation *exp,
+                          bool *check_ids, int *events)
+{
+    bool given;
+    if (headers) {
+        if (!expectation_or_reply(req, body, exp))
+            return false;
+    } else {
+        snprintf(exp->shown, sizeof exp->shown, "any");
+        exp->from_header = false;
+        if (!body_expectation_or_reply(req, body, exp->text, sizeof exp->text, exp->shown, &given))
+            return false;
+    }
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(body, "events");
+    if (!events_or_reply(req, list, check_ids))
+        return false;
+    *events = cJSON_GetArraySize(list);
+    return true;
+}
+
 void append_result_json(struct text *t, const char *stream, const struct append_result *res)
 {
     const struct appended_event *first = &res->events[0], *last = &res->events[res->count - 1];
@@ -167,7 +180,7 @@ static void reply_appended(struct request *req, unsigned status, const char *str
     http_reply_json_text(req, status, &t);
 }
 
-static void reply_version_conflict(struct request *req, const struct expectation *exp, int64_t current)
+static void reply_version_conflict(struct request *req, const struct append_expectation *exp, int64_t current)
 {
     cJSON *extra = cJSON_CreateObject();
     int64_t n;
@@ -183,7 +196,7 @@ static void reply_version_conflict(struct request *req, const struct expectation
 /* An append between its hand-off to the group commit's writers and its answer;
  * the request's route state while it is suspended. */
 struct pending_append {
-    struct expectation exp;
+    struct append_expectation exp;
     struct append_input in;
     struct append_job job;
 };
@@ -195,18 +208,12 @@ static void pending_append_free(void *state)
     free(p);
 }
 
-static void reply_append_outcome(struct request *req, struct pending_append *p)
+void append_reply_failure(struct request *req, const char *stream, const struct append_expectation *exp,
+                          const struct append_job *job)
 {
-    const char *stream = p->in.stream;
-    switch (p->job.base.outcome) {
-    case STORE_CREATED:
-        reply_appended(req, 201, stream, &p->job.out);
-        break;
-    case STORE_OK:
-        reply_appended(req, 200, stream, &p->job.out);
-        break;
+    switch (job->base.outcome) {
     case STORE_VERSION_CONFLICT:
-        reply_version_conflict(req, &p->exp, p->job.out.current_version);
+        reply_version_conflict(req, exp, job->out.current_version);
         break;
     case STORE_DUPLICATE:
         problem_reply(req, 409, "duplicate_event_id",
@@ -219,9 +226,17 @@ static void reply_append_outcome(struct request *req, struct pending_append *p)
         problem_reply(req, 400, "invalid_request", "PostgreSQL refused the event data (e.g. \\u0000 in a string)");
         break;
     default:
-        route_reply_store_failure(req, p->job.base.outcome);
+        route_reply_store_failure(req, job->base.outcome);
         break;
     }
+}
+
+static void reply_append_outcome(struct request *req, struct pending_append *p)
+{
+    if (p->job.base.outcome == STORE_CREATED || p->job.base.outcome == STORE_OK)
+        reply_appended(req, p->job.base.outcome == STORE_CREATED ? 201 : 200, p->in.stream, &p->job.out);
+    else
+        append_reply_failure(req, p->in.stream, &p->exp, &p->job);
 }
 
 /* Validates, then hands the append to the group commit and suspends the request:
@@ -235,22 +250,21 @@ void route_events_append(struct request *req)
     }
     const char *stream;
     cJSON *body = NULL;
-    struct expectation exp;
+    struct append_expectation exp;
     bool check_ids = false;
+    int events;
 
     if (!path_name_or_reply(req, "stream", &stream) || !json_body_object_or_reply(req, false, &body) ||
-        !expectation_or_reply(req, body, &exp) ||
-        !events_or_reply(req, cJSON_GetObjectItemCaseSensitive(body, "events"), &check_ids)) {
+        !append_body_or_reply(req, body, true, &exp, &check_ids, &events)) {
         cJSON_Delete(body);
         return;
     }
+    cJSON_Delete(body);
     struct pending_append *p = xcalloc(1, sizeof *p);
     p->exp = exp;
     /* PostgreSQL takes the events from the body as sent: re-printing them through
      * cJSON's doubles would round numbers that jsonb keeps exact. */
-    p->in = (struct append_input){stream, p->exp.text, req->body, check_ids,
-                                  cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(body, "events"))};
-    cJSON_Delete(body);
+    p->in = (struct append_input){stream, p->exp.text, req->body, check_ids, events};
     p->job.in = &p->in;
     db_append_prepare(&p->job);
     route_submit(req, req->svc->appends, &p->job.base, p, pending_append_free);

@@ -56,6 +56,27 @@ bool route_cursor_or_reply(struct request *req, const char **after)
     return true;
 }
 
+bool route_etag_listed(const char *header, const char *etag)
+{
+    size_t elen = strlen(etag);
+    for (const char *p = header; *p;) {
+        p += strspn(p, " \t,");
+        size_t n = strcspn(p, ",");
+        size_t end = n;
+        while (end > 0 && (p[end - 1] == ' ' || p[end - 1] == '\t'))
+            end--;
+        const char *tag = p;
+        if (end >= 2 && !strncmp(tag, "W/", 2)) {
+            tag += 2;
+            end -= 2;
+        }
+        if ((end == 1 && tag[0] == '*') || (end == elen && !strncmp(tag, etag, elen)))
+            return true;
+        p += n;
+    }
+    return false;
+}
+
 static void render_null(struct text *t, const char *before)
 {
     text_cstr(t, before);
@@ -139,6 +160,13 @@ bool route_wait_begin(struct request *req, int64_t seconds, enum wait_kind kind,
         return false;
     http_wait_watch(req, kind, key);
     return true;
+}
+
+enum db_recency route_wait_recency(const struct request *req, int64_t seconds)
+{
+    if (seconds <= 0)
+        return DB_RECENT_ANY;
+    return req->wait_until_us ? DB_RECENT_NOW : DB_RECENT_IF_EMPTY;
 }
 
 void route_wait_park(struct request *req, int64_t recheck_ms)

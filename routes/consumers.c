@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "db/consumers.h"
+#include "routes/operations.h"
 #include "routes/routes.h"
 #include "src/core/json.h"
 #include "src/core/text.h"
@@ -39,31 +40,31 @@ static bool names_or_reply(struct request *req, const char **stream, const char 
     return path_name_or_reply(req, "stream", stream) && path_name_or_reply(req, "group", group);
 }
 
-void route_consumers_commit(struct request *req)
+bool consumer_commit_body_or_reply(struct request *req, const cJSON *body, int64_t *offset, bool *force)
 {
-    const char *stream, *group;
-    cJSON *body = NULL;
-    int64_t offset, version;
-    bool present, force;
-    struct consumer c;
-    enum consumer_commit_outcome result;
-    if (!names_or_reply(req, &stream, &group) || !json_body_object_or_reply(req, false, &body) ||
-        !body_int_or_reply(req, body, "offset", 0, INT64_C(9007199254740991), &offset, &present) ||
-        !body_bool_or_reply(req, body, "force", false, &force))
-        goto out;
+    bool present;
+    if (!body_int_or_reply(req, body, "offset", 0, INT64_C(9007199254740991), offset, &present) ||
+        !body_bool_or_reply(req, body, "force", false, force))
+        return false;
     if (!present) {
         problem_reply(req, 400, "invalid_request", "offset is required: the next offset the group will read");
-        goto out;
+        return false;
     }
-    enum store_outcome outcome =
-        db_consumers_commit(req->svc->pool, stream, group, offset, force, &result, &c, &version);
+    return true;
+}
+
+void consumer_commit_reply_failure(struct request *req, const char *stream, const char *group, int64_t offset,
+                                   enum store_outcome outcome, enum consumer_commit_outcome result,
+                                   const struct consumer *c, int64_t version)
+{
     if (outcome != STORE_OK) {
         route_reply_store_failure(req, outcome);
-        goto out;
+        return;
     }
     switch (result) {
     case CONSUMER_COMMITTED:
-        reply_consumer(req, stream, &c);
+        /* A success: never asked for. */
+        problem_reply_internal(req);
         break;
     case CONSUMER_NO_STREAM:
         reply_not_found(req, false, stream, group);
@@ -78,13 +79,32 @@ void route_consumers_commit(struct request *req)
     }
     case CONSUMER_REGRESSION: {
         cJSON *extra = cJSON_CreateObject();
-        json_add_int(extra, "current_offset", c.offset);
+        json_add_int(extra, "current_offset", c->offset);
         problem_reply_extra(req, 409, "offset_regression", extra,
                             "group %s is at offset %lld; moving it back to %lld needs \"force\": true", group,
-                            (long long)c.offset, (long long)offset);
+                            (long long)c->offset, (long long)offset);
         break;
     }
     }
+}
+
+void route_consumers_commit(struct request *req)
+{
+    const char *stream, *group;
+    cJSON *body = NULL;
+    int64_t offset, version;
+    bool force;
+    struct consumer c;
+    enum consumer_commit_outcome result;
+    if (!names_or_reply(req, &stream, &group) || !json_body_object_or_reply(req, false, &body) ||
+        !consumer_commit_body_or_reply(req, body, &offset, &force))
+        goto out;
+    enum store_outcome outcome =
+        db_consumers_commit(req->svc->pool, stream, group, offset, force, &result, &c, &version);
+    if (outcome == STORE_OK && result == CONSUMER_COMMITTED)
+        reply_consumer(req, stream, &c);
+    else
+        consumer_commit_reply_failure(req, stream, group, offset, outcome, result, &c, version);
 out:
     cJSON_Delete(body);
 }

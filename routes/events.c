@@ -257,6 +257,7 @@ static void reply_page(struct request *req, const struct read_input *in, struct 
 static void read_page_or_wait(struct request *req, struct read_input *in, int64_t wait)
 {
     struct read_page page;
+    in->recency = route_wait_recency(req, in->backward ? 0 : wait);
     bool waiting = !in->backward && route_wait_begin(req, wait, WAIT_STREAM, in->stream);
     enum store_outcome outcome = db_events_read(req->svc->pool, in, &page);
     if (outcome != STORE_OK) {
@@ -367,6 +368,7 @@ void route_events_global_read(struct request *req)
         return;
     }
     in.stream_prefix = route_visible_prefix(req, in.stream_prefix);
+    in.recency = route_wait_recency(req, wait);
     bool waiting = route_wait_begin(req, wait, WAIT_STREAM_PREFIX, in.stream_prefix ? in.stream_prefix : "");
     enum store_outcome outcome = db_events_global_read(req->svc->pool, &in, &events, &next);
     if (outcome == STORE_OK && waiting && events.count == 0) {

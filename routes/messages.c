@@ -6,6 +6,7 @@
 
 #include "db/messages.h"
 #include "db/queue_group.h"
+#include "routes/operations.h"
 #include "routes/routes.h"
 #include "src/core/text.h"
 #include "src/http/input.h"
@@ -53,6 +54,11 @@ static bool messages_or_reply(struct request *req, const cJSON *messages)
 out:
     free(ids);
     return ok;
+}
+
+bool enqueue_body_or_reply(struct request *req, const cJSON *body)
+{
+    return messages_or_reply(req, cJSON_GetObjectItemCaseSensitive(body, "messages"));
 }
 
 void enqueued_message_json(struct text *t, const struct enqueued_message *m)
@@ -110,23 +116,22 @@ static void pending_enqueue_free(void *state)
     free(j);
 }
 
-static void reply_enqueued(struct request *req, const struct enqueue_job *j)
+void enqueue_result_json(struct text *t, const struct enqueue_job *j)
+{
+    render_string(t, "{\"queue\":", j->queue);
+    text_cstr(t, ",\"messages\":[");
+    for (int i = 0; i < j->out.count; i++) {
+        struct enqueued_message m;
+        db_messages_enqueued(&j->out, i, &m);
+        text_cstr(t, i > 0 ? "," : "");
+        enqueued_message_json(t, &m);
+    }
+    text_cstr(t, "]}");
+}
+
+void enqueue_reply_failure(struct request *req, const struct enqueue_job *j)
 {
     switch (j->base.outcome) {
-    case STORE_CREATED: {
-        struct text t = {0};
-        render_string(&t, "{\"queue\":", j->queue);
-        text_cstr(&t, ",\"messages\":[");
-        for (int i = 0; i < j->out.count; i++) {
-            struct enqueued_message m;
-            db_messages_enqueued(&j->out, i, &m);
-            text_cstr(&t, i > 0 ? "," : "");
-            enqueued_message_json(&t, &m);
-        }
-        text_cstr(&t, "]}");
-        http_reply_json_text(req, 201, &t);
-        break;
-    }
     case STORE_FULL:
         http_set_header(req, MHD_HTTP_HEADER_RETRY_AFTER, "1");
         problem_reply(req, 429, "queue_full", "queue %s is at its max_depth; nothing was enqueued", j->queue);
@@ -140,6 +145,17 @@ static void reply_enqueued(struct request *req, const struct enqueue_job *j)
     }
 }
 
+static void reply_enqueued(struct request *req, const struct enqueue_job *j)
+{
+    if (j->base.outcome != STORE_CREATED) {
+        enqueue_reply_failure(req, j);
+        return;
+    }
+    struct text t = {0};
+    enqueue_result_json(&t, j);
+    http_reply_json_text(req, 201, &t);
+}
+
 /* Validates, then hands the enqueue to the group commit (db/queue_group.h) and
  * suspends the request; the handler runs again to answer once it was written. */
 void route_messages_enqueue(struct request *req)
@@ -151,7 +167,7 @@ void route_messages_enqueue(struct request *req)
     const char *queue;
     cJSON *body = NULL;
     if (!path_name_or_reply(req, "queue", &queue) || !json_body_object_or_reply(req, false, &body) ||
-        !messages_or_reply(req, cJSON_GetObjectItemCaseSensitive(body, "messages"))) {
+        !enqueue_body_or_reply(req, body)) {
         cJSON_Delete(body);
         return;
     }
@@ -258,8 +274,7 @@ void route_messages_dequeue(struct request *req)
     route_submit(req, req->svc->dequeues, &p->job.base, p, pending_dequeue_free);
 }
 
-/* The answer for a settle call that did not go through. */
-static void reply_settle_failure(struct request *req, enum store_outcome outcome, const char *id)
+void settle_reply_failure(struct request *req, enum store_outcome outcome, const char *id)
 {
     switch (outcome) {
     case STORE_NOT_FOUND:
@@ -275,13 +290,25 @@ static void reply_settle_failure(struct request *req, enum store_outcome outcome
     }
 }
 
+bool ack_body_or_reply(struct request *req, const cJSON *body, const char **receipt)
+{
+    return body_string_or_reply(req, body, "receipt", RECEIPT_MAX_LEN, true, receipt);
+}
+
 /* Queue, message id and receipt of a settle call; the body is returned in `*body`. */
 static bool settle_input_or_reply(struct request *req, const char **queue, const char **id, cJSON **body,
                                   const char **receipt)
 {
     return path_name_or_reply(req, "queue", queue) && path_uuid_or_reply(req, "id", id) &&
-           json_body_object_or_reply(req, false, body) &&
-           body_string_or_reply(req, *body, "receipt", RECEIPT_MAX_LEN, true, receipt);
+           json_body_object_or_reply(req, false, body) && ack_body_or_reply(req, *body, receipt);
+}
+
+void ack_reply_failure(struct request *req, const struct ack_job *j)
+{
+    if (j->base.outcome != STORE_OK)
+        route_reply_store_failure(req, j->base.outcome);
+    else
+        settle_reply_failure(req, j->out.items[0].outcome, j->ids[0]);
 }
 
 /* An ack (one, or a batch to one queue) handed to the group commit; the body
@@ -313,12 +340,10 @@ void route_messages_ack(struct request *req)
 {
     struct pending_ack *p = req->route_state;
     if (p) {
-        if (p->job.base.outcome != STORE_OK)
-            route_reply_store_failure(req, p->job.base.outcome);
-        else if (p->job.out.items[0].outcome == STORE_OK)
+        if (p->job.base.outcome == STORE_OK && p->job.out.items[0].outcome == STORE_OK)
             http_reply_empty(req, 204);
         else
-            reply_settle_failure(req, p->job.out.items[0].outcome, p->one_id);
+            ack_reply_failure(req, &p->job);
         return;
     }
     const char *queue, *id, *receipt;
@@ -338,24 +363,31 @@ void route_messages_ack(struct request *req)
     submit_ack(req, p);
 }
 
+bool nack_body_or_reply(struct request *req, const cJSON *body, struct nack_input *in)
+{
+    bool has_delay;
+    if (!ack_body_or_reply(req, body, &in->receipt) || !body_bool_or_reply(req, body, "requeue", true, &in->requeue) ||
+        !body_int_or_reply(req, body, "delay_seconds", 0, DELAY_MAX, &in->delay_seconds, &has_delay) ||
+        !body_string_or_reply(req, body, "reason", REASON_MAX_LEN, false, &in->reason))
+        return false;
+    if (!has_delay)
+        in->delay_seconds = 0;
+    return true;
+}
+
 void route_messages_nack(struct request *req)
 {
     struct nack_input in = {0};
     cJSON *body = NULL;
-    bool has_delay;
     struct queue_defaults defaults = defaults_of(req);
-    if (!settle_input_or_reply(req, &in.queue, &in.id, &body, &in.receipt) ||
-        !body_bool_or_reply(req, body, "requeue", true, &in.requeue) ||
-        !body_int_or_reply(req, body, "delay_seconds", 0, DELAY_MAX, &in.delay_seconds, &has_delay) ||
-        !body_string_or_reply(req, body, "reason", REASON_MAX_LEN, false, &in.reason))
+    if (!path_name_or_reply(req, "queue", &in.queue) || !path_uuid_or_reply(req, "id", &in.id) ||
+        !json_body_object_or_reply(req, false, &body) || !nack_body_or_reply(req, body, &in))
         goto out;
-    if (!has_delay)
-        in.delay_seconds = 0;
     enum store_outcome outcome = db_messages_nack(req->svc->pool, &in, &defaults);
     if (outcome == STORE_OK)
         http_reply_empty(req, 204);
     else
-        reply_settle_failure(req, outcome, in.id);
+        settle_reply_failure(req, outcome, in.id);
 out:
     cJSON_Delete(body);
 }
@@ -375,7 +407,7 @@ void route_messages_visibility(struct request *req)
     }
     enum store_outcome outcome = db_messages_visibility(req->svc->pool, queue, id, receipt, timeout, &until_us);
     if (outcome != STORE_OK) {
-        reply_settle_failure(req, outcome, id);
+        settle_reply_failure(req, outcome, id);
         goto out;
     }
     struct text t = {0};

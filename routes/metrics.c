@@ -39,13 +39,42 @@ static void render_pool(struct db_pool *pool, struct text *t)
     }
 }
 
+/* Where reads ran, and the standby's state when one is configured. */
+static void render_reads(struct db_pool *pool, struct text *t)
+{
+    struct db_read_stats r;
+    db_read_stats(pool, &r);
+    prom_family(t, "streamq_db_reads_total", "counter",
+                "Read statements by the server that ran them (standby: --read-database-url; primary: every other).");
+    struct prom_label standby = {"server", "standby"}, primary = {"server", "primary"};
+    prom_sample_int(t, "streamq_db_reads_total", NULL, &standby, 1, (uint64_t)r.on_standby);
+    prom_sample_int(t, "streamq_db_reads_total", NULL, &primary, 1, (uint64_t)r.on_primary);
+    prom_single_int(t, "streamq_db_reads_asked_again_total", "counter",
+                    "Reads the standby failed or could not settle (not found; nothing for a waiting reader), run "
+                    "again on the primary.",
+                    (uint64_t)r.asked_again);
+    if (!r.configured)
+        return;
+    prom_single_int(t, "streamq_standby_in_service", "gauge",
+                    "1 while reads go to the standby: it answers and is at most --max-replica-lag-ms behind.",
+                    r.in_service);
+    prom_single_int(t, "streamq_standby_left_service_total", "counter",
+                    "Times the standby stopped serving reads (down, failed, or too far behind).",
+                    (uint64_t)r.out_of_service);
+    if (r.lag_ms >= 0) {
+        prom_family(t, "streamq_standby_lag_seconds", "gauge",
+                    "How far the standby's replay was behind the primary at the last check (an upper bound).");
+        prom_sample_double(t, "streamq_standby_lag_seconds", NULL, NULL, 0, (double)r.lag_ms / 1e3);
+    }
+}
+
 /* One histogram over every kind of group commit (label `kind`). */
 static void render_group_commit(struct batcher *const *batchers, int n, struct text *t)
 {
     static const char *const NAME = "streamq_group_commit_size";
-    prom_family(
-        t, NAME, "histogram",
-        "Jobs written together in one transaction by the group commit, by kind (append, enqueue, dequeue, ack).");
+    prom_family(t, NAME, "histogram",
+                "Jobs written together in one transaction by the group commit, by kind (append, enqueue, dequeue, ack, "
+                "transaction).");
     for (int k = 0; k < n; k++) {
         struct batcher_stats g;
         const char *kind = batcher_stats(batchers[k], &g);
@@ -114,7 +143,9 @@ void route_metrics(struct request *req)
     struct text t = {0};
     http_server_render_metrics(req->server, &t);
     render_pool(req->svc->pool, &t);
-    struct batcher *const batchers[] = {req->svc->appends, req->svc->enqueues, req->svc->dequeues, req->svc->acks};
+    render_reads(req->svc->pool, &t);
+    struct batcher *const batchers[] = {req->svc->appends, req->svc->enqueues, req->svc->dequeues, req->svc->acks,
+                                        req->svc->transactions};
     render_group_commit(batchers, (int)ARRAY_LEN(batchers), &t);
     render_queues(req, &t);
     service_render_worker_metrics(req->svc, &t);

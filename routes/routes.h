@@ -22,6 +22,8 @@ void route_ops_readyz(struct request *req);
 void route_ops_version(struct request *req);
 void route_ops_openapi(struct request *req);
 void route_metrics(struct request *req);
+void route_console_page(struct request *req);
+void route_console_asset(struct request *req);
 
 void route_events_append(struct request *req);
 void route_events_read(struct request *req);
@@ -65,6 +67,8 @@ void route_messages_ack_batch(struct request *req);
 void route_messages_nack(struct request *req);
 void route_messages_visibility(struct request *req);
 
+void route_transactions(struct request *req);
+
 void route_dead_letters_list(struct request *req);
 void route_dead_letters_redrive(struct request *req);
 void route_dead_letters_delete(struct request *req);
@@ -81,6 +85,9 @@ bool route_list_query_or_reply(struct request *req, const char **prefix, const c
  * narrowed to the names the request's token reaches: the longer of the two
  * prefixes when one starts with the other, else a prefix no name has. */
 const char *route_visible_prefix(const struct request *req, const char *asked);
+/* True when an If-None-Match header value lists `etag` (quoted) or `*`; it
+ * compares weakly and may list several tags (RFC 9110 13.1.2). */
+bool route_etag_listed(const char *header, const char *etag);
 /* The `after` query parameter of peek and dead-letter pages (a sequence number). */
 bool route_cursor_or_reply(struct request *req, const char **after) MUST_CHECK;
 
@@ -106,6 +113,12 @@ bool route_wait_query_or_reply(struct request *req, int64_t *seconds) MUST_CHECK
 /* True when the request may still wait (seconds > 0, its deadline, set on the
  * first call, not passed, and the service not stopping); then it watches `key`. */
 bool route_wait_begin(struct request *req, int64_t seconds, enum wait_kind kind, const char *key);
+/* How recent the read of a request that may wait must be; call it before
+ * route_wait_begin. Without `seconds`: a plain read, which a standby may serve.
+ * On the first run: an empty answer is confirmed on the primary, so a reader
+ * does not park past an event that has committed. Run again after parking:
+ * on the primary, which shows the commit that woke it. */
+enum db_recency route_wait_recency(const struct request *req, int64_t seconds);
 /* Parks the request until a change to the watched key, its deadline, or
  * `recheck_ms` from now (0: no recheck), whichever is first. */
 void route_wait_park(struct request *req, int64_t recheck_ms);

@@ -22,28 +22,6 @@ static void reply_failure(struct request *req, enum store_outcome outcome, const
     }
 }
 
-/* If-None-Match compares weakly and may list several tags (RFC 9110 13.1.2). */
-static bool etag_listed(const char *header, const char *etag)
-{
-    size_t elen = strlen(etag);
-    for (const char *p = header; *p;) {
-        p += strspn(p, " \t,");
-        size_t n = strcspn(p, ",");
-        size_t end = n;
-        while (end > 0 && (p[end - 1] == ' ' || p[end - 1] == '\t'))
-            end--;
-        const char *tag = p;
-        if (end >= 2 && !strncmp(tag, "W/", 2)) {
-            tag += 2;
-            end -= 2;
-        }
-        if ((end == 1 && tag[0] == '*') || (end == elen && !strncmp(tag, etag, elen)))
-            return true;
-        p += n;
-    }
-    return false;
-}
-
 void stream_meta_json(struct text *t, const struct stream_meta *m)
 {
     render_string(t, "{\"stream\":", m->stream);
@@ -96,7 +74,7 @@ void route_streams_get(struct request *req)
     snprintf(etag, sizeof etag, "\"%lld\"", (long long)meta.version);
     http_set_header(req, MHD_HTTP_HEADER_ETAG, etag);
     const char *none_match = http_header(req, "If-None-Match");
-    if (none_match && etag_listed(none_match, etag))
+    if (none_match && route_etag_listed(none_match, etag))
         http_reply_empty(req, 304);
     else
         reply_meta(req, &meta);

@@ -24,6 +24,7 @@ struct subscription {
     int64_t next; /* the next offset to send */
     int64_t heartbeat_us;
     int64_t last_write_us;
+    bool parked; /* the next read follows a park: a commit woke it, which the primary shows */
     struct text frames;
     size_t sent; /* bytes of `frames` already handed out */
 };
@@ -56,8 +57,12 @@ static void add_frames(struct subscription *s, const struct db_list *events)
 /* Reads the page from `next`; false when the stream is gone or unreachable. */
 static bool fetch(struct subscription *s)
 {
-    struct read_input in = {.stream = s->stream, .from = s->next, .limit = SSE_PAGE};
+    struct read_input in = {.stream = s->stream,
+                            .from = s->next,
+                            .limit = SSE_PAGE,
+                            .recency = s->parked ? DB_RECENT_NOW : DB_RECENT_IF_EMPTY};
     struct read_page page;
+    s->parked = false;
     if (db_events_read(s->pool, &in, &page) != STORE_OK)
         return false;
     add_frames(s, &page.events);
@@ -81,6 +86,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *out, size_t max)
         if (s->frames.len == 0 && now >= s->last_write_us + s->heartbeat_us)
             text_cstr(&s->frames, ": heartbeat\n\n");
         if (s->frames.len == 0) {
+            s->parked = true;
             http_wait_park(s->req, s->last_write_us + s->heartbeat_us);
             return 0;
         }
@@ -130,7 +136,7 @@ void route_subscribe(struct request *req)
     s->next = from;
     s->heartbeat_us = req->svc->cfg->sse_heartbeat_seconds * 1000000;
     s->last_write_us = now_usec();
-    struct read_input in = {.stream = stream, .from = from, .limit = SSE_PAGE};
+    struct read_input in = {.stream = stream, .from = from, .limit = SSE_PAGE, .recency = DB_RECENT_IF_EMPTY};
     struct read_page page;
     enum store_outcome outcome = db_events_read(s->pool, &in, &page);
     if (outcome != STORE_OK) {

@@ -1,6 +1,7 @@
 /* The route table: every method and path the service answers, and the scope a
  * bearer token needs for it (API.md, "Operations": read covers GETs and SSE;
- * write adds appends, enqueues, dequeues, settling and consumer commits; admin
+ * write adds appends, enqueues, dequeues, settling, consumer commits and
+ * transactions; admin
  * adds configuration, deletes, purges, redrives, retention, archive and
  * webhooks). Order matters only where a literal segment and a parameter could
  * both match. */
@@ -55,6 +56,13 @@ const struct route route_table[] = {
     {"GET", "/queues/{queue}/dead-letters", route_dead_letters_list, SCOPE_READ},
     {"POST", "/queues/{queue}/dead-letters/redrive", route_dead_letters_redrive, SCOPE_ADMIN},
     {"DELETE", "/queues/{queue}/dead-letters/{id}", route_dead_letters_delete, SCOPE_ADMIN},
+
+    {"POST", "/transactions", route_transactions, SCOPE_WRITE},
+
+    /* The browser console's own files carry no data (its API calls need the
+     * token); last, so that matching every other route never passes them. */
+    {"GET", "/console", route_console_page, SCOPE_OPEN},
+    {"GET", "/console/{file}", route_console_asset, SCOPE_OPEN},
 };
 
 const size_t route_table_len = sizeof route_table / sizeof route_table[0];

@@ -325,12 +325,15 @@ static int count_in_batch(const struct db_list *events, int count, const struct 
 }
 
 /* A stream webhook's position is the next offset; a retry stops before the end
- * recorded for the batch in flight, so it sends the same events. */
+ * recorded for the batch in flight, so it sends the same events. Batches are
+ * read on the primary: the dispatcher is poked by commits, which a standby may
+ * not show yet. */
 static enum store_outcome stream_batch(struct db_pool *pool, const struct due_webhook *d, const char *types,
                                        struct webhook_batch *out)
 {
     const struct webhook *w = &d->hook;
-    struct read_input in = {.stream = w->target, .from = w->position, .limit = w->max_batch, .types = types};
+    struct read_input in = {
+        .stream = w->target, .from = w->position, .limit = w->max_batch, .types = types, .recency = DB_RECENT_NOW};
     struct read_page page;
     enum store_outcome outcome = db_events_read(pool, &in, &page);
     if (outcome == STORE_NOT_FOUND) { /* registered before its stream's first event */
@@ -359,8 +362,11 @@ static enum store_outcome prefix_batch(struct db_pool *pool, const struct due_we
                                        struct webhook_batch *out)
 {
     const struct webhook *w = &d->hook;
-    struct global_read_input in = {
-        .from_position = w->position, .limit = w->max_batch, .types = types, .stream_prefix = w->target};
+    struct global_read_input in = {.from_position = w->position,
+                                   .limit = w->max_batch,
+                                   .types = types,
+                                   .stream_prefix = w->target,
+                                   .recency = DB_RECENT_NOW};
     struct db_list events;
     int64_t next;
     enum store_outcome outcome = db_events_global_read(pool, &in, &events, &next);

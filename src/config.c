@@ -37,6 +37,12 @@ static const struct option_def options[] = {
      "once listening, write the bound port (a decimal number and a newline) to this file"},
     {"database-url", OPT_STRING, OFF(database_url), "", 0, 0, NULL,
      "libpq connection string or URL; also DATABASE_URL; what it leaves out comes from PG* variables"},
+    {"read-database-url", OPT_STRING, OFF(read_database_url), "", 0, 0, NULL,
+     "a hot standby of the database for reads (libpq connection string or URL); empty: every read goes to the "
+     "primary"},
+    {"max-replica-lag-ms", OPT_INT, OFF(max_replica_lag_ms), "1000", 100, 3600000, NULL,
+     "reads go to the primary while the standby is further behind than this (checked every quarter of it, "
+     "at most every second)"},
     {"schema", OPT_STRING, OFF(schema), "event_streaming", 0, 0, NULL,
      "PostgreSQL schema holding streamq's tables (created by migrations)"},
     {"table-prefix", OPT_STRING, OFF(table_prefix), "", 0, 0, NULL,
@@ -81,6 +87,10 @@ static const struct option_def options[] = {
      "appends written at once; appends arriving meanwhile are combined into shared commits"},
     {"queue-writers", OPT_INT, OFF(queue_writers), "2", 1, 1000, NULL,
      "enqueues, dequeues and acks (each) written at once; those arriving meanwhile are combined into shared commits"},
+    {"transaction-writers", OPT_INT, OFF(transaction_writers), "4", 1, 1000, NULL,
+     "transactions (POST /transactions) written at once; those arriving meanwhile share one commit (a savepoint each)"},
+    {"transaction-id-ttl", OPT_INT, OFF(transaction_id_ttl), "86400", 60, I64_MAX, NULL,
+     "seconds the answer of a transaction sent with a transaction_id is kept for its retries"},
     {"threads", OPT_INT, OFF(threads), "16", 1, 1024, NULL, "HTTP worker threads"},
     {"connection-timeout", OPT_INT, OFF(connection_timeout), "60", 1, 86400, NULL,
      "seconds an idle or stalled client connection is kept"},

@@ -16,8 +16,10 @@ struct config {
     char *listen; /* "host:port" as given */
     struct sockaddr_storage listen_addr;
     socklen_t listen_addr_len;
-    char *port_file;    /* "" for none */
-    char *database_url; /* "" leaves everything to libpq's PG* variables */
+    char *port_file;            /* "" for none */
+    char *database_url;         /* "" leaves everything to libpq's PG* variables */
+    char *read_database_url;    /* "" when reads go to the primary too */
+    int64_t max_replica_lag_ms; /* a standby further behind serves no read */
     char *schema;
     char *table_prefix;
     int64_t pool_min;
@@ -40,6 +42,8 @@ struct config {
     int64_t max_body;
     int64_t max_batch;
     int64_t append_writers;
+    int64_t transaction_writers;
+    int64_t transaction_id_ttl;
     int64_t queue_writers;
     int64_t threads;
     int64_t connection_timeout;

@@ -19,6 +19,8 @@
 #include "db/pool.h"
 #include "db/queue_group.h"
 #include "db/queues.h"
+#include "db/standby.h"
+#include "db/transactions.h"
 #include "routes/routes.h"
 #include "src/core/log.h"
 #include "src/core/prom.h"
@@ -27,6 +29,7 @@
 #include "src/http/waiters.h"
 #include "src/service_run.h"
 #include "src/workers/notifier.h"
+#include "src/workers/periodic.h"
 #include "src/workers/retention.h"
 #include "src/workers/sweeper.h"
 #include "src/workers/webhooks.h"
@@ -75,12 +78,15 @@ static bool start_batchers(struct service *svc, const struct config *cfg)
     svc->enqueues = svc->appends ? batcher_start(&db_enqueue_kind, svc->pool, q) : NULL;
     svc->dequeues = svc->enqueues ? batcher_start(&db_dequeue_kind, svc->pool, q) : NULL;
     svc->acks = svc->dequeues ? batcher_start(&db_ack_kind, svc->pool, q) : NULL;
-    return svc->acks != NULL;
+    svc->transactions =
+        svc->acks ? batcher_start(&db_transaction_kind, svc->pool, (int)cfg->transaction_writers) : NULL;
+    return svc->transactions != NULL;
 }
 
 /* Writes every job still queued, then stops the writers. */
 static void stop_batchers(struct service *svc)
 {
+    batcher_stop(svc->transactions);
     batcher_stop(svc->acks);
     batcher_stop(svc->dequeues);
     batcher_stop(svc->enqueues);
@@ -90,6 +96,24 @@ static void stop_batchers(struct service *svc)
 static void poke_dispatcher(void *dispatcher)
 {
     webhooks_poke(dispatcher);
+}
+
+static void check_standby(void *pool)
+{
+    db_standby_check(pool);
+}
+
+/* The standby's check, when reads may go to one; true when it started or none is needed. */
+static bool start_standby_check(const struct config *cfg, struct db_pool *pool, struct periodic **check)
+{
+    *check = NULL;
+    if (!*cfg->read_database_url)
+        return true;
+    *check = periodic_start(db_standby_check_interval_ms(cfg), check_standby, pool);
+    if (*check)
+        log_info("reads go to the standby while it is at most %lld ms behind (checked every %lld ms)",
+                 (long long)cfg->max_replica_lag_ms, (long long)db_standby_check_interval_ms(cfg));
+    return *check != NULL;
 }
 
 struct service_workers {
@@ -218,8 +242,10 @@ static int serve(const struct config *cfg)
     struct retention *retention = sweeper ? retention_start(cfg, svc.pool, event_json) : NULL;
     struct dispatcher *dispatcher = retention ? webhooks_start(cfg, svc.pool, route_webhooks_batch) : NULL;
     struct notifier *notifier = dispatcher ? notifier_start(cfg, waiters, poke_dispatcher, dispatcher) : NULL;
-    if (!notifier) {
+    struct periodic *standby_check = NULL;
+    if (!notifier || !start_standby_check(cfg, svc.pool, &standby_check)) {
         log_error("cannot start the background threads");
+        notifier_stop(notifier);
         webhooks_stop(dispatcher);
         retention_stop(retention);
         sweeper_stop(sweeper);
@@ -247,6 +273,7 @@ static int serve(const struct config *cfg)
     if (!svc.http) {
         free(routes);
         db_depth_cache_free(svc.depths);
+        periodic_stop(standby_check);
         notifier_stop(notifier);
         webhooks_stop(dispatcher);
         retention_stop(retention);
@@ -286,6 +313,7 @@ stop:
     http_server_stop(svc.http, cfg->shutdown_timeout * 1000);
     stop_batchers(&svc);
     auth_free(auth);
+    periodic_stop(standby_check);
     notifier_stop(notifier);
     webhooks_stop(dispatcher);
     retention_stop(retention);

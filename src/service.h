@@ -19,6 +19,8 @@ struct service {
     /* Group commit's writers (db/batcher.h): appends, and the queue operations
      * of db/queue_group.h. */
     struct batcher *appends, *enqueues, *dequeues, *acks;
+    /* POST /transactions, one transaction at a time per writer (db/transactions.h). */
+    struct batcher *transactions;
     struct http_server *http;
     struct depth_cache *depths;      /* queue depths for /metrics (db/queues.h) */
     struct service_workers *workers; /* the background threads, known to service.c only */

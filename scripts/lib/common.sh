@@ -37,7 +37,9 @@ as_pg_owner() {
 }
 
 # pg_cluster_start DIR PORT: creates (first time) and starts a cluster whose data,
-# socket and log live in DIR; listens only on the unix socket DIR/socket.
+# socket and log live in DIR; listens only on the unix socket DIR/socket. It can
+# feed a streaming replica (wal_level replica; initdb's pg_hba.conf lets local
+# connections replicate), see pg_standby_create.
 pg_cluster_start() {
   local dir="$1" port="$2" bin
   bin="$(pg_bindir)"
@@ -49,8 +51,20 @@ pg_cluster_start() {
       { cat "$dir/initdb.log" >&2; return 1; }
   fi
   as_pg_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
-    -o "-k $dir/socket -p $port -c listen_addresses='' -c max_connections=200" start >/dev/null ||
+    -o "-k $dir/socket -p $port -c listen_addresses='' -c max_connections=200 -c wal_level=replica -c max_wal_senders=4" \
+    start >/dev/null ||
     { tail -n 20 "$dir/postgres.log" >&2; return 1; }
+}
+
+# pg_standby_create PRIMARY_DIR PRIMARY_PORT DIR: a hot standby of the running
+# cluster in PRIMARY_DIR (pg_basebackup -R: it streams from the primary's socket),
+# its data in DIR/data; start and stop it with pg_cluster_start/pg_cluster_stop DIR PORT.
+pg_standby_create() {
+  local primary="$1" pport="$2" dir="$3"
+  mkdir -p "$dir/socket"
+  [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$dir"
+  as_pg_owner "$(pg_bindir)/pg_basebackup" -h "$primary/socket" -p "$pport" -U postgres -D "$dir/data" \
+    -R -X stream -c fast >"$dir/basebackup.log" 2>&1 || { cat "$dir/basebackup.log" >&2; return 1; }
 }
 
 pg_cluster_stop() {

@@ -10,8 +10,10 @@ struct embedded_file {
     size_t len;
 };
 
-/* Both arrays end with an entry whose name is NULL; migrations are in file order. */
+/* Every array ends with an entry whose name is NULL; migrations are in file order. */
 extern const struct embedded_file embedded_migrations[];
 extern const struct embedded_file embedded_openapi[];
+/* web/: the browser console's page, scripts, styles and icon (routes/console.c). */
+extern const struct embedded_file embedded_console[];
 
 #endif

@@ -167,3 +167,83 @@ void json_add_int(cJSON *obj, const char *name, int64_t value)
 {
     cJSON_AddNumberToObject(obj, name, (double)value);
 }
+
+static const char *skip_space(const char *p)
+{
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    return p;
+}
+
+/* Past the string that starts at `p` (its opening quote). */
+static const char *skip_string(const char *p)
+{
+    for (p++; *p && *p != '"'; p++)
+        if (*p == '\\' && p[1])
+            p++;
+    return *p ? p + 1 : p;
+}
+
+/* Past the value that starts at `p`. */
+static const char *skip_value(const char *p)
+{
+    if (*p == '"')
+        return skip_string(p);
+    if (*p == '{' || *p == '[') {
+        int depth = 0;
+        do {
+            if (*p == '"') {
+                p = skip_string(p);
+                continue;
+            }
+            if (*p == '{' || *p == '[')
+                depth++;
+            else if (*p == '}' || *p == ']')
+                depth--;
+            p++;
+        } while (*p && depth > 0);
+        return p;
+    }
+    while (*p && !strchr(",}] \t\r\n", *p))
+        p++;
+    return p;
+}
+
+bool json_array_spans(const char *text, const char *key, struct json_span *spans, int max, int *count)
+{
+    size_t klen = strlen(key);
+    const char *p = skip_space(text);
+    *count = 0;
+    if (*p != '{')
+        return false;
+    p = skip_space(p + 1);
+    while (*p == '"') {
+        const char *name = p + 1, *end = skip_string(p);
+        bool match = (size_t)(end - 1 - name) == klen && !memcmp(name, key, klen);
+        p = skip_space(end);
+        if (*p != ':')
+            return false;
+        p = skip_space(p + 1);
+        if (match) {
+            if (*p != '[')
+                return false;
+            p = skip_space(p + 1);
+            while (*p && *p != ']') {
+                const char *v = skip_value(p);
+                if (*count >= max)
+                    return false;
+                spans[*count].start = (size_t)(p - text);
+                spans[*count].len = (size_t)(v - p);
+                (*count)++;
+                p = skip_space(v);
+                if (*p == ',')
+                    p = skip_space(p + 1);
+            }
+            return *p == ']';
+        }
+        p = skip_space(skip_value(p));
+        if (*p == ',')
+            p = skip_space(p + 1);
+    }
+    return false;
+}

@@ -25,4 +25,17 @@ bool json_is_int(const cJSON *item, int64_t min, int64_t max);
  * positions below it). */
 void json_add_int(cJSON *obj, const char *name, int64_t value);
 
+/* Where a value is written in a JSON text: `len` bytes from `start`. */
+struct json_span {
+    size_t start, len;
+};
+
+/* The elements of the array that member `key` of the top-level object in
+ * `text` holds, as written: up to `max` spans into `spans`, their number in
+ * `*count`. `text` must be JSON json_parse accepted (so `key` is there at most
+ * once). False when the member is absent, is not an array, or its name is
+ * written with an escape. Lets a part of a request reach PostgreSQL as the
+ * client wrote it, where re-printing through cJSON's doubles would round numbers. */
+bool json_array_spans(const char *text, const char *key, struct json_span *spans, int max, int *count);
+
 #endif

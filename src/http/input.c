@@ -20,6 +20,18 @@ bool path_name_or_reply(struct request *req, const char *param, const char **out
     return true;
 }
 
+bool body_name_or_reply(struct request *req, const cJSON *obj, const char *member, const char **out)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, member);
+    if (!cJSON_IsString(item) || !name_is_valid(item->valuestring)) {
+        problem_reply(req, 400, "invalid_name", "%s must be 1-%d characters of A-Z a-z 0-9 . _ : - (and not . or ..)",
+                      member, NAME_MAX_LEN);
+        return false;
+    }
+    *out = item->valuestring;
+    return true;
+}
+
 bool query_string_or_reply(struct request *req, const char *name, const char **out)
 {
     bool bad;

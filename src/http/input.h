@@ -18,6 +18,10 @@ bool json_body_object_or_reply(struct request *req, bool optional, cJSON **out) 
 /* The path parameter `param` as a valid name (400 invalid_name otherwise). */
 bool path_name_or_reply(struct request *req, const char *param, const char **out) MUST_CHECK;
 
+/* Body member `member` as a valid name, as path_name_or_reply checks one (the
+ * names of a transaction's operations). */
+bool body_name_or_reply(struct request *req, const cJSON *obj, const char *member, const char **out) MUST_CHECK;
+
 /* Query parameter `name` as an integer in [min, max], `def` when absent. */
 bool query_int_or_reply(struct request *req, const char *name, int64_t min, int64_t max, int64_t def,
                         int64_t *out) MUST_CHECK;

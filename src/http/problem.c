@@ -36,6 +36,7 @@ static const struct problem_title titles[] = {
     {"invalid_url", "URL is invalid or not allowed"},
     {"unauthorized", "Bearer token required"},
     {"forbidden", "Token does not cover this call"},
+    {"transaction_id_reused", "Transaction id was used for other operations"},
     {"archive_damaged", "Archive is damaged"},
 };
 
@@ -73,6 +74,11 @@ static void reply(struct request *req, unsigned status, const char *code, cJSON 
 {
     char detail[512];
     vsnprintf(detail, sizeof detail, fmt, ap);
+    if (req->problem_operation > 0) {
+        if (!extra)
+            extra = cJSON_CreateObject();
+        cJSON_AddNumberToObject(extra, "operation", req->problem_operation - 1);
+    }
     cJSON *body = problem_new(status, code, detail, extra);
     char *text = body ? cJSON_PrintUnformatted(body) : NULL;
     cJSON_Delete(body);

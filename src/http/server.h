@@ -90,6 +90,10 @@ struct request {
     void *route_state;
     void (*route_state_free)(void *state);
 
+    /* 1 + the index of the operation of a transaction (POST /transactions)
+     * being checked or answered: its problems carry "operation"; 0: none. */
+    int problem_operation;
+
     int status; /* 0 until a response is queued */
     bool queue_failed;
 };

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "db/retention.h"
+#include "db/transactions.h"
 #include "src/core/log.h"
 #include "src/workers/archive.h"
 #include "src/workers/periodic.h"
@@ -83,13 +84,26 @@ static void delete_dead_letters(struct retention *r)
     }
 }
 
-/* One run: every stream's due events, then the old dead letters. */
+/* The answers of transactions past --transaction-id-ttl: their retries may run again. */
+static void expire_transactions(struct retention *r)
+{
+    for (int step = 0; step < RETENTION_MAX_STEPS && !atomic_load(&r->stop_now); step++) {
+        int64_t deleted;
+        if (db_transactions_expire(r->pool, r->cfg->transaction_id_ttl, RETENTION_BATCH, &deleted) != STORE_OK ||
+            deleted < RETENTION_BATCH)
+            return;
+    }
+}
+
+/* One run: every stream's due events, the old dead letters, then the
+ * remembered transactions past their age. */
 static void run_once(void *arg)
 {
     struct retention *r = arg;
     long long trimmed = atomic_load(&r->events_trimmed), deleted = atomic_load(&r->dead_letters_deleted);
     trim_streams(r);
     delete_dead_letters(r);
+    expire_transactions(r);
     trimmed = atomic_load(&r->events_trimmed) - trimmed;
     deleted = atomic_load(&r->dead_letters_deleted) - deleted;
     if (trimmed > 0 || deleted > 0)

@@ -3,6 +3,7 @@
 
 #include <check.h>
 #include <stdio.h>
+#include <unistd.h>
 
 static void *call_main(void *arg)
 {
@@ -37,6 +38,19 @@ void group_free(struct call *calls, int n)
 {
     for (int i = 0; i < n; i++)
         response_free(calls[i].r);
+}
+
+long long group_send_behind(const char *waiting_sql, struct call *calls, int n)
+{
+    group_send(&calls[0]);
+    long long waiting = 0;
+    for (int i = 0; i < 500 && (waiting = sql_value(waiting_sql)) == 0; i++)
+        usleep(10 * 1000);
+    ck_assert_int_ge(waiting, 1);
+    for (int i = 1; i < n; i++)
+        group_send(&calls[i]);
+    sleep(1);
+    return waiting;
 }
 
 PGconn *group_session(void)

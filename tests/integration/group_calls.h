@@ -27,6 +27,11 @@ void group_send(struct call *c);
 /* Waits for the threads of the calls from `first` on. */
 void group_join(struct call *calls, int first, int n);
 void group_free(struct call *calls, int n);
+/* Sends calls[0], waits until `waiting_sql` (a count of the sessions waiting
+ * on the suite's lock) counts one, then sends the rest and gives them a second
+ * to queue behind it (time to queue, not a timing assertion). Returns the
+ * count it saw (asserted >= 1). */
+long long group_send_behind(const char *waiting_sql, struct call *calls, int n);
 
 /* A session on the test database (asserted). */
 PGconn *group_session(void);

@@ -1,7 +1,7 @@
 /* Bearer tokens (src/http/auth.c, API.md "Operations"): with a tokens file,
- * every route but /healthz and /readyz needs a token whose scope covers it and
- * whose name prefix covers the names in its path; 401 and 403 change nothing;
- * lists and the global read show only what the token reaches; SIGHUP re-reads
+ * every route but /healthz, /readyz and the console's files needs a token
+ * whose scope covers it and whose name prefix covers the names in its path;
+ * 401 and 403 change nothing; lists and the global read show only what the token reaches; SIGHUP re-reads
  * the file (a file that no longer parses keeps the old set); the log names
  * tokens by label and never shows one. Hashes: `printf '<token>' | sha256sum`. */
 #include <check.h>
@@ -78,6 +78,9 @@ START_TEST(health_and_readiness_stay_open)
     ck_assert_int_eq(status_of(NULL, "GET", "/healthz", NULL), 200);
     ck_assert_int_eq(status_of(NULL, "GET", "/readyz", NULL), 200);
     ck_assert_int_eq(status_of("nonsense", "GET", "/healthz", NULL), 200);
+    /* The console's page and files carry no data; its API calls need the token. */
+    ck_assert_int_eq(status_of(NULL, "GET", "/console", NULL), 200);
+    ck_assert_int_eq(status_of(NULL, "GET", "/console/app.js", NULL), 200);
 }
 END_TEST
 
@@ -197,6 +200,39 @@ START_TEST(a_prefix_token_reaches_only_its_names)
 }
 END_TEST
 
+/* POST /transactions needs write, and a prefix token must reach the name of
+ * every operation: the first it does not reach is named, and nothing runs. */
+START_TEST(a_transaction_needs_write_and_every_name_in_the_prefix)
+{
+    char mine[96], theirs[96], body[1024];
+    snprintf(mine, sizeof mine, "team-a-%s", unique_name("s"));
+    snprintf(theirs, sizeof theirs, "team-b-%s", unique_name("q"));
+    snprintf(body, sizeof body,
+             "{\"operations\":[{\"op\":\"append\",\"stream\":\"%s\",\"events\":[{\"type\":\"A\",\"data\":1}]},"
+             "{\"op\":\"enqueue\",\"queue\":\"%s\",\"messages\":[{\"type\":\"M\",\"data\":1}]}]}",
+             mine, theirs);
+    expect_problem(call(READ, "POST", "/transactions", body), 403, "forbidden");
+    struct response *r = call(TEAM_A, "POST", "/transactions", body);
+    ck_assert_int_eq(r->status, 403);
+    ck_assert_str_eq(response_code(r), "forbidden");
+    ck_assert_int_eq(response_int(r, "operation"), 1);
+    response_free(r);
+    char path[200];
+    snprintf(path, sizeof path, "/streams/%s", mine);
+    ck_assert_int_eq(status_of(ADMIN, "GET", path, NULL), 404); /* the first operation did not run */
+    snprintf(body, sizeof body,
+             "{\"operations\":[{\"op\":\"commit_offset\",\"stream\":\"%s\",\"group\":\"g\",\"offset\":0}]}", theirs);
+    r = call(TEAM_A, "POST", "/transactions", body);
+    ck_assert_int_eq(r->status, 403);
+    ck_assert_int_eq(response_int(r, "operation"), 0);
+    response_free(r);
+    snprintf(body, sizeof body,
+             "{\"operations\":[{\"op\":\"append\",\"stream\":\"%s\",\"events\":[{\"type\":\"A\",\"data\":1}]}]}", mine);
+    ck_assert_int_eq(status_of(TEAM_A, "POST", "/transactions", body), 200);
+    ck_assert_int_eq(status_of(WRITE, "POST", "/transactions", body), 200);
+}
+END_TEST
+
 static long status_after_reload(const char *token, long want)
 {
     long status = 0;
@@ -257,6 +293,7 @@ static Suite *auth_suite(void)
     tcase_add_test(tc, missing_malformed_and_unknown_tokens_get_401_and_change_nothing);
     tcase_add_test(tc, each_scope_covers_its_calls_and_no_more);
     tcase_add_test(tc, a_prefix_token_reaches_only_its_names);
+    tcase_add_test(tc, a_transaction_needs_write_and_every_name_in_the_prefix);
     tcase_add_test(tc, sighup_revokes_and_a_broken_file_keeps_the_old_set);
     tcase_add_test(tc, the_log_names_labels_and_never_a_token);
     suite_add_tcase(s, tc);

@@ -337,6 +337,18 @@ START_TEST(both_mounts_serve_the_same_api)
     ck_assert(response_header(r, "Location", loc, sizeof loc));
     ck_assert_msg(strstr(loc, "/streamq/"), "Location %s", loc);
     response_free(r);
+    /* The console under the mount: its page names its files relative to itself
+     * (console/app.js), so they resolve below the prefix too, headers intact. */
+    r = via("GET", "/streamq/console", NULL, NULL);
+    ck_assert_int_eq(r->status, 200);
+    ck_assert_ptr_nonnull(strstr(r->body, "src=\"console/app.js\""));
+    ck_assert(response_header(r, "Content-Security-Policy", loc, sizeof loc));
+    response_free(r);
+    r = via("GET", "/streamq/console/app.js", NULL, NULL);
+    ck_assert_int_eq(r->status, 200);
+    ck_assert(response_header(r, "Content-Type", loc, sizeof loc));
+    ck_assert_str_eq(loc, "text/javascript; charset=utf-8");
+    response_free(r);
 }
 END_TEST
 

@@ -50,6 +50,69 @@ START_TEST(openapi_is_served_as_yaml)
 }
 END_TEST
 
+/* The console's files: their types, caching and policy headers, a 304 for the
+ * tag a browser holds, and nothing but the files built in. */
+START_TEST(console_is_served_with_types_etag_and_csp)
+{
+    struct response *r = get("/console");
+    ck_assert_int_eq(r->status, 200);
+    ck_assert_str_eq(header(r, "Content-Type"), "text/html; charset=utf-8");
+    ck_assert_ptr_nonnull(strstr(r->body, "<script type=\"module\" src=\"console/app.js\"></script>"));
+    ck_assert_str_eq(header(r, "Cache-Control"), "no-cache");
+    ck_assert_str_eq(header(r, "X-Content-Type-Options"), "nosniff");
+    const char *csp = header(r, "Content-Security-Policy");
+    ck_assert_ptr_nonnull(strstr(csp, "default-src 'none'"));
+    ck_assert_ptr_nonnull(strstr(csp, "script-src 'self';"));
+    ck_assert_ptr_nonnull(strstr(csp, "frame-ancestors 'none'"));
+    ck_assert_ptr_null(strstr(csp, "unsafe"));
+    char page_tag[64];
+    snprintf(page_tag, sizeof page_tag, "%s", header(r, "ETag"));
+    ck_assert_int_eq(strlen(page_tag), 18);
+    response_free(r);
+
+    char if_none[128];
+    snprintf(if_none, sizeof if_none, "If-None-Match: \"0000000000000000\", %s", page_tag);
+    const char *cached[] = {if_none, NULL};
+    r = http(&svc, "GET", "/console", NULL, cached);
+    ck_assert_int_eq(r->status, 304);
+    ck_assert_uint_eq(r->len, 0);
+    ck_assert_str_eq(header(r, "ETag"), page_tag);
+    response_free(r);
+
+    r = http(&svc, "GET", "/console/app.js", NULL, cached); /* another file, another tag */
+    ck_assert_int_eq(r->status, 200);
+    ck_assert_str_eq(header(r, "Content-Type"), "text/javascript; charset=utf-8");
+    ck_assert_str_ne(header(r, "ETag"), page_tag);
+    ck_assert_ptr_nonnull(header(r, "Content-Security-Policy"));
+    response_free(r);
+
+    r = get("/console/console.css");
+    ck_assert_int_eq(r->status, 200);
+    ck_assert_str_eq(header(r, "Content-Type"), "text/css; charset=utf-8");
+    response_free(r);
+    r = get("/console/favicon.svg");
+    ck_assert_int_eq(r->status, 200);
+    ck_assert_str_eq(header(r, "Content-Type"), "image/svg+xml");
+    response_free(r);
+
+    const char *missing[] = {"/console/nope.js", "/console/index.html", "/console/..%2Fopenapi.yaml", "/console/%2e%2e",
+                             "/console/app.js/x"};
+    for (size_t i = 0; i < sizeof missing / sizeof missing[0]; i++) {
+        r = get("%s", missing[i]);
+        ck_assert_msg(r->status == 404, "%s: %ld", missing[i], r->status);
+        ck_assert_str_eq(response_code(r), "not_found");
+        response_free(r);
+    }
+    r = get("/console/");
+    ck_assert_int_eq(r->status, 308);
+    ck_assert_str_eq(header(r, "Location"), "../console");
+    response_free(r);
+    r = http(&svc, "POST", "/console", "{}", NULL);
+    ck_assert_int_eq(r->status, 405);
+    response_free(r);
+}
+END_TEST
+
 START_TEST(client_request_id_is_echoed_and_unsafe_one_replaced)
 {
     const char *good[] = {"X-Request-Id: abc-123_x", NULL};
@@ -134,6 +197,7 @@ static Suite *ops_suite(void)
     tcase_add_test(tc, readyz_answers_ready_while_database_is_up);
     tcase_add_test(tc, version_reports_binary_and_schema);
     tcase_add_test(tc, openapi_is_served_as_yaml);
+    tcase_add_test(tc, console_is_served_with_types_etag_and_csp);
     tcase_add_test(tc, client_request_id_is_echoed_and_unsafe_one_replaced);
     tcase_add_test(tc, unknown_route_is_404_problem);
     tcase_add_test(tc, wrong_method_is_405_with_allow);

@@ -40,14 +40,7 @@ static void send_group(PGconn *pg, struct call *calls, int n)
              "SELECT count(*) FROM pg_stat_activity WHERE %d = ANY (pg_blocking_pids(pid))"
              " AND strpos(query, 'unnest($1::text[]') > 0",
              PQbackendPID(pg));
-    group_send(&calls[0]);
-    long long waiting = 0;
-    for (int i = 0; i < 500 && (waiting = sql_value(sql)) == 0; i++)
-        usleep(10 * 1000);
-    ck_assert_int_ge(waiting, 1);
-    for (int i = 1; i < n; i++)
-        group_send(&calls[i]);
-    sleep(1);
+    long long waiting = group_send_behind(sql, calls, n);
     ck_assert_int_eq(sql_value(sql), waiting);
 }
 

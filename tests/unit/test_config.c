@@ -31,6 +31,8 @@ START_TEST(test_defaults)
     ck_assert_int_eq(ntohs(((struct sockaddr_in *)&cfg.listen_addr)->sin_port), 8080);
     ck_assert_uint_eq(cfg.listen_addr_len, sizeof(struct sockaddr_in));
     ck_assert_str_eq(cfg.database_url, "");
+    ck_assert_str_eq(cfg.read_database_url, "");
+    ck_assert_int_eq(cfg.max_replica_lag_ms, 1000);
     ck_assert_str_eq(cfg.schema, "event_streaming");
     ck_assert_str_eq(cfg.table_prefix, "");
     ck_assert_int_eq(cfg.pool_min, 2);
@@ -93,6 +95,8 @@ END_TEST
 enum field {
     F_LISTEN,
     F_DATABASE_URL,
+    F_READ_DATABASE_URL,
+    F_MAX_REPLICA_LAG_MS,
     F_SCHEMA,
     F_TABLE_PREFIX,
     F_POOL_MIN,
@@ -189,6 +193,23 @@ static const struct {
      0,
      "40-char schema (max)"},
     {{NULL, {NULL}, {"--schema=_x9"}}, F_SCHEMA, "_x9", 0, "leading underscore"},
+    /* a standby for reads */
+    {{NULL, {"STREAMQ_READ_DATABASE_URL=host=/run/standby"}, {NULL}},
+     F_READ_DATABASE_URL,
+     "host=/run/standby",
+     0,
+     "STREAMQ_READ_DATABASE_URL"},
+    {{"{\"read-database-url\": \"postgres://standby/db\"}", {"DATABASE_URL=postgres://primary/db"}, {NULL}},
+     F_READ_DATABASE_URL,
+     "postgres://standby/db",
+     0,
+     "read-database-url in the file; DATABASE_URL does not set it"},
+    {{NULL, {NULL}, {"--max-replica-lag-ms=100"}}, F_MAX_REPLICA_LAG_MS, NULL, 100, "max-replica-lag-ms at its min"},
+    {{"{\"max-replica-lag-ms\": 5000}", {NULL}, {NULL}},
+     F_MAX_REPLICA_LAG_MS,
+     NULL,
+     5000,
+     "max-replica-lag-ms in the file"},
     /* commands */
     {{NULL, {NULL}, {NULL}}, F_COMMAND, "serve", 0, "serve by default"},
     {{NULL, {NULL}, {"migrate"}}, F_COMMAND, "migrate", 0, "migrate command"},
@@ -215,6 +236,13 @@ static void check_field(const struct config *cfg, int row)
     case F_DATABASE_URL:
         s = cfg->database_url;
         is_str = true;
+        break;
+    case F_READ_DATABASE_URL:
+        s = cfg->read_database_url;
+        is_str = true;
+        break;
+    case F_MAX_REPLICA_LAG_MS:
+        v = cfg->max_replica_lag_ms;
         break;
     case F_SCHEMA:
         s = cfg->schema;
