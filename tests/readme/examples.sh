@@ -3,10 +3,11 @@
 # real binary on a fresh schema of the test database (PG* variables), with
 # localhost:8080 replaced by the instance's address.
 #
-# - A command is one line of a ```sh block (lines ending in "\" continue it).
-#   Lines that start with `curl` are the examples; lines that assign a shell
-#   variable (`ID=$(jq … lease.json)`) run too, so that later examples can use
-#   what earlier ones answered. Other lines (scripts/run, streamq token, …) are
+# - A command is one line of a ```sh block (lines ending in "\" continue it,
+#   and so does a quoted string left open). Commands that start with `curl`,
+#   or assign a variable what a curl answered, are the examples; other
+#   assignments (`ID=$(jq … lease.json)`) run too, so that later examples can
+#   use what earlier ones answered. Other lines (scripts/run, streamq token, …) are
 #   not HTTP examples and are left alone.
 # - Each example must answer 2xx, unless its trailing comment begins with a
 #   status (`# 409 offset_regression …`): then it must answer exactly that.
@@ -102,12 +103,20 @@ log_exchange() {
 cd "$work"
 set +u # the examples use variables that earlier examples set
 ran=0 skipped=0 requests=0 failed=0
-while IFS= read -r line; do
+pending=""
+while IFS= read -r part; do
+  # A quoted string may span lines: gather them until the command parses.
+  line="${pending:+$pending$'\n'}$part"
+  if ! bash -n <<<"$line" 2>/dev/null; then
+    pending="$line"
+    continue
+  fi
+  pending=""
   cmd="${line%%  #*}" comment=""
   [ "$cmd" != "$line" ] && comment="${line#*  #}" && comment="${comment# }"
   cmd="$(sed -e 's/[[:space:]]*$//' <<<"$cmd")"
   case "$cmd" in
-    curl\ *) ;;
+    curl\ * | [A-Z_]*=*curl\ *) ;; # an example (an assignment of its answer too)
     [A-Z_]*=*)
       eval "$cmd" </dev/null || { echo "readme: '$cmd' failed" >&2; failed=$((failed + 1)); }
       continue
