@@ -1,7 +1,7 @@
 # Shared by scripts/run, scripts/test and bench/run: packages, build, and a
 # private PostgreSQL cluster on a unix socket. Source it; do not run it.
 
-STREAMQ_PACKAGES="build-essential meson ninja-build pkg-config libmicrohttpd-dev libpq-dev libcjson-dev check libcurl4-openssl-dev libssl-dev zlib1g-dev postgresql postgresql-contrib clang-format prometheus nginx"
+STREAMQ_PACKAGES="build-essential meson ninja-build pkg-config libmicrohttpd-dev libpq-dev libcjson-dev check libcurl4-openssl-dev libssl-dev zlib1g-dev postgresql postgresql-contrib clang-format prometheus nginx jq"
 
 # Installs whichever of the packages named (default: STREAMQ_PACKAGES) are missing.
 ensure_packages() {

@@ -1,6 +1,8 @@
 /* Request helpers and response checks shared by the integration suites; see checks.h. */
 #include "checks.h"
 
+#include "exchange_log.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -220,6 +222,46 @@ void expect_healthy(void)
     response_free(r);
 }
 
+/* Bytes before the first space, CR, LF or NUL within `len`. */
+static size_t token_len(const char *s, size_t len)
+{
+    size_t n = 0;
+    while (n < len && s[n] != ' ' && s[n] != '\r' && s[n] != '\n' && s[n] != '\0')
+        n++;
+    return n;
+}
+
+/* Logs the first answer of a raw exchange with the request line it answered
+ * (its method and target as sent, whatever bytes they hold). */
+static void log_raw_exchange(const char *bytes, size_t len, const struct raw_answer *a)
+{
+    const char *head_end = strstr(a->text, "\r\n\r\n");
+    if (a->status <= 0 || !head_end)
+        return;
+    size_t mlen = token_len(bytes, len), tstart = mlen < len && bytes[mlen] == ' ' ? mlen + 1 : mlen;
+    size_t tlen = token_len(bytes + tstart, len - tstart);
+    char *method = strndup(bytes, mlen), *target = strndup(bytes + tstart, tlen);
+    char *headers = strndup(a->text, (size_t)(head_end - a->text) + 2);
+    const char *body = head_end + 4;
+    size_t body_len = a->len - (size_t)(body - a->text);
+    char value[32];
+    const char *cl = raw_header(a, "Content-Length", value, sizeof value);
+    bool complete = cl && (size_t)atoll(cl) <= body_len;
+    if (complete)
+        body_len = (size_t)atoll(cl);
+    exchange_log_record(&(struct exchange){.client = "raw",
+                                           .method = method,
+                                           .target = target,
+                                           .status = a->status,
+                                           .headers = headers,
+                                           .body = body,
+                                           .len = body_len,
+                                           .body_complete = complete});
+    free(method);
+    free(target);
+    free(headers);
+}
+
 void raw_exchange(const char *bytes, size_t len, struct raw_answer *out)
 {
     memset(out, 0, sizeof *out);
@@ -250,6 +292,7 @@ void raw_exchange(const char *bytes, size_t len, struct raw_answer *out)
     close(fd);
     if (!strncmp(out->text, "HTTP/1.", 7) && out->len > 12)
         out->status = atoi(out->text + 9);
+    log_raw_exchange(bytes, len, out);
 }
 
 const char *raw_header(const struct raw_answer *a, const char *name, char *buf, size_t size)

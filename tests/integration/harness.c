@@ -1,6 +1,8 @@
 /* Integration harness; see harness.h. */
 #include "harness.h"
 
+#include "exchange_log.h"
+
 #include <check.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -217,9 +219,12 @@ struct response *http(const struct service_proc *sp, const char *method, const c
     CURL *curl = curl_easy_init();
     struct curl_slist *list = NULL;
     bool has_type = false;
+    const char *accept = NULL;
     for (int i = 0; headers && headers[i]; i++) {
         list = curl_slist_append(list, headers[i]);
         has_type |= !strncasecmp(headers[i], "Content-Type:", 13);
+        if (!strncasecmp(headers[i], "Accept:", 7))
+            accept = headers[i] + 7 + strspn(headers[i] + 7, " ");
     }
     if (body && !has_type)
         list = curl_slist_append(list, "Content-Type: application/json");
@@ -247,6 +252,16 @@ struct response *http(const struct service_proc *sp, const char *method, const c
     r->len = b.len;
     r->headers = h.data ? h.data : calloc(1, 1);
     r->json = cJSON_Parse(r->body);
+    exchange_log_record(&(struct exchange){.client = "curl",
+                                           .method = method,
+                                           .target = path,
+                                           .accept = accept,
+                                           .proxy_mount = sp->proxy_mount,
+                                           .status = r->status,
+                                           .headers = r->headers,
+                                           .body = r->body,
+                                           .len = r->len,
+                                           .body_complete = true});
     return r;
 }
 

@@ -14,6 +14,11 @@ struct service_proc {
     char log_path[256];
     char port_path[272]; /* --port-file: where the service writes its bound port */
     char schema[64];
+    /* Non-NULL when `port` is a proxy's in front of instances (test_nginx):
+     * the path prefix it also serves streamq under. The exchange log marks
+     * such answers, since some are the proxy's own (a 502 while an instance
+     * is down). */
+    const char *proxy_mount;
 };
 
 /* Starts $STREAMQ_BIN with --listen 127.0.0.1:0 --schema <schema> and `args`

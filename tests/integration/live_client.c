@@ -1,6 +1,8 @@
 /* Clients the live suites share; see live_client.h. */
 #include "live_client.h"
 
+#include "exchange_log.h"
+
 #include <check.h>
 #include <curl/curl.h>
 #include <libpq-fe.h>
@@ -322,12 +324,18 @@ static size_t sse_on_body(char *ptr, size_t size, size_t nmemb, void *arg)
 struct sse_io {
     struct sse_client *c;
     CURL *curl;
+    char *headers; /* the raw header block, for the exchange log */
+    size_t headers_len;
 };
 
 static size_t sse_on_header(char *ptr, size_t size, size_t nmemb, void *arg)
 {
     struct sse_io *io = arg;
     size_t n = size * nmemb;
+    io->headers = realloc(io->headers, io->headers_len + n + 1);
+    memcpy(io->headers + io->headers_len, ptr, n);
+    io->headers_len += n;
+    io->headers[io->headers_len] = '\0';
     if (n == 2 && ptr[0] == '\r' && ptr[1] == '\n') {
         long status = 0;
         const char *type = NULL;
@@ -383,7 +391,19 @@ static void *sse_main(void *arg)
     c->finished = result >= 0;
     c->curl_result = result;
     c->finished_at = live_now();
+    const char *target = strchr(c->url + strlen("http://"), '/');
+    exchange_log_record(&(struct exchange){.client = "sse",
+                                           .method = "GET",
+                                           .target = target ? target : "/",
+                                           .accept = "text/event-stream",
+                                           .proxy_mount = c->proxy_mount,
+                                           .status = c->status,
+                                           .headers = io.headers,
+                                           .body = c->p.raw,
+                                           .len = c->p.raw_len,
+                                           .body_complete = result == 0 && c->p.raw_len < SSE_RAW_MAX});
     pthread_mutex_unlock(&c->mu);
+    free(io.headers);
     return NULL;
 }
 
@@ -394,6 +414,7 @@ void sse_open(struct sse_client *c, const struct service_proc *sp, const char *p
     atomic_init(&c->stop, false);
     int n = snprintf(c->url, sizeof c->url, "http://127.0.0.1:%d%s", sp->port, path);
     ck_assert_msg(n > 0 && (size_t)n < sizeof c->url, "subscribe path too long");
+    c->proxy_mount = sp->proxy_mount;
     if (last_event_id)
         snprintf(c->last_event_id, sizeof c->last_event_id, "%s", last_event_id);
     sse_parser_init(&c->p, 4096);

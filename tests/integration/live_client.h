@@ -133,6 +133,7 @@ struct sse_client {
     pthread_mutex_t mu;
     char url[1200];
     char last_event_id[64];
+    const char *proxy_mount; /* of the service_proc, for the exchange log */
     atomic_bool stop;
     /* Under `mu`: */
     struct sse_parser p;

@@ -207,6 +207,7 @@ static void start_proxy(struct proxy *p, const struct service_proc *a, const str
         }
         memset(&p->front, 0, sizeof p->front);
         p->front.port = port;
+        p->front.proxy_mount = "/streamq";
         for (int waited = 0; waited < 10000; waited += 50) {
             if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
                 p->pid = 0; /* exited: the port was taken meanwhile, or the config is wrong */
