@@ -49,6 +49,17 @@ void qf_dequeue_one(const char *queue, const char *body, struct qf_delivery *out
     ck_assert_int_eq(qf_dequeue(queue, body, out, 1), 1);
 }
 
+void qf_dequeue_again(const char *queue, const char *body, struct qf_delivery *out)
+{
+    int n = 0;
+    for (int tries = 0; tries < 60 && n == 0; tries++) {
+        if (tries > 0)
+            usleep(50 * 1000);
+        n = qf_dequeue(queue, body, out, 1);
+    }
+    ck_assert_int_eq(n, 1);
+}
+
 long long qf_meta(const char *queue, const char *name)
 {
     struct response *r = get("/queues/%s", queue);

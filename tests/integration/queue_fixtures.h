@@ -41,6 +41,11 @@ struct qf_delivery {
 int qf_dequeue(const char *queue, const char *body, struct qf_delivery *out, int max);
 /* Dequeues one message with `body` (may be NULL); asserts exactly one came back. */
 void qf_dequeue_one(const char *queue, const char *body, struct qf_delivery *out);
+/* Dequeues the one message of a single-message queue whose lease just ended,
+ * with `body` (may be NULL). The sweeper may hold that row for an instant while
+ * it releases the lease, and a dequeue skips locked rows (SKIP LOCKED), so an
+ * empty answer is retried for up to 3 s; asserts one came back. */
+void qf_dequeue_again(const char *queue, const char *body, struct qf_delivery *out);
 
 /* GET /queues/{queue} (asserted 200) and member `name` of it, e.g. "pending" or "config.max_depth". */
 long long qf_meta(const char *queue, const char *name);
